@@ -52,4 +52,10 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'clipart.data.make_captioner': ('data.html#make_captioner', 'clipart/data.py'),
                               'clipart.data.read_imet': ('data.html#read_imet', 'clipart/data.py'),
                               'clipart.data.read_labels': ('data.html#read_labels', 'clipart/data.py'),
-                              'clipart.data.with_article': ('data.html#with_article', 'clipart/data.py')}}}
+                              'clipart.data.with_article': ('data.html#with_article', 'clipart/data.py')},
+            'clipart.synthetic': { 'clipart.synthetic._border': ('synthetic.html#_border', 'clipart/synthetic.py'),
+                                   'clipart.synthetic._motif': ('synthetic.html#_motif', 'clipart/synthetic.py'),
+                                   'clipart.synthetic._texture': ('synthetic.html#_texture', 'clipart/synthetic.py'),
+                                   'clipart.synthetic.draw_artwork': ('synthetic.html#draw_artwork', 'clipart/synthetic.py'),
+                                   'clipart.synthetic.make_synthetic_imet': ('synthetic.html#make_synthetic_imet', 'clipart/synthetic.py'),
+                                   'clipart.synthetic.synthetic_path': ('synthetic.html#synthetic_path', 'clipart/synthetic.py')}}}

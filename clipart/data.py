@@ -25,12 +25,12 @@ __all__ = ['IMAGE_EXTS', 'GROUP_PHRASES', 'ART_NOUNS', 'CAPTION_TEMPLATES', 'CLI
 class ReadReport:
     "What a reader skipped: one record per bad row, with its file, line, id and reason"
     def __init__(self): self.records = []
-    def add(self, file, line, id, reason): self.records.append(dict(file=str(file), line=line, id=id, reason=reason))
+    def add(self, file, line, id, kind, reason): self.records.append(dict(file=str(file), line=line, id=id, kind=kind, reason=reason))
     def __len__(self): return len(self.records)
     def counts(self):
         "Number of skipped rows for each kind of problem"
-        return Counter(re.sub(r"[:(].*", '', r['reason']).strip() for r in self.records)
-    def to_df(self): return pd.DataFrame(self.records, columns=['file','line','id','reason'])
+        return Counter(r['kind'] for r in self.records)
+    def to_df(self): return pd.DataFrame(self.records, columns=['file','line','id','kind','reason'])
     def __repr__(self):
         if not self.records: return 'ReadReport: nothing skipped'
         return f'ReadReport: {len(self)} skipped (' + ', '.join(f'{k}: {v}' for k,v in self.counts().items()) + ')'
@@ -41,9 +41,11 @@ class _Bad:
     def __init__(self, on_bad, report):
         if on_bad not in ('raise','skip'): raise ValueError(f"on_bad must be 'raise' or 'skip', not {on_bad!r}")
         store_attr()
-    def __call__(self, file, line, id, reason):
+    def __call__(self, file, line, id, kind, detail=''):
+        "Report the problem `kind` (a short name) with `detail`"
+        reason = kind + detail
         if self.on_bad=='raise': raise ValueError(f"{file}, line {line}" + (f" (id {id!r})" if id is not None else '') + f": {reason}")
-        self.report.add(file, line, id, reason)
+        self.report.add(file, line, id, kind, reason)
 
 def _read_csv(fn, cols):
     "Read `fn` as strings, checking that it exists and has `cols`"
@@ -64,9 +66,9 @@ def read_labels(fn, on_bad='raise', report=None):
     for i,(aid,name) in enumerate(zip(df.attribute_id, df.attribute_name)):
         line = i+2
         try: aid = int(aid.strip())
-        except ValueError: bad(fn, line, None, f"attribute_id {aid!r} is not an integer"); continue
-        if '::' not in name: bad(fn, line, aid, f"attribute_name {name!r} has no 'group::value' separator '::'"); continue
-        if aid in seen: bad(fn, line, aid, f"duplicated attribute_id (first on line {seen[aid]})"); continue
+        except ValueError: bad(fn, line, None, "non-integer attribute_id", f" {aid!r}"); continue
+        if '::' not in name: bad(fn, line, aid, "no '::' in attribute_name", f" {name!r} (expected 'group::value')"); continue
+        if aid in seen: bad(fn, line, aid, "duplicated attribute_id", f" (first on line {seen[aid]})"); continue
         seen[aid] = line
         g,v = name.split('::', 1)
         rows.append((aid, name, g.strip(), v.strip()))
@@ -76,13 +78,13 @@ def read_labels(fn, on_bad='raise', report=None):
 IMAGE_EXTS = ('.png','.jpg','.jpeg','.webp')
 
 def _check_image(fn):
-    "None if `fn` decodes as an image, else the reason it does not"
+    "None if `fn` decodes as an image, else (kind, detail) of the reason it does not"
     try:
-        if Path(fn).stat().st_size==0: return 'empty image file (0 bytes)'
+        if Path(fn).stat().st_size==0: return 'empty image file', ' (0 bytes)'
         with Image.open(fn) as im:
             im.draft('RGB', (64,64))  # JPEGs decode at reduced size: fast, and still reads every byte
             im.load()
-    except Exception as e: return f"not a readable image ({type(e).__name__}: {e})"
+    except Exception as e: return 'not a readable image', f" ({type(e).__name__}: {e})"
 
 # %% ../nbs/01_data.ipynb #c012
 class ImetCollection:
@@ -133,15 +135,15 @@ def read_imet(
     for i,(id_,ids) in enumerate(zip(df['id'], df.attribute_ids)):
         line,id_ = i+2,id_.strip()
         if not id_: bad(ifn, line, None, "empty id"); continue
-        if id_ in seen: bad(ifn, line, id_, f"duplicated id (first on line {seen[id_]})"); continue
+        if id_ in seen: bad(ifn, line, id_, "duplicated id", f" (first on line {seen[id_]})"); continue
         seen[id_] = line
         toks = ids.split()
         if not toks: bad(ifn, line, id_, "empty attribute list"); continue
         try: aids = [int(t) for t in toks]
-        except ValueError: bad(ifn, line, id_, f"non-integer attribute id in {ids!r}"); continue
+        except ValueError: bad(ifn, line, id_, "non-integer attribute id", f" in {ids!r}"); continue
         unknown = [a for a in aids if a not in gid]
-        if unknown: bad(ifn, line, id_, f"unknown attribute id(s) {unknown} (not in {labels})"); continue
-        if id_ not in files: bad(ifn, line, id_, f"image file not found: {idir/id_}{{{','.join(IMAGE_EXTS)}}}"); continue
+        if unknown: bad(ifn, line, id_, "unknown attribute id", f"(s) {unknown} (not in {labels})"); continue
+        if id_ not in files: bad(ifn, line, id_, "image file not found", f": {idir/id_}{{{','.join(IMAGE_EXTS)}}}"); continue
         aids = sorted(dict.fromkeys(aids), key=order.get)
         row = dict(id=id_, image=str(files[id_]), attribute_ids=aids, **{g:[] for g in groups})
         for a in aids: row[gid[a][0]].append(gid[a][1])
@@ -151,7 +153,7 @@ def read_imet(
         ok = []
         for (line,row),why in zip(rows, reasons):
             if why is None: ok.append((line,row))
-            else: bad(ifn, line, row['id'], f"{row['image']}: {why}")
+            else: bad(ifn, line, row['id'], why[0], f": {row['image']}: {why[0]}{why[1]}")
         rows = ok
     out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids',*groups])
     if text is not None: out,text_cols = _join_text(out, path/text, text_cols)
