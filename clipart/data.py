@@ -18,8 +18,8 @@ import open_clip
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'GROUP_PHRASES', 'ART_NOUNS', 'CAPTION_TEMPLATES', 'CLIP_STATS', 'ReadReport', 'read_labels',
            'ImetCollection', 'read_imet', 'caption_order', 'join_natural', 'with_article', 'Captioner',
-           'LabelCaptioner', 'TextCaptioner', 'MixedCaptioner', 'TensorTokens', 'Caption', 'get_tokenizer', 'Tokenize',
-           'decode_tokens', 'CaptionBlock', 'make_captioner', 'imet_dataloaders']
+           'LabelCaptioner', 'TextCaptioner', 'MixedCaptioner', 'TensorTokens', 'Caption', 'get_tokenizer',
+           'PairedLoss', 'Tokenize', 'decode_tokens', 'CaptionBlock', 'make_captioner', 'imet_dataloaders']
 
 # %% ../nbs/01_data.ipynb #c005
 class ReadReport:
@@ -275,8 +275,16 @@ def get_tokenizer(name='ViT-B-32', context_length=77):
     return open_clip.get_tokenizer(name, context_length=context_length)
 
 # %% ../nbs/01_data.ipynb #c030
+class PairedLoss:
+    "Placeholder loss of caption targets: the contrastive loss comes from a training callback such as `CLIPTrainer`"
+    def __call__(self, *args):
+        raise RuntimeError("(images, tokens) batches have no loss of their own: add a contrastive callback, "
+                           "e.g. `Learner(dls, model, cbs=CLIPTrainer())`")
+    def __repr__(self): return 'PairedLoss()'
+
 class Tokenize(Transform):
     "Tokenize a caption with an open_clip tokenizer (cached per caption); decode ids back to a `Caption`"
+    loss_func = PairedLoss()
     def __init__(self, tokenizer=None, context_length=77, cache_size=200_000):
         self.tokenizer = ifnone(tokenizer, get_tokenizer(context_length=context_length))
         self.context_length = getattr(self.tokenizer, 'context_length', context_length)
