@@ -201,7 +201,7 @@ class Captioner(Transform):
     def __call__(self, b, split_idx=None, **kwargs):
         self.training = split_idx==0
         return super().__call__(b, split_idx=split_idx, **kwargs)
-    def encodes(self, row:pd.Series): return self.caption(row, random.Random() if self.training else None)
+    def encodes(self, row:pd.Series): return self.caption(row, random if self.training else None)  # global RNG: seedable, restorable
     def caption(self, row, rng=None): raise NotImplementedError
 
 # %% ../nbs/01_data.ipynb #c023
