@@ -1,0 +1,46 @@
+"clipart-train end to end: resume after a crash reaches the same weights; NaN stops with a clear message."
+import json, shutil
+from pathlib import Path
+import pytest, torch
+from safetensors.torch import load_file
+from clipart.cli import clipart_train
+from clipart.training import TrainingCheckpoint, load_training_state
+
+KW = dict(n_synthetic=96, epochs=3, bs=16, workers=0, pictures=False, seed=1)
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch): monkeypatch.setenv('CLIPART_CACHE', str(tmp_path/'cache'))
+
+def weights(out): return load_file(str(Path(out)/'model'/'open_clip_model.safetensors'))
+
+def test_resume_reaches_the_same_weights(tmp_path, monkeypatch):
+    clipart_train(out=str(tmp_path/'full'), **KW)
+    save = TrainingCheckpoint.after_epoch
+    def crash_after_first_epoch(self):
+        save(self)
+        if self.epoch==0: raise RuntimeError('simulated crash')
+    with monkeypatch.context() as m:
+        m.setattr(TrainingCheckpoint, 'after_epoch', crash_after_first_epoch)
+        with pytest.raises(RuntimeError, match='simulated crash'): clipart_train(out=str(tmp_path/'crashed'), **KW)
+    assert load_training_state(tmp_path/'crashed'/'checkpoint.pth')['epoch'] == 0
+    clipart_train(out=str(tmp_path/'crashed'), resume=True, **KW)
+    a,b = weights(tmp_path/'full'), weights(tmp_path/'crashed')
+    assert a.keys()==b.keys()
+    for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
+def test_nan_loss_stops_with_message(tmp_path, monkeypatch):
+    import clipart.clip as cc
+    lf = cc.CLIPTrainer.lf
+    def nan_in_second_epoch(self, pred, *yb):
+        loss = lf(self, pred, *yb)
+        return loss*float('nan') if self.epoch==1 else loss
+    monkeypatch.setattr(cc.CLIPTrainer, 'lf', nan_in_second_epoch)
+    with pytest.raises(SystemExit, match=r'non-finite loss \(nan\) at epoch 1, batch 0'): clipart_train(out=str(tmp_path/'o'), **KW)
+    st = load_training_state(tmp_path/'o'/'checkpoint.pth')
+    assert st['epoch']==0 and all(torch.isfinite(v).all() for v in st['model'].values() if v.is_floating_point())
+
+def test_aic500_text_captions(aic_path, tmp_path):
+    "Real images with the museum's free-text captions: runs end to end and writes its metrics"
+    res = clipart_train(data=str(aic_path), captions='mixed', out=str(tmp_path/'aic'), epochs=1, bs=32, workers=0, pictures=False)
+    m = json.loads((tmp_path/'aic'/'metrics.json').read_text())
+    assert m['n_train']==400 and m['n_valid']==100 and 'classification_top1' in m['trained']['zero_shot']
