@@ -1,5 +1,7 @@
 """Training-step overhead of `Learner + CLIPTrainer` against a hand-written PyTorch loop, in one run.
 
+Also times Learner+CLIPMOCOTrainer on the same batches and prints CLIP-MoCo step / CLIP step (target <= 1.35).
+
 Same tiny model (clipart-tiny-vit, 64 px, 32 tokens), same pre-built batches of 64, same optimiser (torch AdamW,
 wrapped by fastai's `OptimWrapper` in the Learner). Prints the per-step times and their ratio (target <= 1.03),
 then the data pipeline's throughput (decode + resize + caption + tokenize, items/s) against what a step consumes.
@@ -16,6 +18,7 @@ from clipart.data import read_imet, imet_dataloaders
 from clipart.synthetic import make_synthetic_imet
 from clipart.models import create_clip_model
 from clipart.clip import CLIPTrainer
+from clipart.clip_moco import CLIPMOCOTrainer
 from clipart.losses import create_loss
 from copy import deepcopy
 
@@ -41,21 +44,23 @@ class _Timer(Callback):
     def before_train(self): self.t0 = time.perf_counter()
     def after_train(self): self.dt = time.perf_counter()-self.t0
 
-def learner_loop(model):
+def learner_loop(model, trainer=CLIPTrainer):
     dl = DataLoader(batches, bs=None, shuffle=False)
     dls = DataLoaders(dl, DataLoader(batches[:1], bs=None))
     tm = _Timer()
-    learn = Learner(dls, model, loss_func=noop, cbs=[CLIPTrainer(), tm], opt_func=partial(OptimWrapper, opt=torch.optim.AdamW), wd=0.1)
+    learn = Learner(dls, model, loss_func=noop, cbs=[trainer(), tm], opt_func=partial(OptimWrapper, opt=torch.optim.AdamW), wd=0.1)
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-4)
     return tm.dt/n
 
-hand, fa = [], []
+hand, fa, moco = [], [], []
 hand_loop(deepcopy(base)); learner_loop(deepcopy(base))  # warm up
-for r in range(a.reps):  # interleaved, so drift hits both equally
+for r in range(a.reps):  # interleaved, so drift hits all equally
     hand.append(hand_loop(deepcopy(base))); fa.append(learner_loop(deepcopy(base)))
-h, f = min(hand), min(fa)
+    moco.append(learner_loop(deepcopy(base), partial(CLIPMOCOTrainer, queue_size=4096)))
+h, f, mo = min(hand), min(fa), min(moco)
 print(f"step time at bs {bs} (best of {a.reps} x {n} steps): hand-written {h*1e3:.1f} ms, Learner+CLIPTrainer {f*1e3:.1f} ms, "
       f"ratio {f/h:.3f} (target <= 1.03)")
+print(f"CLIP-MoCo (queue 4096) step {mo*1e3:.1f} ms, CLIP step {f*1e3:.1f} ms: ratio {mo/f:.3f} (target <= 1.35)")
 
 with tempfile.TemporaryDirectory() as d:
     coll = read_imet(make_synthetic_imet(Path(d)/'s', n=512, seed=0))

@@ -13,6 +13,7 @@ from .data import read_imet, imet_dataloaders, decode_tokens
 from .synthetic import synthetic_path
 from .models import create_clip_model, save_clip, image_size
 from .clip import CLIPTrainer, retrieval_metrics
+from .clip_moco import CLIPMOCOTrainer
 from .training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError
 from .eval import embed_dl, ZeroShotClassifier, zero_shot_metrics, find_tokenize
 from .metrics import cross_modal_retrieval
@@ -57,7 +58,10 @@ def clipart_train(
     epochs:int=12, # Epochs
     lr:float=2e-3, # Peak learning rate of the one-cycle schedule
     wd:float=0.1, # Weight decay
-    algo:str='clip', # 'clip' or 'siglip'
+    algo:str='clip', # 'clip', 'siglip' or 'clip-moco'
+    queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
+    momentum:float=0.995, # clip-moco: EMA momentum of the momentum towers
+    alpha:float=0., # clip-moco: momentum distillation weight (ALBEF)
     valid_pct:float=0.2, # Validation fraction
     out:str='clipart_out', # Output folder
     seed:int=42, # Random seed
@@ -70,7 +74,7 @@ def clipart_train(
     "Train CLIP on an iMet-layout collection and write weights, metrics and pictures to `out`"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    if algo not in ('clip','siglip'): sys.exit(f"--algo must be 'clip' or 'siglip', not {algo!r}")
+    if algo not in ('clip','siglip','clip-moco'): sys.exit(f"--algo must be 'clip', 'siglip' or 'clip-moco', not {algo!r}")
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     set_seed(seed)
     path = Path(data) if data else synthetic_path(n=n_synthetic)
@@ -87,14 +91,20 @@ def clipart_train(
     before,_ = evaluate(model, dls, coll.vocab)
     ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=resume)
     if resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
-    learn = Learner(dls, model, cbs=[CLIPTrainer(loss=algo), StopOnNonFinite(), ckpt], metrics=retrieval_metrics(), wd=wd)
+    if algo=='clip-moco':
+        # a queue longer than the data holds stale keys of the very items of the batch: false negatives
+        queue_size = ifnone(queue_size, min(4096, max(16, len(dls.train_ds)//4)))
+        trainer = CLIPMOCOTrainer(queue_size=queue_size, momentum=momentum, alpha=alpha)
+        print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
+    else: trainer = CLIPTrainer(loss=algo)
+    learn = Learner(dls, model, cbs=[trainer, StopOnNonFinite(), ckpt], metrics=retrieval_metrics(), wd=wd)
     t0 = time.time()
     try: learn.fit_one_cycle(epochs, lr, start_epoch=ckpt.start_epoch)
     except NonFiniteLossError as e: sys.exit(f"clipart-train: {e} ({out/'checkpoint.pth'})")
     train_s = time.time()-t0
     save_clip(learn.model, out/'model')
     after,(img,txt,tok) = evaluate(learn.model, dls, coll.vocab)
-    res = {'data': str(path), 'arch': arch, 'algo': algo, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
+    res = {'data': str(path), 'arch': arch, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
            'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before,
            'history': [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]}

@@ -9,7 +9,7 @@ import pandas as pd
 from fastcore.all import *
 from .data import LabelCaptioner, CAPTION_TEMPLATES, ART_NOUNS, GROUP_PHRASES, Tokenize
 from .metrics import cross_modal_retrieval
-from .models import unwrap_model
+from .models import unwrap_model, clip_of
 
 # %% auto #0
 __all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'attribute_prompts', 'ZeroShotClassifier',
@@ -19,7 +19,7 @@ __all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'att
 @torch.no_grad()
 def embed_dl(model, dl):
     "Normalised image and text features and the tokens of every batch of `dl` (in order)"
-    m = unwrap_model(model); m.eval()
+    m = clip_of(model); m.eval()
     img,txt,tok = [],[],[]
     for xb,yb in dl:
         out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
@@ -29,7 +29,7 @@ def embed_dl(model, dl):
 @torch.no_grad()
 def encode_texts(model, tokenize, texts, bs=256):
     "Normalised text features of `texts` (`tokenize`: a `clipart.data.Tokenize`)"
-    m = unwrap_model(model); m.eval()
+    m = clip_of(model); m.eval()
     dev = next(m.parameters()).device
     out = [m.encode_text(torch.stack([tokenize(t).as_subclass(torch.Tensor) for t in texts[i:i+bs]]).to(dev), normalize=True).float().cpu()
            for i in range(0, len(texts), bs)]

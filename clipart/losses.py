@@ -9,7 +9,7 @@ from open_clip.loss import ClipLoss, SigLipLoss
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['create_loss']
+__all__ = ['create_loss', 'QueueClipLoss']
 
 # %% ../nbs/06_losses.ipynb #c005
 def create_loss(kind='clip', rank=0, world_size=1):
@@ -17,3 +17,21 @@ def create_loss(kind='clip', rank=0, world_size=1):
     if kind=='clip': return ClipLoss(local_loss=world_size>1, gather_with_grad=world_size>1, cache_labels=True, rank=rank, world_size=world_size)
     if kind=='siglip': return SigLipLoss(cache_labels=True, rank=rank, world_size=world_size)
     raise ValueError(f"unknown loss {kind!r}: 'clip' or 'siglip'")
+
+# %% ../nbs/06_losses.ipynb #c009
+def _soft_ce(logits, targets): return -(F.log_softmax(logits, dim=1) * targets).sum(1).mean()
+
+class QueueClipLoss(nn.Module):
+    "Symmetric InfoNCE of online queries against [momentum keys; queue], optionally with momentum distillation"
+    def __init__(self, alpha=0.): super().__init__(); self.alpha = alpha
+    def forward(self, img, txt, logit_scale, img_k, txt_k, img_queue, txt_queue):
+        n = len(img)
+        all_txt,all_img = torch.cat([txt_k, txt_queue]),torch.cat([img_k, img_queue])
+        li2t,lt2i = logit_scale * img @ all_txt.T, logit_scale * txt @ all_img.T
+        y = torch.zeros_like(li2t); y[torch.arange(n), torch.arange(n)] = 1
+        yi2t = yt2i = y
+        if self.alpha:
+            with torch.no_grad():
+                yi2t = self.alpha * F.softmax(logit_scale * img_k @ all_txt.T, dim=1) + (1-self.alpha) * y
+                yt2i = self.alpha * F.softmax(logit_scale * txt_k @ all_img.T, dim=1) + (1-self.alpha) * y
+        return (_soft_ce(li2t, yi2t) + _soft_ce(lt2i, yt2i)) / 2

@@ -13,7 +13,8 @@ from safetensors.torch import save_file, load_file, safe_open
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['CLIPART_CONFIGS', 'register_configs', 'create_clip_model', 'image_size', 'unwrap_model', 'save_clip', 'load_clip']
+__all__ = ['CLIPART_CONFIGS', 'register_configs', 'create_clip_model', 'image_size', 'unwrap_model', 'clip_of', 'save_clip',
+           'load_clip']
 
 # %% ../nbs/05_models.ipynb #c005
 _TEXT_TINY = dict(context_length=32, vocab_size=49408, width=128, heads=4, layers=3, mlp_ratio=2.0)
@@ -65,20 +66,25 @@ def create_clip_model(
 
 def image_size(model):
     "The image size `model` expects"
-    s = unwrap_model(model).visual.image_size
+    s = clip_of(model).visual.image_size
     return s[0] if isinstance(s, (tuple,list)) else s
 
 def unwrap_model(m):
     "The module inside a DDP/DataParallel wrapper, or `m`"
     return getattr(m, 'module', m)
 
+def clip_of(m):
+    "The open_clip model inside DDP and momentum (`online`) wrappers"
+    m = unwrap_model(m)
+    return getattr(m, 'online', m)
+
 # %% ../nbs/05_models.ipynb #c011
 def _state_dict(model):
-    return {k:v.detach().contiguous().cpu() for k,v in unwrap_model(model).state_dict().items()}
+    return {k:v.detach().contiguous().cpu() for k,v in clip_of(model).state_dict().items()}
 
 def save_clip(model, path):
     "Save `model`'s weights as safetensors: a folder open_clip reads with 'local-dir:', or a single .safetensors file"
-    m,path = unwrap_model(model),Path(path)
+    m,path = clip_of(model),Path(path)
     cfg = getattr(m, 'clipart_cfg', None)
     if cfg is None: raise ValueError("model has no config: create it with `create_clip_model`")
     if path.suffix=='.safetensors':

@@ -44,3 +44,10 @@ def test_aic500_text_captions(aic_path, tmp_path):
     res = clipart_train(data=str(aic_path), captions='mixed', out=str(tmp_path/'aic'), epochs=1, bs=32, workers=0, pictures=False)
     m = json.loads((tmp_path/'aic'/'metrics.json').read_text())
     assert m['n_train']==400 and m['n_valid']==100 and 'classification_top1' in m['trained']['zero_shot']
+
+def test_clip_moco_and_siglip_jobs(tmp_path):
+    for algo in ['clip-moco', 'siglip']:
+        res = clipart_train(out=str(tmp_path/algo), algo=algo, **{**KW, 'epochs': 2})
+        r = res['trained']['retrieval']
+        assert r['i2t_mean_rank'] < 0.8 * (res['n_valid']+1)/2, (algo, r)  # random ranking: (n+1)/2
+    assert res['queue_size'] is None and json.loads((tmp_path/'clip-moco'/'metrics.json').read_text())['queue_size'] == 19
