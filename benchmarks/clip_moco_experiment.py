@@ -23,7 +23,7 @@ with tempfile.TemporaryDirectory() as d:
                                   out=f'{d}/{algo}-{bs}', pictures=False)
                 t,z = r['trained']['retrieval'],r['trained']['zero_shot']
                 rows.append(('synthetic' if data is None else 'aic500', bs, algo, r['queue_size'] or '', r['n_valid'], t['i2t_R@1'], t['i2t_R@5'],
-                             t['t2i_R@1'], t['t2i_R@5'], z['mean_top1'], z['mean_mAP'], r['train_seconds']))
-print('\n| data | bs | algo | queue | n valid | i2t R@1 | i2t R@5 | t2i R@1 | t2i R@5 | zero-shot top-1 | zero-shot mAP | train s |')
+                             t['t2i_R@1'], t['t2i_R@5'], z['overall']['sample_F2'], z['overall']['mAP'], r['train_seconds']))
+print('\n| data | bs | algo | queue | n valid | i2t R@1 | i2t R@5 | t2i R@1 | t2i R@5 | zero-shot sample F2 | zero-shot mAP | train s |')
 print('|---|---|---|---|---|---|---|---|---|---|---|---|')
 for r in rows: print('| ' + ' | '.join(f'{v:.3f}' if isinstance(v, float) else str(v) for v in r) + ' |')

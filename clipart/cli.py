@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, sys, textwrap, time
 from pathlib import Path
-import torch
+import pandas as pd, torch
 from fastcore.script import call_parse, bool_arg
 from fastai.basics import *
 from .data import read_imet, imet_dataloaders, decode_tokens
@@ -15,8 +15,7 @@ from .models import create_clip_model, save_clip, image_size
 from .clip import CLIPTrainer, retrieval_metrics
 from .clip_moco import CLIPMOCOTrainer
 from .training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError
-from .eval import embed_dl, ZeroShotClassifier, zero_shot_metrics, find_tokenize
-from .metrics import cross_modal_retrieval
+from .eval import embed_dl, retrieval_report, find_tokenize, show_zero_shot
 
 # %% auto #0
 __all__ = ['plot_retrieval', 'evaluate', 'clipart_train']
@@ -38,12 +37,15 @@ def plot_retrieval(img, txt, tok, items, tokenizer, n_queries=4, k=5, fn=None):
     return fig
 
 # %% ../nbs/40_cli.ipynb #c007
-def evaluate(model, dls, vocab):
-    "Validation retrieval (identical captions are one positive) and zero-shot attribute metrics"
-    img,txt,tok = embed_dl(model, dls.valid)
-    ret = cross_modal_retrieval(img, txt, torch.unique(tok, dim=0, return_inverse=True)[1])
-    zs = ZeroShotClassifier(model, find_tokenize(dls), vocab)
-    return dict(retrieval=ret, zero_shot=zero_shot_metrics(zs.scores(img), zs.targets(dls.valid_ds.items))), (img,txt,tok)
+def _json_ready(df):
+    "A report DataFrame as {row: {column: value}} with NaN as null"
+    return {i: {c: (None if pd.isna(v) else (int(v) if c in ('n','values') else float(v))) for c,v in r.items()} for i,r in df.iterrows()}
+
+def evaluate(learn, vocab, show_fn=None):
+    "Validation retrieval (identical captions are one positive) and zero-shot attribute report"
+    img,txt,tok = embed_dl(learn.model, learn.dls.valid)
+    rep,clf = learn.zero_shot(vocab, show=show_fn is not None, fn=show_fn)
+    return dict(retrieval=retrieval_report(img, txt, tok), zero_shot=_json_ready(rep)), (img,txt,tok)
 
 # %% ../nbs/40_cli.ipynb #c008
 @call_parse
@@ -88,7 +90,6 @@ def clipart_train(
     print(f"{arch}: {sum(p.numel() for p in model.parameters())/1e6:.1f}M parameters; {len(dls.train_ds)} train / {len(dls.valid_ds)} valid items")
     if pictures:
         dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
-    before,_ = evaluate(model, dls, coll.vocab)
     ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=resume)
     if resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
     if algo=='clip-moco':
@@ -98,12 +99,13 @@ def clipart_train(
         print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
     else: trainer = CLIPTrainer(loss=algo)
     learn = Learner(dls, model, cbs=[trainer, StopOnNonFinite(), ckpt], metrics=retrieval_metrics(), wd=wd)
+    before,_ = evaluate(learn, coll.vocab)
     t0 = time.time()
     try: learn.fit_one_cycle(epochs, lr, start_epoch=ckpt.start_epoch)
     except NonFiniteLossError as e: sys.exit(f"clipart-train: {e} ({out/'checkpoint.pth'})")
     train_s = time.time()-t0
     save_clip(learn.model, out/'model')
-    after,(img,txt,tok) = evaluate(learn.model, dls, coll.vocab)
+    after,(img,txt,tok) = evaluate(learn, coll.vocab, show_fn=out/'zero_shot.png' if pictures else None)
     res = {'data': str(path), 'arch': arch, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
            'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before,
@@ -116,9 +118,12 @@ def clipart_train(
     print(f"\nvalidation retrieval ({len(dls.valid_ds)} items, chance R@1 {1/len(dls.valid_ds):.3f}): "
           f"image→text R@1 {r['i2t_R@1']:.3f} R@5 {r['i2t_R@5']:.3f} R@10 {r['i2t_R@10']:.3f} | "
           f"text→image R@1 {r['t2i_R@1']:.3f} R@5 {r['t2i_R@5']:.3f} R@10 {r['t2i_R@10']:.3f}")
-    print(f"zero-shot attributes: mean top-1 {z['mean_top1']:.3f} (random init {zb['mean_top1']:.3f}, chance {z['mean_chance_top1']:.3f}), "
-          f"mean mAP {z['mean_mAP']:.3f} (random init {zb['mean_mAP']:.3f})")
-    for g in coll.groups:
-        if f'{g}_top1' in z: print(f"  {g:<15} top-1 {z[g+'_top1']:.3f}  mAP {z[g+'_mAP']:.3f}  (chance top-1 {z[g+'_chance_top1']:.3f})")
-    print(f"wrote {out}/: model/ (safetensors + open_clip config), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png" if pictures else ''))
+    zo,zb = z['overall'],zb['overall']
+    print(f"zero-shot attributes (top-1 per group + thresholds fitted on train): sample F2 {zo['sample_F2']:.3f} (random init {zb['sample_F2']:.3f}), "
+          f"micro F2 {zo['micro_F2']:.3f}, mAP {zo['mAP']:.3f} (random init {zb['mAP']:.3f})")
+    for g,v in z.items():
+        if g=='overall': continue
+        top1 = f"top-1 {v['top1']:.3f} (chance {v['chance_top1']:.3f})" if v['top1'] is not None else ''
+        print(f"  {g:<15} sample F2 {v['sample_F2']:.3f}  mAP {v['mAP']:.3f}  {top1}")
+    print(f"wrote {out}/: model/ (safetensors + open_clip config), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png, zero_shot.png" if pictures else ''))
     return res

@@ -8,7 +8,8 @@ import torch
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['retrieval_ranks', 'recall_at_k', 'cross_modal_retrieval']
+__all__ = ['retrieval_ranks', 'recall_at_k', 'cross_modal_retrieval', 'fbeta_samples', 'fbeta_micro', 'average_precision',
+           'topk_accuracy']
 
 # %% ../nbs/07_metrics.ipynb #c005
 def retrieval_ranks(q, k, q_groups=None, k_groups=None, chunk=1024, exclude_self=False):
@@ -39,3 +40,36 @@ def cross_modal_retrieval(img, txt, groups=None, ks=(1,5,10), chunk=1024):
     for nm,(q,k) in dict(i2t=(img,txt), t2i=(txt,img)).items():
         res.update({f'{nm}_{m}':v for m,v in recall_at_k(retrieval_ranks(q, k, groups, groups, chunk), ks).items()})
     return res
+
+# %% ../nbs/07_metrics.ipynb #c008
+def _counts(y, p, dim):
+    y,p = torch.as_tensor(y).bool(),torch.as_tensor(p).bool()
+    return (y&p).sum(dim).double(), (~y&p).sum(dim).double(), (y&~p).sum(dim).double()
+
+def fbeta_samples(y, p, beta=2., zero_division=0.):
+    "Sample-averaged F-beta of binary predictions `p` against truth `y` (items × attributes)"
+    tp,fp,fn = _counts(y, p, 1)
+    b2 = beta**2
+    den = (1+b2)*tp + b2*fn + fp
+    return torch.where(den>0, (1+b2)*tp/den.clamp(min=1e-12), torch.full_like(den, zero_division)).mean().item()
+
+def fbeta_micro(y, p, beta=2.):
+    "Micro-averaged F-beta over all (item, attribute) decisions"
+    tp,fp,fn = [c.sum() for c in _counts(y, p, 1)]
+    b2 = beta**2
+    den = (1+b2)*tp + b2*fn + fp
+    return ((1+b2)*tp/den).item() if den>0 else 0.
+
+def average_precision(scores, targets):
+    "Mean over attributes (columns) that occur of the average precision of ranking items by `scores`"
+    aps = []
+    for s,t in zip(torch.as_tensor(scores).T, torch.as_tensor(targets).float().T):
+        if t.sum()==0: continue
+        t = t[s.argsort(descending=True)]
+        aps.append(((t.cumsum(0) / torch.arange(1, len(t)+1)) * t).sum() / t.sum())
+    return torch.stack(aps).mean().item() if aps else float('nan')
+
+def topk_accuracy(scores, targets, k=1):
+    "Fraction of items with a true attribute among their `k` best-scored"
+    top = torch.as_tensor(scores).topk(min(k, scores.shape[1]), dim=1).indices
+    return torch.as_tensor(targets).float().gather(1, top).amax(1).mean().item()
