@@ -136,19 +136,20 @@ def show_zero_shot(items, clf, scores, targets, n=6, k=3, ncols=3, figsize=None,
     import matplotlib.pyplot as plt
     from PIL import Image
     nrows = (n+ncols-1)//ncols
-    fig,axs = plt.subplots(nrows, ncols, figsize=ifnone(figsize, (4.2*ncols, 4.6*nrows)), squeeze=False)
-    for i,ax in enumerate(axs.flat):
-        ax.axis('off')
-        if i>=n: continue
-        ax.imshow(Image.open(items.image.iloc[i]).convert('RGB'))
+    fig,axs = plt.subplots(nrows, 2*ncols, figsize=ifnone(figsize, (5.2*ncols, 2.4*nrows)), squeeze=False,
+                           gridspec_kw=dict(width_ratios=[1,1.6]*ncols))
+    for ax in axs.flat: ax.axis('off')
+    for i in range(min(n, len(items))):
+        iax,tax = axs[i//ncols, 2*(i%ncols)], axs[i//ncols, 2*(i%ncols)+1]
+        iax.imshow(Image.open(items.image.iloc[i]).convert('RGB'))
         lines = []
         for g in scores:
             truth = [v for v,t in zip(clf.values[g], targets[g][i]) if t]
             top = [clf.values[g][j] for j in scores[g][i].topk(min(k, scores[g].shape[1])).indices.tolist()]
             lines.append((f"{g}: {', '.join(truth) or '-'}", 'black'))
-            lines.append(("  → " + ', '.join(top[:k]), 'green' if top[0] in truth else 'red'))
+            lines.append(("  → " + ', '.join(top), 'green' if top[0] in truth else 'red'))
         for j,(txt,col) in enumerate(lines):
-            ax.text(0, 1.0 + 0.045*(len(lines)-j), textwrap.shorten(txt, 48), transform=ax.transAxes, fontsize=7, color=col)
+            tax.text(0, 1 - j/len(lines), textwrap.shorten(txt, 40), transform=tax.transAxes, fontsize=7, color=col, va='top')
     fig.tight_layout()
     if fn: fig.savefig(fn, dpi=80); plt.close(fig)
     return fig
