@@ -15,7 +15,9 @@ from .models import create_clip_model, save_clip, image_size
 from .clip import CLIPTrainer, retrieval_metrics
 from .clip_moco import CLIPMOCOTrainer
 from .training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError
-from .eval import embed_dl, retrieval_report, find_tokenize, show_zero_shot
+from .eval import embed_dl, retrieval_report, find_tokenize, show_zero_shot, zero_shot_report
+from .probes import KNNClassifier, LinearProbe
+from .search import export_embeddings
 
 # %% auto #0
 __all__ = ['plot_retrieval', 'evaluate', 'clipart_train']
@@ -41,11 +43,22 @@ def _json_ready(df):
     "A report DataFrame as {row: {column: value}} with NaN as null"
     return {i: {c: (None if pd.isna(v) else (int(v) if c in ('n','values') else float(v))) for c,v in r.items()} for i,r in df.iterrows()}
 
-def evaluate(learn, vocab, show_fn=None):
-    "Validation retrieval (identical captions are one positive) and zero-shot attribute report"
-    img,txt,tok = embed_dl(learn.model, learn.dls.valid)
+def evaluate(learn, vocab, show_fn=None, probes=True):
+    "Validation retrieval (identical captions are one positive), zero-shot attributes, and kNN / linear-probe references"
+    dls = learn.dls
+    img,txt,tok = embed_dl(learn.model, dls.valid)
     rep,clf = learn.zero_shot(vocab, show=show_fn is not None, fn=show_fn)
-    return dict(retrieval=retrieval_report(img, txt, tok), zero_shot=_json_ready(rep)), (img,txt,tok)
+    res = dict(retrieval=retrieval_report(img, txt, tok), zero_shot=_json_ready(rep))
+    if probes:
+        tr_items,va_items = dls.train_ds.items,dls.valid_ds.items
+        tr,_,_ = embed_dl(learn.model, dls.test_dl(tr_items, with_labels=True))
+        ttr,tva = clf.targets(tr_items),clf.targets(va_items)
+        for nm,P in [('knn', partial(KNNClassifier, k=10)), ('linear_probe', LinearProbe)]:
+            p = P(clf.values, tr, ttr)
+            p.fit_thresholds(p.scores(tr, exclude_self=True) if nm=='knn' else p.scores(tr), ttr)
+            sc = p.scores(img)
+            res[nm] = _json_ready(zero_shot_report(p, sc, tva, p.predict(sc)))
+    return res, (img,txt,tok)
 
 # %% ../nbs/40_cli.ipynb #c008
 @call_parse
@@ -99,12 +112,13 @@ def clipart_train(
         print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
     else: trainer = CLIPTrainer(loss=algo)
     learn = Learner(dls, model, cbs=[trainer, StopOnNonFinite(), ckpt], metrics=retrieval_metrics(), wd=wd)
-    before,_ = evaluate(learn, coll.vocab)
+    before,_ = evaluate(learn, coll.vocab, probes=False)
     t0 = time.time()
     try: learn.fit_one_cycle(epochs, lr, start_epoch=ckpt.start_epoch)
     except NonFiniteLossError as e: sys.exit(f"clipart-train: {e} ({out/'checkpoint.pth'})")
     train_s = time.time()-t0
     save_clip(learn.model, out/'model')
+    export_embeddings(learn.model, dls, coll.df, out/'index')
     after,(img,txt,tok) = evaluate(learn, coll.vocab, show_fn=out/'zero_shot.png' if pictures else None)
     res = {'data': str(path), 'arch': arch, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
            'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
@@ -121,9 +135,12 @@ def clipart_train(
     zo,zb = z['overall'],zb['overall']
     print(f"zero-shot attributes (top-1 per group + thresholds fitted on train): sample F2 {zo['sample_F2']:.3f} (random init {zb['sample_F2']:.3f}), "
           f"micro F2 {zo['micro_F2']:.3f}, mAP {zo['mAP']:.3f} (random init {zb['mAP']:.3f})")
+    for nm in ['knn','linear_probe']:
+        o = after[nm]['overall']
+        print(f"  supervised reference, {nm.replace('_',' ')} on frozen image embeddings: sample F2 {o['sample_F2']:.3f}, mAP {o['mAP']:.3f}")
     for g,v in z.items():
         if g=='overall': continue
         top1 = f"top-1 {v['top1']:.3f} (chance {v['chance_top1']:.3f})" if v['top1'] is not None else ''
         print(f"  {g:<15} sample F2 {v['sample_F2']:.3f}  mAP {v['mAP']:.3f}  {top1}")
-    print(f"wrote {out}/: model/ (safetensors + open_clip config), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png, zero_shot.png" if pictures else ''))
+    print(f"wrote {out}/: model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png, zero_shot.png" if pictures else ''))
     return res

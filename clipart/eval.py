@@ -15,7 +15,8 @@ from .models import clip_of
 
 # %% auto #0
 __all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'caption_groups', 'retrieval_report', 'instance_retrieval',
-           'attribute_prompts', 'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot']
+           'attribute_prompts', 'AttributeScorer', 'vocab_values', 'ZeroShotClassifier', 'zero_shot_report',
+           'show_zero_shot']
 
 # %% ../nbs/30_eval.ipynb #c005
 @torch.no_grad()
@@ -66,23 +67,10 @@ def attribute_prompts(group, value, templates=CAPTION_TEMPLATES, nouns=ART_NOUNS
     row = {group:[value]}
     return [LabelCaptioner([group], phrases=phrases, templates=[t], nouns=[n]).caption(row) for t in templates for n in nouns]
 
-class ZeroShotClassifier:
-    "Per-group text classifiers built from an attribute vocabulary by prompt ensembling"
-    def __init__(self, model, tokenize:Tokenize, vocab:pd.DataFrame, groups=None,
-                 templates=CAPTION_TEMPLATES, # Templates for every group, or {group: templates}
-                 nouns=ART_NOUNS[:1], phrases=None):
-        self.groups = ifnone(groups, list(dict.fromkeys(vocab.group)))
-        self.values,self.weights,self.thresholds = {},{},{}
-        for g in self.groups:
-            vals = vocab.value[vocab.group==g].tolist()
-            tmpl = templates.get(g, CAPTION_TEMPLATES) if isinstance(templates, dict) else templates
-            prompts = [attribute_prompts(g, v, tmpl, nouns, phrases) for v in vals]
-            emb = encode_texts(model, tokenize, [p for ps in prompts for p in ps]).view(len(vals), len(prompts[0]), -1)
-            self.values[g],self.weights[g] = vals, F.normalize(F.normalize(emb, dim=-1).mean(1), dim=-1)
-
-    def scores(self, img_feats):
-        "{group: [n_images, n_values]} cosine scores"
-        return {g: img_feats @ w.T for g,w in self.weights.items()}
+class AttributeScorer:
+    "Base of per-group attribute classifiers: `values` per group, `scores(feats)`, top-k/threshold predictions"
+    def __init__(self, values:dict): self.values,self.thresholds = values,{}
+    def scores(self, feats): raise NotImplementedError
 
     def targets(self, df):
         "{group: [n_images, n_values]} 0/1 truth from the group columns of `df`"
@@ -105,10 +93,32 @@ class ZeroShotClassifier:
             keep = targets[g].sum(1)>0
             if keep.sum()==0: continue
             s,t = s[keep],targets[g][keep]
-            cands = torch.quantile(s.flatten(), torch.linspace(0.5, 1, n_grid)).tolist() + [float('inf')]
+            cands = torch.quantile(s.flatten().float(), torch.linspace(0.5, 1, n_grid)).tolist() + [float('inf')]
             f = [fbeta_samples(t, self.predict({g:s}, k, {g:c})[g], beta) for c in cands]
             self.thresholds[g] = cands[int(np.argmax(f))]
         return self.thresholds
+
+def vocab_values(vocab, groups=None):
+    "{group: [values]} of a vocabulary, in its order"
+    groups = ifnone(groups, list(dict.fromkeys(vocab.group)))
+    return {g: vocab.value[vocab.group==g].tolist() for g in groups}
+
+class ZeroShotClassifier(AttributeScorer):
+    "Per-group text classifiers built from an attribute vocabulary by prompt ensembling"
+    def __init__(self, model, tokenize:Tokenize, vocab:pd.DataFrame, groups=None,
+                 templates=CAPTION_TEMPLATES, # Templates for every group, or {group: templates}
+                 nouns=ART_NOUNS[:1], phrases=None):
+        super().__init__(vocab_values(vocab, groups))
+        self.weights = {}
+        for g,vals in self.values.items():
+            tmpl = templates.get(g, CAPTION_TEMPLATES) if isinstance(templates, dict) else templates
+            prompts = [attribute_prompts(g, v, tmpl, nouns, phrases) for v in vals]
+            emb = encode_texts(model, tokenize, [p for ps in prompts for p in ps]).view(len(vals), len(prompts[0]), -1)
+            self.weights[g] = F.normalize(F.normalize(emb, dim=-1).mean(1), dim=-1)
+
+    def scores(self, img_feats):
+        "{group: [n_images, n_values]} cosine scores"
+        return {g: img_feats @ w.T for g,w in self.weights.items()}
 
 # %% ../nbs/30_eval.ipynb #c011
 def zero_shot_report(clf:ZeroShotClassifier, scores, targets, preds):

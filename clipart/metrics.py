@@ -12,21 +12,37 @@ __all__ = ['retrieval_ranks', 'recall_at_k', 'cross_modal_retrieval', 'fbeta_sam
            'topk_accuracy']
 
 # %% ../nbs/07_metrics.ipynb #c005
-def retrieval_ranks(q, k, q_groups=None, k_groups=None, chunk=1024, exclude_self=False):
+def _key_sims(q, k, ks):
+    "Similarities of queries `q` to the key rows `ks` (a slice), in float32 whatever the keys' storage dtype"
+    return q.float() @ k[ks].float().T
+
+def retrieval_ranks(q, k, q_groups=None, k_groups=None, chunk=1024, exclude_self=False, key_chunk=None):
     "0-based rank of each query's best positive among keys `k` (rows L2-normalised)"
-    n = len(q)
+    n,nk = len(q),len(k)
     q_groups = torch.arange(n) if q_groups is None else torch.as_tensor(q_groups)
-    k_groups = torch.arange(len(k)) if k_groups is None else torch.as_tensor(k_groups)
+    k_groups = torch.arange(nk) if k_groups is None else torch.as_tensor(k_groups)
     q_groups,k_groups = q_groups.to(q.device),k_groups.to(k.device)
+    key_chunk = key_chunk or nk
     ranks = []
     for s in range(0, n, chunk):
-        sims = q[s:s+chunk] @ k.T
-        pos = q_groups[s:s+chunk,None]==k_groups[None]
-        if exclude_self:
-            idx = torch.arange(s, min(s+chunk, n), device=q.device)
-            sims[torch.arange(len(idx)), idx] = -float('inf'); pos[torch.arange(len(idx)), idx] = False
-        best = sims.masked_fill(~pos, -float('inf')).max(1).values
-        ranks.append((sims > best[:,None]).sum(1))
+        qc,gc = q[s:s+chunk],q_groups[s:s+chunk]
+        rows = torch.arange(len(qc), device=q.device)
+        def masked(ks):  # similarities to keys `ks`, the query itself removed, and the positives mask
+            sims,pos = _key_sims(qc, k, ks),gc[:,None]==k_groups[None,ks]
+            if exclude_self:
+                own = torch.arange(s, s+len(qc), device=q.device) - ks.start
+                ok = (own>=0) & (own<sims.shape[1])
+                sims[rows[ok], own[ok]] = -float('inf'); pos[rows[ok], own[ok]] = False
+            return sims,pos
+        # two passes over key chunks: the best positive's score, then the keys scoring above it
+        best = torch.full((len(qc),), -float('inf'), device=q.device)
+        for ks in (slice(j, j+key_chunk) for j in range(0, nk, key_chunk)):
+            sims,pos = masked(ks)
+            best = torch.maximum(best, sims.masked_fill(~pos, -float('inf')).max(1).values)
+        cnt = torch.zeros(len(qc), dtype=torch.long, device=q.device)
+        for ks in (slice(j, j+key_chunk) for j in range(0, nk, key_chunk)):
+            cnt += (masked(ks)[0] > best[:,None]).sum(1)
+        ranks.append(cnt)
     return torch.cat(ranks)
 
 def recall_at_k(ranks, ks=(1,5,10)):
