@@ -1,0 +1,52 @@
+"Distributed pieces on CPU with gloo: queue keys gathered from every rank; callbacks unwrap DDP's `.module`."
+import socket
+from pathlib import Path
+import pytest, torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def _enqueue_worker(rank, world, port, out):
+    from clipart.momentum import FeatureQueue
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world)
+    torch.manual_seed(0)
+    q = FeatureQueue(7, 2)
+    q.enqueue(torch.full((3,2), float(rank+1)))   # 3 keys per rank: 6 in all
+    torch.save(q.state_dict(), Path(out)/f'{rank}.pt')
+    dist.destroy_process_group()
+
+def test_queue_enqueues_keys_of_all_ranks(tmp_path):
+    mp.spawn(_enqueue_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    a,b = [torch.load(tmp_path/f'{r}.pt', weights_only=True) for r in (0,1)]
+    torch.testing.assert_close(a['feats'], b['feats'])   # every rank holds the same queue
+    assert a['ptr'].item() == 6
+    torch.testing.assert_close(a['feats'][:6], torch.tensor([[1.,1]]*3 + [[2.,2]]*3))
+
+@pytest.fixture
+def one_process_group():
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{free_port()}', rank=0, world_size=1)
+    yield
+    dist.destroy_process_group()
+
+@pytest.mark.parametrize('algo', ['clip', 'clip-moco'])
+def test_trainers_unwrap_ddp(one_process_group, synth_path, tmp_path, algo):
+    from fastai.basics import Learner
+    from clipart.data import read_imet, imet_dataloaders
+    from clipart.models import create_clip_model, save_clip, load_clip, clip_of
+    from clipart.clip import CLIPTrainer
+    from clipart.clip_moco import CLIPMOCOTrainer
+    from clipart.momentum import CLIPMoCo
+    dls = imet_dataloaders(read_imet(synth_path), size=64, bs=8, context_length=32, num_workers=0)
+    m = create_clip_model('clipart-tiny-vit')
+    if algo=='clip-moco': m, cb = CLIPMoCo(m, queue_size=12), CLIPMOCOTrainer(queue_size=12)
+    else: cb = CLIPTrainer()
+    learn = Learner(dls, DDP(m), cbs=cb)
+    with torch.no_grad(): clip_of(learn.model).logit_scale.fill_(6.)
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-4)
+    assert clip_of(learn.model).logit_scale.item() <= torch.log(torch.tensor(100.)).item() + 1e-6   # clamped through .module
+    save_clip(learn.model, tmp_path/'m')
+    torch.testing.assert_close(load_clip(tmp_path/'m').logit_scale, clip_of(learn.model).logit_scale)
