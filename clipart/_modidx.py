@@ -23,6 +23,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'clipart.clip._FeatureStore.accumulate': ('clip.html#_featurestore.accumulate', 'clipart/clip.py'),
                               'clipart.clip._FeatureStore.reset': ('clip.html#_featurestore.reset', 'clipart/clip.py'),
                               'clipart.clip._FeatureStore.results': ('clip.html#_featurestore.results', 'clipart/clip.py'),
+                              'clipart.clip.history': ('clip.html#history', 'clipart/clip.py'),
                               'clipart.clip.retrieval_metrics': ('clip.html#retrieval_metrics', 'clipart/clip.py')},
             'clipart.clip_moco': { 'clipart.clip_moco.CLIPMOCOTrainer': ('clip_moco.html#clipmocotrainer', 'clipart/clip_moco.py'),
                                    'clipart.clip_moco.CLIPMOCOTrainer.__init__': ( 'clip_moco.html#clipmocotrainer.__init__',

@@ -13,7 +13,7 @@ from .metrics import cross_modal_retrieval
 from .models import unwrap_model
 
 # %% auto #0
-__all__ = ['CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics']
+__all__ = ['CLIPTrainer', 'RetrievalMetric', 'history', 'retrieval_metrics']
 
 # %% ../nbs/10_clip.ipynb #c005
 class CLIPTrainer(Callback):
@@ -61,6 +61,12 @@ class RetrievalMetric(Metric):
     def value(self): return self.store.results()[self.key]
     @property
     def name(self): return self.key
+
+def history(learn):
+    "The recorder's per-epoch losses and metrics as a DataFrame"
+    import pandas as pd
+    return pd.DataFrame([list(map(float, v[:len(learn.recorder.metric_names)-2])) for v in learn.recorder.values],
+                        columns=learn.recorder.metric_names[1:-1]).rename_axis('epoch')
 
 def retrieval_metrics(ks=(1,5,10), directions=('i2t','t2i'), ranks=False):
     "fastai metrics for image→text and text→image recall@k (and mean rank) over the validation set"

@@ -1,0 +1,99 @@
+"""Build the documentation site from the notebooks, without quarto.
+
+    python docs/build.py            # -> docs/_site/
+
+Each notebook in nbs/ (index first, then in file order) is turned into a page with its stored outputs:
+hidden cells and nbdev directives are dropped, each exported function or class gets its API reference
+(nbdev's `show_doc`, rendered as markdown) right after the code that defines it, and progress-bar streams are
+removed. The pages are rendered by mkdocs-material with mkdocs-jupyter (no execution), with a sidebar in
+notebook order. With quarto installed, `nbdev-docs` renders the same notebooks the nbdev way.
+"""
+import ast, copy, importlib, json, re, shutil, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS, SRC, SITE = ROOT/'nbs', ROOT/'docs'/'_src', ROOT/'docs'/'_site'
+
+def md_cell(text): return dict(cell_type='markdown', metadata={}, source=text)
+
+def directives(src):
+    return {l[3:].strip().split()[0] for l in src.splitlines() if l.startswith('#| ') and l[3:].strip()}
+
+def strip_directives(src): return '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip()
+
+def api_doc(module, src):
+    "show_doc markdown for the public top-level functions and classes defined in `src`"
+    from nbdev.showdoc import show_doc
+    out = []
+    try: tree = ast.parse(src)
+    except SyntaxError: return out
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith('_') and hasattr(module, node.name):
+            md = show_doc(getattr(module, node.name))._repr_markdown_()
+            md = re.sub(r'^---\s*', '', md.strip())
+            md = re.sub(r'\[source\]\([^)]*\)\{[^}]*\}\s*', '', md)  # quarto-only source link
+            out.append(md_cell('<div class="api-doc" markdown>\n\n' + md.replace('### ', '#### ', 1) + '\n\n</div>'))
+    return out
+
+def clean_outputs(outputs):
+    keep = []
+    for o in outputs:
+        if o.get('output_type')=='stream' and ('█' in ''.join(o.get('text', '')) or 'Epoch ' in ''.join(o.get('text', ''))): continue
+        if o.get('output_type')=='stream' and o.get('name')=='stderr': continue
+        keep.append(o)
+    return keep
+
+def process(nb_path):
+    nb = json.loads(nb_path.read_text(encoding='utf-8'))
+    module, cells = None, []
+    for c in nb['cells']:
+        src = ''.join(c['source'])
+        d = directives(src) if c['cell_type']=='code' else set()
+        if 'default_exp' in d:
+            m = re.search(r'#\| default_exp (\S+)', src).group(1)
+            module = importlib.import_module(f'clipart.{m}')
+            continue
+        if 'hide' in d: continue
+        c = copy.deepcopy(c)
+        if c['cell_type']=='code':
+            c['source'] = strip_directives(src)
+            c['outputs'] = clean_outputs(c.get('outputs', []))
+            if not c['source'] and not c['outputs']: continue
+            cells.append(c)
+            if 'export' in d and module is not None: cells += api_doc(module, c['source'])
+        else: cells.append(c)
+    nb['cells'] = cells
+    return nb
+
+def title_of(nb):
+    for c in nb['cells']:
+        if c['cell_type']=='markdown':
+            m = re.match(r'#\s+(.+)', ''.join(c['source']).strip())
+            if m: return m.group(1).strip()
+    return 'Untitled'
+
+def main():
+    sys.path.insert(0, str(ROOT))
+    if SRC.exists(): shutil.rmtree(SRC)
+    SRC.mkdir(parents=True)
+    nbs = sorted(NBS.glob('*.ipynb'), key=lambda p: (p.name!='index.ipynb', p.name))
+    nav = []
+    for p in nbs:
+        nb = process(p)
+        name = 'index.ipynb' if p.name=='index.ipynb' else re.sub(r'^\d+[a-z]?_', '', p.name)
+        (SRC/name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding='utf-8')
+        nav.append({title_of(nb) if name!='index.ipynb' else 'Home': name})
+    (SRC/'extra.css').write_text('.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }\n'
+                                 '.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')
+    cfg = dict(site_name='clipart', site_description='CLIP-style contrastive pre-training for fine-grained art recognition',
+               docs_dir=str(SRC), site_dir=str(SITE), use_directory_urls=False, nav=nav,
+               theme=dict(name='material', features=['navigation.sections'], palette=dict(primary='brown')),
+               extra_css=['extra.css'], markdown_extensions=['attr_list', 'md_in_html', 'tables', 'admonition',
+                                                             dict(**{'pymdownx.highlight': {}}), 'pymdownx.superfences'],
+               plugins=[dict(**{'mkdocs-jupyter': dict(execute=False, include_source=False, ignore_h1_titles=False)})])
+    cfg_file = ROOT/'docs'/'_mkdocs.yml'
+    cfg_file.write_text(json.dumps(cfg, indent=1))  # JSON is valid YAML
+    subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-f', str(cfg_file)], check=True, cwd=ROOT)
+    print(f'built {len(nav)} pages into {SITE}')
+
+if __name__ == '__main__': main()
