@@ -35,11 +35,19 @@ def api_doc(module, src):
             out.append(md_cell('<div class="api-doc" markdown>\n\n' + md.replace('### ', '#### ', 1) + '\n\n</div>'))
     return out
 
+def strip_progress(t):
+    "fastprogress's console bars out of a stream, keeping its results table"
+    t = re.sub(r'Epoch \d+/\d+ : (?:\|[█\-]*\| [\d.]+% \[[^\]]*\])?', '', t)
+    t = re.sub(r' {20,}', '\n', t.replace('█', '\n'))
+    return '\n'.join(l.rstrip() for l in t.splitlines() if l.strip()) + '\n'
+
 def clean_outputs(outputs):
+    "Drop stderr (warnings), clean progress bars out of stdout"
     keep = []
     for o in outputs:
-        if o.get('output_type')=='stream' and ('█' in ''.join(o.get('text', '')) or 'Epoch ' in ''.join(o.get('text', ''))): continue
-        if o.get('output_type')=='stream' and o.get('name')=='stderr': continue
+        if o.get('output_type')=='stream':
+            if o.get('name')=='stderr': continue
+            o = dict(o, text=strip_progress(''.join(o.get('text', ''))))
         keep.append(o)
     return keep
 
@@ -83,12 +91,17 @@ def main():
         name = 'index.ipynb' if p.name=='index.ipynb' else re.sub(r'^\d+[a-z]?_', '', p.name)
         (SRC/name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding='utf-8')
         nav.append({title_of(nb) if name!='index.ipynb' else 'Home': name})
+    import jupyter_server_mathjax  # MathJax 2, served from the site itself (the docs must work offline)
+    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent/'static', SRC/'assets'/'mathjax')
+    (SRC/'assets'/'mathjax-config.js').write_text(
+        "window.MathJax = {tex2jax: {inlineMath: [['$','$'], ['\\\\(','\\\\)']], displayMath: [['$$','$$'], ['\\\\[','\\\\]']], processEscapes: true}, "
+        "'HTML-CSS': {availableFonts: ['STIX-Web'], preferredFont: 'STIX-Web', webFont: 'STIX-Web', imageFont: null}};\n")
     (SRC/'extra.css').write_text('.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }\n'
                                  '.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')
     cfg = dict(site_name='clipart', site_description='CLIP-style contrastive pre-training for fine-grained art recognition',
                docs_dir=str(SRC), site_dir=str(SITE), use_directory_urls=False, nav=nav,
-               theme=dict(name='material', features=['navigation.sections'], palette=dict(primary='brown')),
-               extra_css=['extra.css'], markdown_extensions=['attr_list', 'md_in_html', 'tables', 'admonition',
+               theme=dict(name='material', features=['navigation.sections'], palette=dict(primary='brown'), font=False),
+               extra_css=['extra.css'], extra_javascript=['assets/mathjax-config.js', 'assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full'], markdown_extensions=['attr_list', 'md_in_html', 'tables', 'admonition',
                                                              dict(**{'pymdownx.highlight': {}}), 'pymdownx.superfences'],
                plugins=[dict(**{'mkdocs-jupyter': dict(execute=False, include_source=False, ignore_h1_titles=False)})])
     cfg_file = ROOT/'docs'/'_mkdocs.yml'

@@ -1,0 +1,82 @@
+"""The built docs site in a real browser: every sidebar page loads without console errors, the tutorial shows
+its images, no internal link is broken. Saves a screenshot of the tutorial under docs/_site/screenshots/."""
+import functools, http.server, os, shutil, subprocess, sys, threading, urllib.request
+from pathlib import Path
+from urllib.parse import urljoin, urldefrag, urlparse
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT/'docs'/'_site'
+CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')
+
+@pytest.fixture(scope='module')
+def site():
+    if not (SITE/'index.html').exists(): subprocess.run([sys.executable, str(ROOT/'docs'/'build.py')], check=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+    handler.log_message = lambda *a: None
+    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{srv.server_address[1]}/'
+    srv.shutdown()
+
+@pytest.fixture(scope='module')
+def browser(tmp_path_factory):
+    if not (CHROMIUM and DRIVER):
+        if os.environ.get('CI'): pytest.fail('chromium and chromedriver are needed in CI (.ci/run installs them)')
+        pytest.skip('chromium / chromedriver not installed')
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+              '--disable-component-update', '--disable-sync', '--window-size=1280,2000',
+              f'--user-data-dir={tmp_path_factory.mktemp("chrome-profile")}']: opts.add_argument(a)
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    d.set_page_load_timeout(60)
+    yield d
+    d.quit()
+
+def sidebar_links(browser, base):
+    browser.get(base)
+    hrefs = [a.get_attribute('href') for a in browser.find_elements('css selector', 'nav.md-nav--primary a.md-nav__link[href]')]
+    return list(dict.fromkeys(urldefrag(h)[0] for h in hrefs if h and h.startswith(base)))
+
+def test_every_sidebar_page_loads_without_console_errors(site, browser):
+    pages = sidebar_links(browser, site)
+    assert len(pages) >= 10, pages
+    assert any(p.endswith('tutorial.html') for p in pages)
+    for p in pages:
+        browser.get(p)
+        assert browser.title and '404' not in browser.title, p
+        errors = [e for e in browser.get_log('browser') if e['level']=='SEVERE']
+        assert not errors, (p, errors)
+
+def test_tutorial_shows_its_images(site, browser):
+    browser.get(urljoin(site, 'tutorial.html'))
+    imgs = browser.find_elements('css selector', '.jp-OutputArea img, .jp-RenderedImage img, article img')
+    loaded = [browser.execute_script('return arguments[0].complete && arguments[0].naturalWidth', i) for i in imgs]
+    assert sum(bool(w) for w in loaded) >= 3, loaded
+    (SITE/'screenshots').mkdir(exist_ok=True)
+    browser.save_screenshot(str(SITE/'screenshots'/'tutorial.png'))
+    # formulas are typeset (MathJax from the site itself)
+    browser.get(urljoin(site, 'losses.html'))
+    browser.implicitly_wait(5)
+    assert browser.find_elements('css selector', '.MathJax, .MathJax_Display, mjx-container')
+
+def test_no_internal_link_is_broken(site, browser):
+    seen, todo, broken = set(), [site], []
+    while todo:
+        page = todo.pop()
+        if page in seen: continue
+        seen.add(page)
+        browser.get(page)
+        for a in browser.find_elements('css selector', 'a[href]'):
+            href = urldefrag(a.get_attribute('href') or '')[0]
+            if not href.startswith(site) or href in seen: continue
+            try: urllib.request.urlopen(href, timeout=10)
+            except Exception as e: broken.append((page, href, str(e))); seen.add(href); continue
+            if href.endswith('.html') or href.endswith('/'): todo.append(href)
+            else: seen.add(href)
+    assert not broken, broken
+    assert len(seen) >= 10
