@@ -14,6 +14,7 @@ from .synthetic import synthetic_path
 from .models import create_clip_model, save_clip, image_size
 from .clip import CLIPTrainer, retrieval_metrics
 from .clip_moco import CLIPMOCOTrainer
+from .scale import GradCache, set_grad_checkpointing
 from .training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError
 from .eval import embed_dl, retrieval_report, find_tokenize, show_zero_shot, zero_shot_report
 from .probes import KNNClassifier, LinearProbe
@@ -84,6 +85,9 @@ def clipart_train(
     skip_bad:bool_arg=False, # Skip (and report) bad rows instead of stopping
     n_synthetic:int=1000, # Items in the synthetic collection
     workers:int=None, # DataLoader workers (default fastai's)
+    precision:str='fp32', # 'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)
+    micro_bs:int=None, # Forward each batch in micro-batches of this size (GradCache): big batches, small memory
+    grad_checkpointing:bool_arg=False, # open_clip activation checkpointing in both towers
     pictures:bool_arg=True, # Save batch, loss and retrieval pictures
 ):
     "Train CLIP on an iMet-layout collection and write weights, metrics and pictures to `out`"
@@ -111,7 +115,9 @@ def clipart_train(
         trainer = CLIPMOCOTrainer(queue_size=queue_size, momentum=momentum, alpha=alpha)
         print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
     else: trainer = CLIPTrainer(loss=algo)
-    learn = Learner(dls, model, cbs=[trainer, StopOnNonFinite(), ckpt], metrics=retrieval_metrics(), wd=wd)
+    if grad_checkpointing: set_grad_checkpointing(model)
+    cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else [])
+    learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd).to_amp(precision)
     before,_ = evaluate(learn, coll.vocab, probes=False)
     t0 = time.time()
     try: learn.fit_one_cycle(epochs, lr, start_epoch=ckpt.start_epoch)

@@ -5,11 +5,12 @@
 # %% ../nbs/06_losses.ipynb #c002
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
+import torch.distributed as dist
 from open_clip.loss import ClipLoss, SigLipLoss
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['create_loss', 'QueueClipLoss']
+__all__ = ['create_loss', 'dist_rank_world', 'gather_all', 'QueueClipLoss']
 
 # %% ../nbs/06_losses.ipynb #c005
 def create_loss(kind='clip', rank=0, world_size=1):
@@ -19,16 +20,29 @@ def create_loss(kind='clip', rank=0, world_size=1):
     raise ValueError(f"unknown loss {kind!r}: 'clip' or 'siglip'")
 
 # %% ../nbs/06_losses.ipynb #c009
+def dist_rank_world():
+    "(rank, world size) of this process; (0, 1) when not distributed"
+    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+def gather_all(t:torch.Tensor):
+    "Concatenate `t` from all ranks in rank order, without gradient; `t` itself when not distributed"
+    if dist_rank_world()[1]==1: return t
+    out = [torch.empty_like(t) for _ in range(dist.get_world_size())]
+    dist.all_gather(out, t.contiguous())
+    return torch.cat(out)
+
 def _soft_ce(logits, targets): return -(F.log_softmax(logits, dim=1) * targets).sum(1).mean()
 
 class QueueClipLoss(nn.Module):
     "Symmetric InfoNCE of online queries against [momentum keys; queue], optionally with momentum distillation"
     def __init__(self, alpha=0.): super().__init__(); self.alpha = alpha
     def forward(self, img, txt, logit_scale, img_k, txt_k, img_queue, txt_queue):
-        n = len(img)
-        all_txt,all_img = torch.cat([txt_k, txt_queue]),torch.cat([img_k, img_queue])
+        n,(rank,_) = len(img),dist_rank_world()
+        # under DDP the momentum keys of every rank's batch are negatives too (they carry no gradient)
+        all_txt,all_img = torch.cat([gather_all(txt_k), txt_queue]),torch.cat([gather_all(img_k), img_queue])
         li2t,lt2i = logit_scale * img @ all_txt.T, logit_scale * txt @ all_img.T
-        y = torch.zeros_like(li2t); y[torch.arange(n), torch.arange(n)] = 1
+        y = torch.zeros_like(li2t); y[torch.arange(n), rank*n + torch.arange(n)] = 1
         yi2t = yt2i = y
         if self.alpha:
             with torch.no_grad():

@@ -70,8 +70,9 @@ def image_size(model):
     return s[0] if isinstance(s, (tuple,list)) else s
 
 def unwrap_model(m):
-    "The module inside a DDP/DataParallel wrapper, or `m`"
-    return getattr(m, 'module', m)
+    "The module inside DDP/DataParallel (and other `.module`) wrappers, or `m`"
+    while hasattr(m, 'module'): m = m.module
+    return m
 
 def clip_of(m):
     "The open_clip model inside DDP and momentum (`online`) wrappers"

@@ -6,11 +6,11 @@
 from __future__ import annotations
 import copy, math
 import torch, torch.nn as nn, torch.nn.functional as F
-import torch.distributed as dist
 from fastcore.all import *
+from .losses import gather_all
 
 # %% auto #0
-__all__ = ['ema_update', 'cosine_momentum', 'momentum_copy', 'gather_all', 'FeatureQueue', 'CLIPMoCo']
+__all__ = ['ema_update', 'cosine_momentum', 'momentum_copy', 'FeatureQueue', 'CLIPMoCo']
 
 # %% ../nbs/08_momentum.ipynb #c005
 @torch.no_grad()
@@ -30,13 +30,6 @@ def momentum_copy(model:nn.Module):
     return m
 
 # %% ../nbs/08_momentum.ipynb #c008
-def gather_all(t:torch.Tensor):
-    "Concatenate `t` from all ranks (without gradient); `t` itself when not distributed"
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size()==1: return t
-    out = [torch.empty_like(t) for _ in range(dist.get_world_size())]
-    dist.all_gather(out, t.contiguous())
-    return torch.cat(out)
-
 class FeatureQueue(nn.Module):
     "The last `size` normalised features of dimension `dim`, in buffers"
     def __init__(self, size, dim):

@@ -50,3 +50,43 @@ def test_trainers_unwrap_ddp(one_process_group, synth_path, tmp_path, algo):
     assert clip_of(learn.model).logit_scale.item() <= torch.log(torch.tensor(100.)).item() + 1e-6   # clamped through .module
     save_clip(learn.model, tmp_path/'m')
     torch.testing.assert_close(load_clip(tmp_path/'m').logit_scale, clip_of(learn.model).logit_scale)
+
+def _batch(n=8):
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(n, 3, 64, 64, generator=g), torch.randint(1, 49000, (n, 32), generator=g)
+
+def _loss_and_grads(algo, rank=0, world=1):
+    "This rank's loss and (DDP-averaged when distributed) gradients on its slice of a fixed batch of 8"
+    from clipart.models import create_clip_model
+    from clipart.losses import create_loss, QueueClipLoss
+    from clipart.momentum import CLIPMoCo
+    torch.manual_seed(0)
+    m = create_clip_model('clipart-tiny-vit', siglip=algo=='siglip')
+    if algo=='clip-moco': m = CLIPMoCo(m, queue_size=6)
+    net = DDP(m) if world>1 else m
+    imgs, toks = _batch()
+    n = len(imgs)//world
+    out = net(imgs[rank*n:(rank+1)*n], toks[rank*n:(rank+1)*n])
+    if algo=='clip-moco': loss = QueueClipLoss(alpha=0.4)(*out, m.img_queue.feats, m.txt_queue.feats)
+    else: loss = create_loss(algo, rank=rank, world_size=world)(*out)
+    loss.backward()
+    online = m.online if algo=='clip-moco' else m
+    return loss.detach(), {k: p.grad.clone() for k,p in online.named_parameters() if p.grad is not None}
+
+def _equivalence_worker(rank, world, port, out, algo):
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world)
+    loss, grads = _loss_and_grads(algo, rank, world)
+    losses = [torch.zeros(()) for _ in range(world)]
+    dist.all_gather(losses, loss)
+    if rank==0: torch.save(dict(loss=torch.stack(losses).mean(), grads=grads), Path(out)/f'{algo}.pt')
+    dist.destroy_process_group()
+
+@pytest.mark.parametrize('algo', ['clip', 'siglip', 'clip-moco'])
+def test_two_process_loss_and_gradients_equal_single_process(tmp_path, algo):
+    "2 gloo processes x 4 items, losses gathered with gradients, give the loss and gradients of 1 process x 8 items"
+    mp.spawn(_equivalence_worker, args=(2, free_port(), str(tmp_path), algo), nprocs=2)
+    ddp = torch.load(tmp_path/f'{algo}.pt', weights_only=True)
+    loss, grads = _loss_and_grads(algo)
+    torch.testing.assert_close(ddp['loss'], loss, rtol=1e-5, atol=1e-6)
+    assert ddp['grads'].keys() == grads.keys() and len(grads) > 10
+    for k in grads: torch.testing.assert_close(ddp['grads'][k], grads[k], rtol=1e-4, atol=1e-6, msg=k)
