@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_models.ipynb #c002
 from __future__ import annotations
-import json, math, hashlib
+import json, logging, math, hashlib
 from pathlib import Path
 import torch
 import open_clip
@@ -32,6 +32,9 @@ def register_configs(configs=CLIPART_CONFIGS):
 register_configs()
 
 # %% ../nbs/05_models.ipynb #c008
+class _DropRandomInitWarning(logging.Filter):
+    def filter(self, r): return 'No pretrained weights loaded' not in r.getMessage()
+
 def _cfg_name(cfg):
     "Register a config dict under a name derived from its content"
     nm = 'clipart-custom-' + hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:10]
@@ -55,7 +58,11 @@ def create_clip_model(
         raise FileNotFoundError(f"checkpoint {pretrained} not found")
     if siglip: kwargs = dict(init_logit_scale=math.log(10), init_logit_bias=-10., **kwargs)
     if context_length: kwargs['force_context_length'] = context_length
-    m = open_clip.create_model(name, pretrained=pretrained, force_image_size=image_size, device=device, **kwargs)
+    quiet = _DropRandomInitWarning() if pretrained is None else None  # asked for random weights: no warning that they are
+    if quiet: logging.getLogger().addFilter(quiet)
+    try: m = open_clip.create_model(name, pretrained=pretrained, force_image_size=image_size, device=device, **kwargs)
+    finally:
+        if quiet: logging.getLogger().removeFilter(quiet)
     m.clipart_name = name
     m.clipart_cfg = open_clip.get_model_config(name) if not name.startswith('local-dir:') else json.loads(
         (Path(name[len('local-dir:'):])/'open_clip_config.json').read_text())['model_cfg']

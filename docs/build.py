@@ -5,7 +5,7 @@
 Each notebook in nbs/ (index first, then in file order) is turned into a page with its stored outputs:
 hidden cells and nbdev directives are dropped, each exported function or class gets its API reference
 (nbdev's `show_doc`, rendered as markdown) right after the code that defines it, and progress-bar streams are
-removed. The pages are rendered by mkdocs-material with mkdocs-jupyter (no execution), with a sidebar in
+removed, and LaTeX becomes MathML (rendered by the browser itself: no MathJax, nothing fetched). The pages are rendered by mkdocs-material with mkdocs-jupyter (no execution), with a sidebar in
 notebook order. With quarto installed, `nbdev-docs` renders the same notebooks the nbdev way.
 """
 import ast, copy, importlib, json, re, shutil, subprocess, sys
@@ -51,6 +51,15 @@ def clean_outputs(outputs):
         keep.append(o)
     return keep
 
+def tex_to_mathml(md):
+    "LaTeX ($...$, $$...$$) in markdown outside code spans -> MathML, which browsers render without scripts or fonts"
+    from latex2mathml.converter import convert
+    parts = re.split(r'(```.*?```|`[^`]*`)', md, flags=re.S)
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r'\$\$(.+?)\$\$', lambda m: '\n\n' + convert(m.group(1).strip(), display='block') + '\n\n', parts[i], flags=re.S)
+        parts[i] = re.sub(r'(?<![\\$])\$([^$\n]+?)\$', lambda m: convert(m.group(1).strip()), parts[i])
+    return ''.join(parts)
+
 def process(nb_path):
     nb = json.loads(nb_path.read_text(encoding='utf-8'))
     module, cells = None, []
@@ -69,7 +78,9 @@ def process(nb_path):
             if not c['source'] and not c['outputs']: continue
             cells.append(c)
             if 'export' in d and module is not None: cells += api_doc(module, c['source'])
-        else: cells.append(c)
+        else:
+            c['source'] = tex_to_mathml(''.join(c['source'])) if c['cell_type']=='markdown' else c['source']
+            cells.append(c)
     nb['cells'] = cells
     return nb
 
@@ -91,17 +102,12 @@ def main():
         name = 'index.ipynb' if p.name=='index.ipynb' else re.sub(r'^\d+[a-z]?_', '', p.name)
         (SRC/name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding='utf-8')
         nav.append({title_of(nb) if name!='index.ipynb' else 'Home': name})
-    import jupyter_server_mathjax  # MathJax 2, served from the site itself (the docs must work offline)
-    shutil.copytree(Path(jupyter_server_mathjax.__file__).parent/'static', SRC/'assets'/'mathjax')
-    (SRC/'assets'/'mathjax-config.js').write_text(
-        "window.MathJax = {tex2jax: {inlineMath: [['$','$'], ['\\\\(','\\\\)']], displayMath: [['$$','$$'], ['\\\\[','\\\\]']], processEscapes: true}, "
-        "'HTML-CSS': {availableFonts: ['STIX-Web'], preferredFont: 'STIX-Web', webFont: 'STIX-Web', imageFont: null}};\n")
     (SRC/'extra.css').write_text('.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }\n'
                                  '.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')
     cfg = dict(site_name='clipart', site_description='CLIP-style contrastive pre-training for fine-grained art recognition',
                docs_dir=str(SRC), site_dir=str(SITE), use_directory_urls=False, nav=nav,
                theme=dict(name='material', features=['navigation.sections'], palette=dict(primary='brown'), font=False),
-               extra_css=['extra.css'], extra_javascript=['assets/mathjax-config.js', 'assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full'], markdown_extensions=['attr_list', 'md_in_html', 'tables', 'admonition',
+               extra_css=['extra.css'], markdown_extensions=['attr_list', 'md_in_html', 'tables', 'admonition',
                                                              dict(**{'pymdownx.highlight': {}}), 'pymdownx.superfences'],
                plugins=[dict(**{'mkdocs-jupyter': dict(execute=False, include_source=False, ignore_h1_titles=False)})])
     cfg_file = ROOT/'docs'/'_mkdocs.yml'

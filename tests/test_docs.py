@@ -37,6 +37,13 @@ def browser(tmp_path_factory):
     yield d
     d.quit()
 
+def settle(browser, timeout=20):
+    "Wait until MathJax (if the page uses it) has typeset everything"
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, timeout).until(lambda d: d.execute_script(
+        "return document.readyState==='complete' && (!window.MathJax || !MathJax.Hub || "
+        "(MathJax.isReady && MathJax.Hub.queue.pending===0 && !MathJax.Hub.queue.running))"))
+
 def sidebar_links(browser, base):
     browser.get(base)
     hrefs = [a.get_attribute('href') for a in browser.find_elements('css selector', 'nav.md-nav--primary a.md-nav__link[href]')]
@@ -48,6 +55,7 @@ def test_every_sidebar_page_loads_without_console_errors(site, browser):
     assert any(p.endswith('tutorial.html') for p in pages)
     for p in pages:
         browser.get(p)
+        settle(browser)
         assert browser.title and '404' not in browser.title, p
         errors = [e for e in browser.get_log('browser') if e['level']=='SEVERE']
         assert not errors, (p, errors)
@@ -59,10 +67,12 @@ def test_tutorial_shows_its_images(site, browser):
     assert sum(bool(w) for w in loaded) >= 3, loaded
     (SITE/'screenshots').mkdir(exist_ok=True)
     browser.save_screenshot(str(SITE/'screenshots'/'tutorial.png'))
-    # formulas are typeset (MathJax from the site itself)
+    # formulas are MathML, laid out by the browser: each has a real size
     browser.get(urljoin(site, 'losses.html'))
-    browser.implicitly_wait(5)
-    assert browser.find_elements('css selector', '.MathJax, .MathJax_Display, mjx-container')
+    settle(browser)
+    maths = browser.find_elements('css selector', 'math')
+    assert len(maths) >= 3 and all(m.size['width'] > 0 for m in maths)
+    assert not [e for e in browser.get_log('browser') if e['level']=='SEVERE']
 
 def test_no_internal_link_is_broken(site, browser):
     seen, todo, broken = set(), [site], []
