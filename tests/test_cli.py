@@ -46,9 +46,10 @@ def test_aic500_text_captions(aic_path, tmp_path):
     assert m['n_train']==400 and m['n_valid']==100 and 'classification' in m['trained']['zero_shot'] and m['trained']['zero_shot']['overall']['n']==100
 
 def test_clip_moco_job(tmp_path):
-    res = clipart_train(out=str(tmp_path/'moco'), algo='clip-moco', **{**KW, 'epochs': 2})
-    r = res['trained']['retrieval']
-    assert r['i2t_mean_rank'] < 0.8 * (res['n_valid']+1)/2, r  # a random ranking has mean rank (n+1)/2
+    res = clipart_train(out=str(tmp_path/'moco'), algo='clip-moco', **KW)
+    r, r0 = res['trained']['retrieval'], res['random_init']['retrieval']
+    # a random ranking has mean rank (n+1)/2 = 10 here; measured 6.3 after training, 9.3 at random init
+    assert r['i2t_mean_rank'] < 0.75 * (res['n_valid']+1)/2 and r['i2t_mean_rank'] < r0['i2t_mean_rank'] - 1.5, (r, r0)
     assert res['queue_size'] == 19  # a quarter of the 77 training items
     assert 'img_queue.feats' not in weights(tmp_path/'moco')  # the saved model is the plain online CLIP
 
