@@ -16,7 +16,7 @@ from .clip import CLIPTrainer, retrieval_metrics
 from .clip_moco import CLIPMOCOTrainer
 from .scale import GradCache, set_grad_checkpointing
 from .training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError
-from .eval import embed_dl, retrieval_report, find_tokenize, show_zero_shot, zero_shot_report
+from .eval import embed_dl, retrieval_report, find_tokenize, zero_shot_report
 from .probes import KNNClassifier, LinearProbe
 from .search import export_embeddings
 

@@ -9,7 +9,7 @@ import torch
 from fastai.basics import *
 from fastai.torch_core import rank_distrib, num_distrib
 from .losses import create_loss
-from .metrics import cross_modal_retrieval
+from .metrics import cross_modal_retrieval, caption_groups
 from .models import unwrap_model
 
 # %% auto #0
@@ -46,8 +46,7 @@ class _FeatureStore:
         self.tok.append(to_detach(learn.yb[0]))
     def results(self):
         if self.res is None:
-            groups = torch.unique(torch.cat(self.tok), dim=0, return_inverse=True)[1]
-            self.res = cross_modal_retrieval(torch.cat(self.img), torch.cat(self.txt), groups, self.ks)
+            self.res = cross_modal_retrieval(torch.cat(self.img), torch.cat(self.txt), caption_groups(torch.cat(self.tok)), self.ks)
         return self.res
 
 class RetrievalMetric(Metric):

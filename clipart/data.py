@@ -12,14 +12,14 @@ import pandas as pd, torch
 from PIL import Image
 from fastcore.all import *
 from fastai.data.all import *
-from fastai.vision.all import ImageBlock, Resize, Normalize, TensorImage
+from fastai.vision.all import ImageBlock, Resize, Normalize
 import open_clip
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'GROUP_PHRASES', 'ART_NOUNS', 'CAPTION_TEMPLATES', 'CLIP_STATS', 'ReadReport', 'read_labels',
            'ImetCollection', 'read_imet', 'caption_order', 'join_natural', 'with_article', 'Captioner',
            'LabelCaptioner', 'TextCaptioner', 'MixedCaptioner', 'TensorTokens', 'Caption', 'get_tokenizer',
-           'PairedLoss', 'Tokenize', 'decode_tokens', 'CaptionBlock', 'make_captioner', 'imet_dataloaders']
+           'PairedLoss', 'Tokenize', 'decode_tokens', 'CaptionBlock', 'make_captioner', 'imet_dataloaders', 'find_tfm']
 
 # %% ../nbs/01_data.ipynb #c005
 class ReadReport:
@@ -352,3 +352,10 @@ def imet_dataloaders(
                        item_tfms=ifnone(item_tfms, Resize(size)),
                        batch_tfms=[*L(batch_tfms), Normalize.from_stats(*CLIP_STATS)])
     return dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)
+
+# %% ../nbs/01_data.ipynb #c036
+def find_tfm(dls, cls):
+    "The first transform of type `cls` in the caption pipeline of `dls` (e.g. its `Tokenize` or `Captioner`)"
+    for t in dls.train_ds.tls[-1].tfms:
+        if isinstance(t, cls): return t
+    raise ValueError(f"these DataLoaders have no `{cls.__name__}` transform")

@@ -9,14 +9,13 @@ import numpy as np, pandas as pd
 import torch, torch.nn.functional as F
 from fastcore.all import *
 from fastai.learner import Learner
-from .data import LabelCaptioner, CAPTION_TEMPLATES, ART_NOUNS, Tokenize
-from .metrics import cross_modal_retrieval, retrieval_ranks, recall_at_k, fbeta_samples, fbeta_micro, average_precision, topk_accuracy
+from .data import LabelCaptioner, CAPTION_TEMPLATES, ART_NOUNS, Tokenize, find_tfm
+from .metrics import cross_modal_retrieval, caption_groups, retrieval_ranks, recall_at_k, fbeta_samples, fbeta_micro, average_precision, topk_accuracy
 from .models import clip_of
 
 # %% auto #0
-__all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'caption_groups', 'retrieval_report', 'instance_retrieval',
-           'attribute_prompts', 'AttributeScorer', 'vocab_values', 'ZeroShotClassifier', 'zero_shot_report',
-           'show_zero_shot']
+__all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'instance_retrieval', 'attribute_prompts',
+           'AttributeScorer', 'vocab_values', 'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot']
 
 # %% ../nbs/30_eval.ipynb #c005
 @torch.no_grad()
@@ -40,15 +39,9 @@ def encode_texts(model, tokenize, texts, bs=256):
 
 def find_tokenize(dls):
     "The `Tokenize` transform of `dls`'s captions"
-    for t in dls.train_ds.tls[-1].tfms:
-        if isinstance(t, Tokenize): return t
-    raise ValueError("these DataLoaders have no `Tokenize` transform")
+    return find_tfm(dls, Tokenize)
 
 # %% ../nbs/30_eval.ipynb #c007
-def caption_groups(tok):
-    "Group ids of token rows: identical captions share one"
-    return torch.unique(tok, dim=0, return_inverse=True)[1]
-
 def retrieval_report(img, txt, tok, ks=(1,5,10)):
     "Image→text and text→image recall@k and ranks, identical captions counting as one positive"
     return cross_modal_retrieval(img, txt, caption_groups(tok), ks)

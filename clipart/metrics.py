@@ -8,8 +8,8 @@ import torch
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['retrieval_ranks', 'recall_at_k', 'cross_modal_retrieval', 'fbeta_samples', 'fbeta_micro', 'average_precision',
-           'topk_accuracy']
+__all__ = ['retrieval_ranks', 'caption_groups', 'recall_at_k', 'cross_modal_retrieval', 'fbeta_samples', 'fbeta_micro',
+           'average_precision', 'topk_accuracy']
 
 # %% ../nbs/07_metrics.ipynb #c005
 def _key_sims(q, k, ks):
@@ -44,6 +44,10 @@ def retrieval_ranks(q, k, q_groups=None, k_groups=None, chunk=1024, exclude_self
             cnt += (masked(ks)[0] > best[:,None]).sum(1)
         ranks.append(cnt)
     return torch.cat(ranks)
+
+def caption_groups(tok):
+    "Group ids of token rows: identical captions share one, so retrieving either counts as a hit"
+    return torch.unique(tok, dim=0, return_inverse=True)[1]
 
 def recall_at_k(ranks, ks=(1,5,10)):
     "Recall@k, mean and median rank (1-based) from `retrieval_ranks`"

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 import open_clip
 from open_clip.factory import _MODEL_CONFIGS
-from safetensors.torch import save_file, load_file, safe_open
+from safetensors.torch import save_file, safe_open
 from fastcore.all import *
 
 # %% auto #0

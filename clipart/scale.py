@@ -9,7 +9,7 @@ from torch.utils.checkpoint import checkpoint
 from torch.amp import autocast, GradScaler
 from fastai.basics import *
 from fastai.callback.fp16 import MixedPrecision, AMPMode
-from .models import unwrap_model, clip_of
+from .models import clip_of
 
 # %% auto #0
 __all__ = ['MicroBatched', 'GradCache', 'AutocastMixedPrecision', 'set_grad_checkpointing']

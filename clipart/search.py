@@ -4,33 +4,27 @@
 
 # %% ../nbs/32_search.ipynb #c002
 from __future__ import annotations
-import json, textwrap
+import textwrap
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn.functional as F
+import numpy as np, pandas as pd, torch
 from PIL import Image
 from fastcore.all import *
-from fastcore.script import call_parse, bool_arg
+from fastcore.script import call_parse
 from fastai.vision.all import PILImage, Resize
-from .data import Captioner, CLIP_STATS, get_tokenizer, Tokenize
-from .eval import embed_dl, encode_texts, find_tokenize
+from .data import Captioner, CLIP_STATS, get_tokenizer, Tokenize, find_tfm
+from .eval import embed_dl, encode_texts
 from .models import clip_of, load_clip, image_size
 
 # %% auto #0
-__all__ = ['find_captioner', 'export_embeddings', 'SearchIndex', 'preprocess_image', 'embed_query', 'plot_hits', 'clipart_search']
+__all__ = ['export_embeddings', 'SearchIndex', 'preprocess_image', 'embed_query', 'plot_hits', 'clipart_search']
 
 # %% ../nbs/32_search.ipynb #c005
-def find_captioner(dls):
-    "The `Captioner` of `dls`"
-    for t in dls.train_ds.tls[-1].tfms:
-        if isinstance(t, Captioner): return t
-    raise ValueError("these DataLoaders have no `Captioner`")
-
 def export_embeddings(model, dls, df, path, bs=None):
     "Write image/text embeddings and `items.csv` for the rows of `df` to folder `path`"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     dl = dls.test_dl(df, with_labels=True, bs=ifnone(bs, dls.bs))
     img,txt,_ = embed_dl(model, dl)
-    cap = find_captioner(dls)
+    cap = find_tfm(dls, Captioner)
     np.save(path/'image_embeddings.npy', img.numpy().astype(np.float32))
     np.save(path/'text_embeddings.npy', txt.numpy().astype(np.float32))
     pd.DataFrame(dict(id=df['id'].values, image=df['image'].values, caption=[cap.caption(r) for _,r in df.iterrows()])).to_csv(path/'items.csv', index=False)
