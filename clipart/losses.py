@@ -5,7 +5,7 @@
 # %% ../nbs/06_losses.ipynb #c002
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
-import torch.distributed as dist
+import torch.distributed as dist, torch.distributed.nn
 from open_clip.loss import ClipLoss, SigLipLoss
 from fastcore.all import *
 
@@ -25,9 +25,10 @@ def dist_rank_world():
     if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
-def gather_all(t:torch.Tensor):
-    "Concatenate `t` from all ranks in rank order, without gradient; `t` itself when not distributed"
+def gather_all(t:torch.Tensor, grad=False):
+    "Concatenate `t` from all ranks in rank order (gradients flow back to every rank with `grad`); `t` itself when not distributed"
     if dist_rank_world()[1]==1: return t
+    if grad: return torch.cat(torch.distributed.nn.functional.all_gather(t.contiguous()))
     out = [torch.empty_like(t) for _ in range(dist.get_world_size())]
     dist.all_gather(out, t.contiguous())
     return torch.cat(out)

@@ -4,12 +4,12 @@
 
 # %% ../nbs/07_metrics.ipynb #c002
 from __future__ import annotations
-import torch
+import torch, torch.nn.functional as F
 from fastcore.all import *
 
 # %% auto #0
 __all__ = ['retrieval_ranks', 'caption_groups', 'recall_at_k', 'cross_modal_retrieval', 'fbeta_samples', 'fbeta_micro',
-           'average_precision', 'topk_accuracy']
+           'average_precision', 'topk_accuracy', 'knn_vote', 'knn_accuracy']
 
 # %% ../nbs/07_metrics.ipynb #c005
 def _key_sims(q, k, ks):
@@ -93,3 +93,20 @@ def topk_accuracy(scores, targets, k=1):
     "Fraction of items with a true attribute among their `k` best-scored"
     top = torch.as_tensor(scores).topk(min(k, scores.shape[1]), dim=1).indices
     return torch.as_tensor(targets).float().gather(1, top).amax(1).mean().item()
+
+# %% ../nbs/07_metrics.ipynb #c101
+def knn_vote(q, keys, targets, k=20, tau=0.07, chunk=1024, exclude_self=False):
+    "`[n, C]` votes of each query's `k` most similar `keys` for their `targets` (`[N, C]` one- or multi-hot), weighted by softmax(sim/`tau`)"
+    out,kk = [],min(k, len(keys) - int(exclude_self))
+    for s in range(0, len(q), chunk):
+        sims = q[s:s+chunk].float() @ keys.float().T
+        if exclude_self: sims[torch.arange(len(sims)), torch.arange(s, s+len(sims))] = -float('inf')
+        top,idx = sims.topk(kk, dim=1)
+        out.append(torch.einsum('nk,nkc->nc', F.softmax(top/tau, dim=1), targets[idx].float()))
+    return torch.cat(out)
+
+def knn_accuracy(q, q_labels, keys, key_labels, k=20, tau=0.07, exclude_self=False):
+    "Top-1 accuracy of cosine kNN with integer labels (features are L2-normalised here)"
+    n_cls = int(max(q_labels.max(), key_labels.max())) + 1
+    v = knn_vote(F.normalize(q.float(), dim=1), F.normalize(keys.float(), dim=1), F.one_hot(key_labels.long(), n_cls), k, tau, exclude_self=exclude_self)
+    return (v.argmax(1) == q_labels.to(v.device)).float().mean().item()

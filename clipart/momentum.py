@@ -15,9 +15,10 @@ __all__ = ['ema_update', 'cosine_momentum', 'momentum_copy', 'FeatureQueue', 'CL
 # %% ../nbs/08_momentum.ipynb #c005
 @torch.no_grad()
 def ema_update(target:nn.Module, source:nn.Module, m:float):
-    "θ_target ← m·θ_target + (1-m)·θ_source; buffers copied"
-    for pt,ps in zip(target.parameters(), source.parameters()): pt.mul_(m).add_(ps.detach(), alpha=1-m)
-    for bt,bs in zip(target.buffers(), source.buffers()): bt.copy_(bs)
+    "θ_target ← m·θ_target + (1-m)·θ_source for every parameter of `target` (matched by name); buffers copied"
+    src_p,src_b = dict(source.named_parameters()),dict(source.named_buffers())
+    for n,pt in target.named_parameters(): pt.mul_(m).add_(src_p[n].detach(), alpha=1-m)
+    for n,bt in target.named_buffers(): bt.copy_(src_b[n])
 
 def cosine_momentum(m0, step, total):
     "Momentum rising from `m0` at step 0 to 1 at `total` along a cosine"

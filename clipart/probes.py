@@ -7,6 +7,7 @@ from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.all import *
 from .eval import AttributeScorer
+from .metrics import knn_vote
 
 # %% auto #0
 __all__ = ['KNNClassifier', 'LinearProbe']
@@ -18,14 +19,9 @@ class KNNClassifier(AttributeScorer):
         super().__init__(values); store_attr('feats,targets,k,tau,chunk')
     def scores(self, q, exclude_self=False):
         "{group: [n, n_values]} weighted neighbour votes; `exclude_self` when `q` are the training features themselves"
-        out = {g:[] for g in self.values}
-        for s in range(0, len(q), self.chunk):
-            sims = q[s:s+self.chunk] @ self.feats.T
-            if exclude_self: sims[torch.arange(len(sims)), torch.arange(s, s+len(sims))] = -float('inf')
-            top,idx = sims.topk(min(self.k, self.feats.shape[0]-exclude_self), dim=1)
-            w = F.softmax(top/self.tau, dim=1)
-            for g,t in self.targets.items(): out[g].append(torch.einsum('nk,nkv->nv', w, t[idx]))
-        return {g:torch.cat(v) for g,v in out.items()}
+        gs = list(self.targets)
+        v = knn_vote(q, self.feats, torch.cat([self.targets[g] for g in gs], 1), self.k, self.tau, self.chunk, exclude_self)
+        return dict(zip(gs, v.split([self.targets[g].shape[1] for g in gs], 1)))
 
 class LinearProbe(AttributeScorer):
     "A linear layer per group on frozen features, trained with binary cross-entropy"

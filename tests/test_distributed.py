@@ -90,3 +90,43 @@ def test_two_process_loss_and_gradients_equal_single_process(tmp_path, algo):
     torch.testing.assert_close(ddp['loss'], loss, rtol=1e-5, atol=1e-6)
     assert ddp['grads'].keys() == grads.keys() and len(grads) > 10
     for k in grads: torch.testing.assert_close(ddp['grads'][k], grads[k], rtol=1e-4, atol=1e-6, msg=k)
+
+def _ssl_loss_and_grads(algo, rank=0, world=1):
+    "A linear 'encoder' on 4 views of a fixed batch of 8: this rank's loss, gradients (DDP-averaged) and DINO's centre"
+    from clipart.simclr import NTXentLoss
+    from clipart.barlow_twins import BarlowTwinsLoss
+    from clipart.swav import SwAVLoss
+    from clipart.dino import DINOLoss, update_center
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(16, 8)
+    net = DDP(lin) if world>1 else lin
+    views = torch.randn(4, 8, 16, generator=torch.Generator().manual_seed(1))
+    n = 8//world
+    z = list(net(torch.cat([v[rank*n:(rank+1)*n] for v in views])).split(n))   # one forward: DDP wants one per backward
+    center = torch.zeros(1, 8)
+    if algo=='simclr': loss = NTXentLoss(0.5)(z[0], z[1])
+    elif algo=='barlow_twins': loss = BarlowTwinsLoss(0.1)(z[0], z[1])
+    elif algo=='swav': loss = SwAVLoss(0.1, eps=0.5)(z)
+    elif algo=='dino':
+        loss = DINOLoss(0.1)(z, [t.detach() for t in z[:2]], center, 0.5)
+        update_center(center, [t.detach() for t in z[:2]], 0.5)
+    loss.backward()
+    return loss.detach(), {k: p.grad.clone() for k,p in lin.named_parameters()}, center
+
+def _ssl_worker(rank, world, port, out, algo):
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world)
+    loss, grads, center = _ssl_loss_and_grads(algo, rank, world)
+    losses = [torch.zeros(()) for _ in range(world)]
+    dist.all_gather(losses, loss)
+    if rank==0: torch.save(dict(loss=torch.stack(losses).mean(), grads=grads, center=center), Path(out)/f'{algo}.pt')
+    dist.destroy_process_group()
+
+@pytest.mark.parametrize('algo', ['simclr', 'barlow_twins', 'swav', 'dino'])
+def test_ssl_losses_two_processes_equal_one(tmp_path, algo):
+    "SimCLR's cross-rank mask, Barlow Twins' gathered correlation, SwAV's cross-rank Sinkhorn and DINO's centre: 2 x 4 items == 1 x 8"
+    mp.spawn(_ssl_worker, args=(2, free_port(), str(tmp_path), algo), nprocs=2)
+    ddp = torch.load(tmp_path/f'{algo}.pt', weights_only=True)
+    loss, grads, center = _ssl_loss_and_grads(algo)
+    torch.testing.assert_close(ddp['loss'], loss, rtol=1e-5, atol=1e-6)
+    for k in grads: torch.testing.assert_close(ddp['grads'][k], grads[k], rtol=1e-4, atol=1e-6, msg=k)
+    torch.testing.assert_close(ddp['center'], center)

@@ -1,0 +1,68 @@
+"""kNN accuracy of each self-supervised method against a random encoder, on the synthetic collection.
+
+    python benchmarks/ssl_knn.py [--epochs 10] [--algos simclr,moco,...] [--color 0.5]
+
+The setting of the method notebooks (nbs/21-26): timm `test_resnet` (0.4 M parameters), 64 px, 480 train / 120
+valid items, batch 64, crops >= 25% of the image, `fit_one_cycle`. The kNN monitor (k=20, cosine, train set as
+memory) is reported for every attribute group, with each group's random-encoder figure from the same initial weights.
+Prints a markdown table (the one in nbs/29_ssl_results.ipynb).
+"""
+import argparse, time
+import torch
+from fastai.basics import *
+from clipart.data import read_imet
+from clipart.synthetic import synthetic_path
+from clipart.images import image_dataloaders
+from clipart.encoders import create_encoder
+from clipart.augment import two_views, multi_crop_views
+from clipart.ssl import knn_monitor
+from clipart.simclr import SimCLR, create_simclr_model
+from clipart.moco import MoCo, create_moco_model
+from clipart.byol import BYOL, create_byol_model
+from clipart.swav import SwAV, create_swav_model
+from clipart.barlow_twins import BarlowTwins, create_barlow_twins_model
+from clipart.dino import DINO, create_dino_model
+
+GROUPS = ['dimension', 'tags', 'culture', 'medium']
+
+def setup(algo, color):
+    "(model, callback, lr) as in the method's notebook"
+    enc = create_encoder('test_resnet')
+    two = lambda **kw: two_views(64, color=color, scale=(0.25, 1), **kw)
+    multi = lambda: multi_crop_views(64, n_local=2, global_scale=(0.25, 1), local_scale=(0.1, 0.25), color=color)
+    if algo=='simclr': return create_simclr_model(enc, hidden=256, dim=64), SimCLR(two(), temperature=0.2), 1e-2
+    if algo=='moco': return create_moco_model(enc, hidden=256, dim=64, queue_size=1024), MoCo(two(), temperature=0.2, momentum=0.99), 1e-2
+    if algo=='byol': return create_byol_model(enc, hidden=256, dim=64), BYOL(two(asymmetric=True), m0=0.99), 1e-2
+    if algo=='swav': return create_swav_model(enc, hidden=256, dim=64, n_prototypes=30), SwAV(multi(), temperature=0.1, freeze_prototypes_steps=7), 1e-2
+    if algo=='barlow_twins': return create_barlow_twins_model(enc, hidden=256, dim=256), BarlowTwins(two(), lambd=1/256), 1e-2
+    if algo=='dino': return create_dino_model(enc, out_dim=1024, hidden=256, bottleneck=64), DINO(multi(), teacher_temp=0.04, m0=0.996), 5e-3
+    raise ValueError(algo)
+
+def main(algos, epochs, color, seed=0):
+    coll = read_imet(synthetic_path())
+    dls = {g: image_dataloaders(coll, label=g, size=64, bs=64, num_workers=0, seed=42) for g in GROUPS}
+    rows = []
+    for algo in algos:
+        set_seed(seed)
+        model, cb, lr = setup(algo, color)
+        before = {g: knn_monitor(model, dls[g]) for g in GROUPS}
+        learn = Learner(dls['dimension'], model, cbs=cb)
+        t = time.time()
+        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+        secs = time.time() - t
+        after = {g: knn_monitor(learn.model, dls[g]) for g in GROUPS}
+        rows.append((algo, before, after, secs, learn.recorder.values[-1][0]))
+        print(algo, {g: f'{before[g]:.3f} -> {after[g]:.3f}' for g in GROUPS}, f'{secs:.0f}s', flush=True)
+    print(f'\n{epochs} epochs, colour strength {color}\n')
+    print('| method | ' + ' | '.join(f'{g} (random → trained)' for g in GROUPS) + ' | train time |')
+    print('|---|' + '---|'*(len(GROUPS)+1))
+    for algo, b, a, secs, _ in rows:
+        print(f'| {algo} | ' + ' | '.join(f'{b[g]:.3f} → **{a[g]:.3f}**' for g in GROUPS) + f' | {secs:.0f} s |')
+
+if __name__=='__main__':
+    p = argparse.ArgumentParser()
+    p.add_argument('--algos', default='simclr,moco,byol,swav,barlow_twins,dino')
+    p.add_argument('--epochs', type=int, default=10)
+    p.add_argument('--color', type=float, default=0.5)
+    a = p.parse_args()
+    main(a.algos.split(','), a.epochs, a.color)
