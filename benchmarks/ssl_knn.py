@@ -1,10 +1,11 @@
 """kNN accuracy of each self-supervised method against a random encoder, on the synthetic collection.
 
-    python benchmarks/ssl_knn.py [--epochs 10] [--algos simclr,moco,...] [--color 0.5]
+    python benchmarks/ssl_knn.py [--epochs 10] [--algos simclr,moco,...] [--color 0.5] [--seeds 0,1,2]
 
 The setting of the method notebooks (nbs/21-26): timm `test_resnet` (0.4 M parameters), 64 px, 480 train / 120
 valid items, batch 64, crops >= 25% of the image, `fit_one_cycle`. The kNN monitor (k=20, cosine, train set as
-memory) is reported for every attribute group, with each group's random-encoder figure from the same initial weights.
+memory) is reported for every attribute group, with each group's random-encoder figure from the same initial weights,
+averaged over seeds (each seed: new initial weights and augmentations; the split is fixed).
 Prints a markdown table (the one in nbs/29_ssl_results.ipynb).
 """
 import argparse, time
@@ -38,31 +39,40 @@ def setup(algo, color):
     if algo=='dino': return create_dino_model(enc, out_dim=1024, hidden=256, bottleneck=64), DINO(multi(), teacher_temp=0.04, m0=0.996), 5e-3
     raise ValueError(algo)
 
-def main(algos, epochs, color, seed=0):
+def main(algos, epochs, color, seeds=(0,)):
     coll = read_imet(synthetic_path())
     dls = {g: image_dataloaders(coll, label=g, size=64, bs=64, num_workers=0, seed=42) for g in GROUPS}
     rows = []
     for algo in algos:
-        set_seed(seed)
-        model, cb, lr = setup(algo, color)
-        before = {g: knn_monitor(model, dls[g]) for g in GROUPS}
-        learn = Learner(dls['dimension'], model, cbs=cb)
-        t = time.time()
-        with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-        secs = time.time() - t
-        after = {g: knn_monitor(learn.model, dls[g]) for g in GROUPS}
-        rows.append((algo, before, after, secs, learn.recorder.values[-1][0]))
-        print(algo, {g: f'{before[g]:.3f} -> {after[g]:.3f}' for g in GROUPS}, f'{secs:.0f}s', flush=True)
-    print(f'\n{epochs} epochs, colour strength {color}\n')
-    print('| method | ' + ' | '.join(f'{g} (random → trained)' for g in GROUPS) + ' | train time |')
+        res = []
+        for seed in seeds:
+            set_seed(seed)
+            model, cb, lr = setup(algo, color)
+            before = {g: knn_monitor(model, dls[g]) for g in GROUPS}
+            learn = Learner(dls['dimension'], model, cbs=cb)
+            t = time.time()
+            with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
+            after = {g: knn_monitor(learn.model, dls[g]) for g in GROUPS}
+            res.append((before, after, time.time() - t))
+            print(algo, seed, {g: f'{before[g]:.3f} -> {after[g]:.3f}' for g in GROUPS}, f'{res[-1][2]:.0f}s', flush=True)
+        rows.append((algo, res))
+    print(f'\n{epochs} epochs, colour strength {color}, seeds {list(seeds)}: mean kNN accuracy of the random encoder -> '
+          f'after training (± standard deviation over seeds of the gain)\n')
+    print('| method | ' + ' | '.join(f'{g}' for g in GROUPS) + ' | train time |')
     print('|---|' + '---|'*(len(GROUPS)+1))
-    for algo, b, a, secs, _ in rows:
-        print(f'| {algo} | ' + ' | '.join(f'{b[g]:.3f} → **{a[g]:.3f}**' for g in GROUPS) + f' | {secs:.0f} s |')
+    for algo, res in rows:
+        cells = []
+        for g in GROUPS:
+            b = torch.tensor([r[0][g] for r in res]); a = torch.tensor([r[1][g] for r in res])
+            sd = f' ± {(a-b).std().item():.3f}' if len(res) > 1 else ''
+            cells.append(f'{b.mean():.3f} → **{a.mean():.3f}**{sd}')
+        print(f'| {algo} | ' + ' | '.join(cells) + f' | {sum(r[2] for r in res)/len(res):.0f} s |')
 
 if __name__=='__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--algos', default='simclr,moco,byol,swav,barlow_twins,dino')
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--color', type=float, default=0.5)
+    p.add_argument('--seeds', default='0,1,2')
     a = p.parse_args()
-    main(a.algos.split(','), a.epochs, a.color)
+    main(a.algos.split(','), a.epochs, a.color, [int(x) for x in a.seeds.split(',')])
