@@ -5,6 +5,7 @@
 # %% ../nbs/04_images.ipynb #c002
 from __future__ import annotations
 from pathlib import Path
+import pandas as pd
 from fastai.data.all import *
 from fastai.vision.data import ImageBlock
 from fastai.vision.augment import Resize
@@ -46,7 +47,10 @@ def image_dataloaders(
         if isinstance(label, str) and label!='parent': raise ValueError(f"label={label!r}: use 'parent', a function or None for image files")
     if label=='parent': label = (lambda r: Path(r['image']).parent.name) if isinstance(source, ImetCollection) else parent_label
     splitter = ColSplitter(valid_col) if valid_col else RandomSplitter(valid_pct, seed=seed)
-    blocks = (ImageBlock,) if label is None else (ImageBlock, CategoryBlock)
+    blocks = (ImageBlock,)
+    if label is not None:  # the vocabulary of all items, so validation-only values are not an error
+        labels = [label(r) for _,r in items.iterrows()] if isinstance(items, pd.DataFrame) else [label(o) for o in items]
+        blocks = (ImageBlock, CategoryBlock(vocab=sorted(set(labels))))
     dblock = DataBlock(blocks=blocks, n_inp=1, get_x=get_x, get_y=label, splitter=splitter,
                        item_tfms=ifnone(item_tfms, Resize(size)), batch_tfms=batch_tfms)
     return dblock.dataloaders(items, bs=bs, path=path, **kwargs)
