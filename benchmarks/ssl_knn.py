@@ -1,6 +1,7 @@
 """kNN accuracy of each self-supervised method against a random encoder, on the synthetic collection.
 
     python benchmarks/ssl_knn.py [--epochs 10] [--algos simclr,moco,...] [--color 0.5] [--seeds 0,1,2]
+    python benchmarks/ssl_knn.py --data ../shared/data/aic500 --groups department,classification
 
 The setting of the method notebooks (nbs/21-26): timm `test_resnet` (0.4 M parameters), 64 px, 480 train / 120
 valid items, batch 64, crops >= 25% of the image, `fit_one_cycle`. The kNN monitor (k=20, cosine, train set as
@@ -39,30 +40,30 @@ def setup(algo, color):
     if algo=='dino': return create_dino_model(enc, out_dim=1024, hidden=256, bottleneck=64), DINO(multi(), teacher_temp=0.04, m0=0.996), 5e-3
     raise ValueError(algo)
 
-def main(algos, epochs, color, seeds=(0,)):
-    coll = read_imet(synthetic_path())
-    dls = {g: image_dataloaders(coll, label=g, size=64, bs=64, num_workers=0, seed=42) for g in GROUPS}
+def main(algos, epochs, color, seeds=(0,), data=None, groups=GROUPS):
+    coll = read_imet(data or synthetic_path())
+    dls = {g: image_dataloaders(coll, label=g, size=64, bs=64, num_workers=0, seed=42) for g in groups}
     rows = []
     for algo in algos:
         res = []
         for seed in seeds:
             set_seed(seed)
             model, cb, lr = setup(algo, color)
-            before = {g: knn_monitor(model, dls[g]) for g in GROUPS}
-            learn = Learner(dls['dimension'], model, cbs=cb)
+            before = {g: knn_monitor(model, dls[g]) for g in groups}
+            learn = Learner(dls[groups[0]], model, cbs=cb)
             t = time.time()
             with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
-            after = {g: knn_monitor(learn.model, dls[g]) for g in GROUPS}
+            after = {g: knn_monitor(learn.model, dls[g]) for g in groups}
             res.append((before, after, time.time() - t))
-            print(algo, seed, {g: f'{before[g]:.3f} -> {after[g]:.3f}' for g in GROUPS}, f'{res[-1][2]:.0f}s', flush=True)
+            print(algo, seed, {g: f'{before[g]:.3f} -> {after[g]:.3f}' for g in groups}, f'{res[-1][2]:.0f}s', flush=True)
         rows.append((algo, res))
     print(f'\n{epochs} epochs, colour strength {color}, seeds {list(seeds)}: mean kNN accuracy of the random encoder -> '
           f'after training (± standard deviation over seeds of the gain)\n')
-    print('| method | ' + ' | '.join(f'{g}' for g in GROUPS) + ' | train time |')
-    print('|---|' + '---|'*(len(GROUPS)+1))
+    print('| method | ' + ' | '.join(f'{g}' for g in groups) + ' | train time |')
+    print('|---|' + '---|'*(len(groups)+1))
     for algo, res in rows:
         cells = []
-        for g in GROUPS:
+        for g in groups:
             b = torch.tensor([r[0][g] for r in res]); a = torch.tensor([r[1][g] for r in res])
             sd = f' ± {(a-b).std().item():.3f}' if len(res) > 1 else ''
             cells.append(f'{b.mean():.3f} → **{a.mean():.3f}**{sd}')
@@ -74,5 +75,7 @@ if __name__=='__main__':
     p.add_argument('--epochs', type=int, default=10)
     p.add_argument('--color', type=float, default=0.5)
     p.add_argument('--seeds', default='0,1,2')
+    p.add_argument('--data', default=None, help='an iMet-layout folder (default: the synthetic collection)')
+    p.add_argument('--groups', default=','.join(GROUPS), help='attribute groups for the kNN monitor; the first is shown during training')
     a = p.parse_args()
-    main(a.algos.split(','), a.epochs, a.color, [int(x) for x in a.seeds.split(',')])
+    main(a.algos.split(','), a.epochs, a.color, [int(x) for x in a.seeds.split(',')], a.data, a.groups.split(','))
