@@ -53,4 +53,9 @@ def image_dataloaders(
         blocks = (ImageBlock, CategoryBlock(vocab=sorted(set(labels))))
     dblock = DataBlock(blocks=blocks, n_inp=1, get_x=get_x, get_y=label, splitter=splitter,
                        item_tfms=ifnone(item_tfms, Resize(size)), batch_tfms=batch_tfms)
-    return dblock.dataloaders(items, bs=bs, path=path, **kwargs)
+    dls = dblock.dataloaders(items, bs=bs, path=path, **kwargs)
+    if label is None: dls.train_ds.loss_func = _no_targets  # `Learner(dls, model, cbs=SimCLR())` needs no loss_func
+    return dls
+
+def _no_targets(*args):
+    raise ValueError("these DataLoaders have images and no targets: train with a self-supervised callback (SimCLR, MoCo, BYOL, SwAV, BarlowTwins, DINO)")
