@@ -1,0 +1,40 @@
+"Self-supervised pretraining on real artworks, the way a user runs it: an image folder or an iMet collection in, an encoder file out."
+import math
+import torch
+from fastai.basics import Learner, set_seed
+
+def test_pretrain_on_an_image_folder_and_reload_the_encoder(aic_path, tmp_path):
+    "Any folder of images (here aic500's train/, no labels): SimCLR trains, the encoder is saved and reloads exactly"
+    from clipart.images import image_dataloaders
+    from clipart.encoders import create_encoder, save_encoder
+    from clipart.simclr import SimCLR, create_simclr_model
+    from clipart.augment import two_views
+    set_seed(0)
+    dls = image_dataloaders(aic_path/'train', size=48, bs=32, num_workers=0)
+    assert len(dls.train_ds) + len(dls.valid_ds) == 500 and len(dls.one_batch()) == 1
+    model = create_simclr_model(create_encoder('test_resnet'), hidden=64, dim=32)
+    learn = Learner(dls, model, cbs=SimCLR(two_views(48, color=0.5, scale=(0.25, 1))))   # no loss_func: the callback brings its own
+    with learn.no_bar(), learn.no_logging():
+        set_seed(1); before = learn.validate()[0]
+        learn.fit_one_cycle(3, 1e-2)
+        set_seed(1); after = learn.validate()[0]     # the same validation views
+    assert math.isfinite(after) and after < before - 0.1, (before, after)
+    save_encoder(model.encoder, tmp_path/'art.safetensors')
+    enc = create_encoder('test_resnet', pretrained=tmp_path/'art.safetensors').eval()
+    x = dls.valid.one_batch()[0].as_subclass(torch.Tensor)
+    torch.testing.assert_close(enc(x), model.encoder.eval()(x))
+
+def test_knn_monitor_on_aic_departments(aic_path):
+    "The kNN monitor on real labels (11 departments; some only in validation) while BYOL trains, as a fastai metric"
+    from clipart.data import read_imet
+    from clipart.images import image_dataloaders
+    from clipart.encoders import create_encoder
+    from clipart.byol import BYOL, create_byol_model
+    from clipart.ssl import KNNAccuracy
+    set_seed(0)
+    dls = image_dataloaders(read_imet(aic_path), label='department', size=48, bs=32, num_workers=0)
+    assert len(dls.vocab) >= 10
+    learn = Learner(dls, create_byol_model(create_encoder('test_resnet'), hidden=64, dim=32), cbs=BYOL(), metrics=KNNAccuracy())
+    with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
+    acc = learn.recorder.values[-1][2]
+    assert 1/len(dls.vocab) < acc <= 1      # above chance: even a barely trained encoder sorts departments somewhat
