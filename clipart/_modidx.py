@@ -216,6 +216,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'clipart.eval.vocab_values': ('eval.html#vocab_values', 'clipart/eval.py'),
                               'clipart.eval.zero_shot_report': ('eval.html#zero_shot_report', 'clipart/eval.py')},
             'clipart.images': { 'clipart.images._first_value': ('images.html#_first_value', 'clipart/images.py'),
+                                'clipart.images._no_targets': ('images.html#_no_targets', 'clipart/images.py'),
                                 'clipart.images.image_dataloaders': ('images.html#image_dataloaders', 'clipart/images.py')},
             'clipart.losses': { 'clipart.losses.QueueClipLoss': ('losses.html#queuecliploss', 'clipart/losses.py'),
                                 'clipart.losses.QueueClipLoss.__init__': ('losses.html#queuecliploss.__init__', 'clipart/losses.py'),
