@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_barlow_twins.ipynb #c002
 from __future__ import annotations
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 from fastai.basics import *
 from .losses import gather_all, dist_rank_world
 from .encoders import MLPHead, SSLModel

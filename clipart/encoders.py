@@ -6,7 +6,7 @@
 from __future__ import annotations
 import warnings
 from pathlib import Path
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch, torch.nn as nn
 import timm
 from fastcore.all import *
 from .momentum import momentum_copy, ema_update, FeatureQueue
