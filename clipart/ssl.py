@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_ssl.ipynb #c002
 from __future__ import annotations
-import torch
+import numpy as np, torch
 from fastai.basics import *
 from .augment import Views, two_views
 from .metrics import knn_accuracy
@@ -50,21 +50,25 @@ def embed_images(model, dl):
     finally: m.train(was)
     return torch.cat(fs),torch.cat(ys)
 
-def knn_monitor(model, dls, k=20, tau=0.07):
-    "kNN top-1 accuracy of `model.embed` features: `dls.valid` as queries, every training item as memory"
-    memory = dls.test_dl(dls.train.items, with_labels=True)   # validation transforms (no random crop), in order
+def knn_monitor(model, dls, k=20, tau=0.07, max_memory=None):
+    "kNN top-1 accuracy of `model.embed` features: `dls.valid` as queries, the training items (at most `max_memory`, a fixed random subset) as memory"
+    items = dls.train.items
+    if max_memory is not None and len(items) > max_memory:
+        idx = np.sort(np.random.RandomState(0).choice(len(items), max_memory, replace=False))
+        items = items.iloc[idx] if hasattr(items, 'iloc') else L(items)[idx]
+    memory = dls.test_dl(items, with_labels=True)   # validation transforms (no random crop), in order
     ftr,ytr = embed_images(model, memory)
     fva,yva = embed_images(model, dls.valid)
     return knn_accuracy(fva, yva, ftr, ytr, k, tau)
 
 class KNNAccuracy(Metric):
     "fastai metric: `knn_monitor` of the learner's model after each validation pass"
-    def __init__(self, k=20, tau=0.07): store_attr(); self.learn,self._value = None,None
+    def __init__(self, k=20, tau=0.07, max_memory=20_000): store_attr(); self.learn,self._value = None,None
     def reset(self): self._value = None
     def accumulate(self, learn): self.learn = learn
     @property
     def value(self):
-        if self._value is None and self.learn is not None: self._value = knn_monitor(self.learn.model, self.learn.dls, self.k, self.tau)
+        if self._value is None and self.learn is not None: self._value = knn_monitor(self.learn.model, self.learn.dls, self.k, self.tau, self.max_memory)
         return self._value
     @property
     def name(self): return 'knn_acc'
