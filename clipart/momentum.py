@@ -38,9 +38,9 @@ class FeatureQueue(nn.Module):
         self.register_buffer('feats', F.normalize(torch.randn(size, dim), dim=1))
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
     @torch.no_grad()
-    def enqueue(self, keys):
-        "Write `keys` (gathered from all ranks) after the last written row, wrapping around"
-        keys = gather_all(keys.detach()).to(self.feats.dtype)[-len(self.feats):]
+    def enqueue(self, keys, gather=True):
+        "Write `keys` (with `gather`, those of all ranks) after the last written row, wrapping around"
+        keys = (gather_all(keys.detach()) if gather else keys.detach()).to(self.feats.dtype)[-len(self.feats):]
         idx = (self.ptr + torch.arange(len(keys), device=keys.device)) % len(self.feats)
         self.feats[idx] = keys
         self.ptr.copy_((self.ptr + len(keys)) % len(self.feats))

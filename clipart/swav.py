@@ -78,9 +78,10 @@ class SwAV(SSLTrainer):
     def loss(self, pred):
         z,scores = zip(*pred)
         qs,queues = None,self.head.queues
-        if queues is not None and self.epoch >= self.queue_start: qs = [self.head.prototypes(q()) for q in queues]
-        if queues is not None and self.training:
-            for q,i in zip(queues, self.assign): q.enqueue(z[i])
+        if queues is not None and self.epoch >= self.queue_start:
+            with torch.no_grad(): qs = [self.head.prototypes(q()) for q in queues]
+        if queues is not None and self.training:  # each rank keeps its own queue: Sinkhorn already sums over ranks
+            for q,i in zip(queues, self.assign): q.enqueue(z[i], gather=False)
         return self.loss_fn(list(scores), self.assign, qs)
     def after_backward(self):
         if self.train_iter < self.freeze_prototypes_steps: self.head.prototypes.weight.grad = None
