@@ -272,6 +272,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'clipart.momentum.cosine_momentum': ('momentum.html#cosine_momentum', 'clipart/momentum.py'),
                                   'clipart.momentum.ema_update': ('momentum.html#ema_update', 'clipart/momentum.py'),
                                   'clipart.momentum.momentum_copy': ('momentum.html#momentum_copy', 'clipart/momentum.py')},
+            'clipart.pretrain': { 'clipart.pretrain.clipart_pretrain': ('pretrain.html#clipart_pretrain', 'clipart/pretrain.py'),
+                                  'clipart.pretrain.create_ssl': ('pretrain.html#create_ssl', 'clipart/pretrain.py')},
             'clipart.probes': { 'clipart.probes.KNNClassifier': ('probes.html#knnclassifier', 'clipart/probes.py'),
                                 'clipart.probes.KNNClassifier.__init__': ('probes.html#knnclassifier.__init__', 'clipart/probes.py'),
                                 'clipart.probes.KNNClassifier.scores': ('probes.html#knnclassifier.scores', 'clipart/probes.py'),
