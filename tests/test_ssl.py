@@ -38,3 +38,19 @@ def test_knn_monitor_on_aic_departments(aic_path):
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
     acc = learn.recorder.values[-1][2]
     assert 1/len(dls.vocab) < acc <= 1      # above chance: even a barely trained encoder sorts departments somewhat
+
+def test_clipart_pretrain_command(aic_path, tmp_path):
+    "The console script end to end on real artworks: arguments parsed, encoder and report written, bad --algo refused"
+    import json, subprocess, sys
+    from pathlib import Path
+    exe = Path(sys.executable).parent/'clipart-pretrain'
+    out = tmp_path/'run'
+    r = subprocess.run([str(exe), '--data', str(aic_path), '--label', 'department', '--algo', 'swav', '--size', '48',
+                        '--bs', '32', '--epochs', '1', '--out', str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'kNN accuracy on department' in r.stdout
+    res = json.loads((out/'metrics.json').read_text())
+    assert res['args']['algo'] == 'swav' and len(res['history']) == 1 and 0 < res['knn_trained'] <= 1
+    assert (out/'encoder.safetensors').stat().st_size > 100_000
+    r = subprocess.run([str(exe), '--algo', 'mae', '--out', str(tmp_path/'x')], capture_output=True, text=True)
+    assert r.returncode != 0 and 'one of simclr' in r.stderr
