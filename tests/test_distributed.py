@@ -17,7 +17,7 @@ def _enqueue_worker(rank, world, port, out):
     q = FeatureQueue(7, 2)
     q.enqueue(torch.full((3,2), float(rank+1)))   # 3 keys per rank: 6 in all
     torch.save(q.state_dict(), Path(out)/f'{rank}.pt')
-    dist.destroy_process_group()
+    dist.barrier(); dist.destroy_process_group()   # no rank tears down while another still talks to it
 
 def test_queue_enqueues_keys_of_all_ranks(tmp_path):
     mp.spawn(_enqueue_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
@@ -79,7 +79,7 @@ def _equivalence_worker(rank, world, port, out, algo):
     losses = [torch.zeros(()) for _ in range(world)]
     dist.all_gather(losses, loss)
     if rank==0: torch.save(dict(loss=torch.stack(losses).mean(), grads=grads), Path(out)/f'{algo}.pt')
-    dist.destroy_process_group()
+    dist.barrier(); dist.destroy_process_group()   # no rank tears down while another still talks to it
 
 @pytest.mark.parametrize('algo', ['clip', 'siglip', 'clip-moco'])
 def test_two_process_loss_and_gradients_equal_single_process(tmp_path, algo):
@@ -119,7 +119,7 @@ def _ssl_worker(rank, world, port, out, algo):
     losses = [torch.zeros(()) for _ in range(world)]
     dist.all_gather(losses, loss)
     if rank==0: torch.save(dict(loss=torch.stack(losses).mean(), grads=grads, center=center), Path(out)/f'{algo}.pt')
-    dist.destroy_process_group()
+    dist.barrier(); dist.destroy_process_group()   # no rank tears down while another still talks to it
 
 @pytest.mark.parametrize('algo', ['simclr', 'barlow_twins', 'swav', 'dino'])
 def test_ssl_losses_two_processes_equal_one(tmp_path, algo):
