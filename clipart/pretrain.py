@@ -12,7 +12,7 @@ from .data import read_imet
 from .synthetic import synthetic_path
 from .images import image_dataloaders
 from .encoders import create_encoder, save_encoder
-from .augment import two_views, multi_crop_views
+from .augment import two_views, multi_crop_views, show_views
 from .ssl import KNNAccuracy, knn_monitor
 from .clip import history
 from .simclr import SimCLR, create_simclr_model
@@ -95,7 +95,6 @@ def clipart_pretrain(
     before = knn_monitor(model, dls) if label else None
     learn = Learner(dls, model, cbs=cb, metrics=KNNAccuracy() if label else None, wd=wd)
     x = dls.one_batch()[0][:4].as_subclass(torch.Tensor)
-    from clipart.augment import show_views
     import matplotlib.pyplot as plt
     show_views(x.cpu(), cb.views(x), n=min(4, len(x))); plt.savefig(out/'views.png', dpi=80); plt.close()
     t = time.time()

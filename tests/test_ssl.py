@@ -37,7 +37,9 @@ def test_knn_monitor_on_aic_departments(aic_path):
     learn = Learner(dls, create_byol_model(create_encoder('test_resnet'), hidden=64, dim=32), cbs=BYOL(), metrics=KNNAccuracy())
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-3)
     acc = learn.recorder.values[-1][2]
-    assert 1/len(dls.vocab) < acc <= 1      # above chance: even a barely trained encoder sorts departments somewhat
+    yv = torch.cat([y for _,y in dls.valid]); ytr = torch.cat([y for _,y in dls.test_dl(dls.train.items, with_labels=True)])
+    majority = (yv == ytr.mode().values).float().mean().item()   # the constant classifier's accuracy (0.44 here)
+    assert majority < acc <= 1, (majority, acc)
 
 def test_clipart_pretrain_command(aic_path, tmp_path):
     "The console script end to end on real artworks: arguments parsed, encoder and report written, bad --algo refused"
