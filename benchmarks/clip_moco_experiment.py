@@ -7,7 +7,7 @@ text→image) and zero-shot mean top-1 / mAP.  Takes ~15 minutes on 2 CPU cores.
 """
 import argparse, json, tempfile
 from pathlib import Path
-from clipart.cli import clipart_train
+from clipart.cli.train import clipart_train
 
 p = argparse.ArgumentParser()
 p.add_argument('--epochs', type=int, default=10)

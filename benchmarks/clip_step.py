@@ -14,12 +14,13 @@ from pathlib import Path
 import torch
 from fastai.basics import *
 from fastai.optimizer import OptimWrapper
-from clipart.data import read_imet, imet_dataloaders
-from clipart.synthetic import make_synthetic_imet
-from clipart.models import create_clip_model
-from clipart.clip import CLIPTrainer
-from clipart.clip_moco import CLIPMOCOTrainer
-from clipart.losses import create_loss
+from clipart.data.imet import read_imet
+from clipart.data.tokens import imet_dataloaders
+from clipart.data.synthetic import make_synthetic_imet
+from clipart.multimodal.models import create_clip_model
+from clipart.multimodal.clip import CLIPTrainer
+from clipart.multimodal.clip_moco import CLIPMOCOTrainer
+from clipart.multimodal.losses import create_loss
 from copy import deepcopy
 
 p = argparse.ArgumentParser()

@@ -8,9 +8,9 @@ import argparse, resource, subprocess, sys, time
 
 def one(micro_bs, steps, arch):
     import torch
-    from clipart.models import create_clip_model
-    from clipart.losses import create_loss
-    from clipart.scale import MicroBatched
+    from clipart.multimodal.models import create_clip_model
+    from clipart.multimodal.losses import create_loss
+    from clipart.multimodal.scale import MicroBatched
     torch.manual_seed(0); torch.set_num_threads(2)
     model = create_clip_model(arch)
     s = model.visual.image_size; s = s[0] if isinstance(s, (tuple, list)) else s

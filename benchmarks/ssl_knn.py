@@ -12,18 +12,18 @@ Prints a markdown table (the one in nbs/29_ssl_results.ipynb).
 import argparse, time
 import torch
 from fastai.basics import *
-from clipart.data import read_imet
-from clipart.synthetic import synthetic_path
-from clipart.images import image_dataloaders
-from clipart.encoders import create_encoder
-from clipart.augment import two_views, multi_crop_views
-from clipart.ssl import knn_monitor
-from clipart.simclr import SimCLR, create_simclr_model
-from clipart.moco import MoCo, create_moco_model
-from clipart.byol import BYOL, create_byol_model
-from clipart.swav import SwAV, create_swav_model
-from clipart.barlow_twins import BarlowTwins, create_barlow_twins_model
-from clipart.dino import DINO, create_dino_model
+from clipart.data.imet import read_imet
+from clipart.data.synthetic import synthetic_path
+from clipart.data.images import image_dataloaders
+from clipart.vision.encoders import create_encoder
+from clipart.vision.augment import two_views, multi_crop_views
+from clipart.vision.ssl import knn_monitor
+from clipart.vision.simclr import SimCLR, create_simclr_model
+from clipart.vision.moco import MoCo, create_moco_model
+from clipart.vision.byol import BYOL, create_byol_model
+from clipart.vision.swav import SwAV, create_swav_model
+from clipart.vision.barlow_twins import BarlowTwins, create_barlow_twins_model
+from clipart.vision.dino import DINO, create_dino_model
 
 GROUPS = ['dimension', 'tags', 'culture', 'medium']
 

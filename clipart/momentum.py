@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy, math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.all import *
-from .losses import gather_all
+from .dist import gather_all
 
 # %% auto #0
 __all__ = ['ema_update', 'cosine_momentum', 'momentum_copy', 'FeatureQueue', 'CLIPMoCo']

@@ -8,11 +8,11 @@ import os, random
 from pathlib import Path
 import numpy as np, torch
 from fastai.basics import *
-from .models import unwrap_model
+from .dist import unwrap_model
 
 # %% auto #0
 __all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'TrainingCheckpoint',
-           'NonFiniteLossError', 'StopOnNonFinite']
+           'NonFiniteLossError', 'StopOnNonFinite', 'history']
 
 # %% ../nbs/12_training.ipynb #c005
 def rng_states(learn=None):
@@ -89,3 +89,9 @@ class StopOnNonFinite(Callback):
         if self.training and not torch.isfinite(self.loss).all():
             raise NonFiniteLossError(f"non-finite loss ({self.loss.item()}) at epoch {self.epoch}, batch {self.iter}: training stopped "
                                      "before the optimiser step; the last checkpoint saved is the last good one")
+
+def history(learn):
+    "The recorder's per-epoch losses and metrics as a DataFrame"
+    import pandas as pd
+    return pd.DataFrame([list(map(float, v[:len(learn.recorder.metric_names)-2])) for v in learn.recorder.values],
+                        columns=learn.recorder.metric_names[1:-1]).rename_axis('epoch')

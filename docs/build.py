@@ -5,8 +5,8 @@
 Each notebook in nbs/ (index first, then in file order) is turned into a page with its stored outputs:
 hidden cells and nbdev directives are dropped, each exported function or class gets its API reference
 (nbdev's `show_doc`, rendered as markdown) right after the code that defines it, and progress-bar streams are
-removed, and LaTeX becomes MathML (rendered by the browser itself: no MathJax, nothing fetched). The pages are rendered by mkdocs-material with mkdocs-jupyter (no execution), with a sidebar in
-notebook order. With quarto installed, `nbdev-docs` renders the same notebooks the nbdev way.
+removed, and LaTeX becomes MathML (rendered by the browser itself: no MathJax, nothing fetched). The pages are rendered by mkdocs-material with mkdocs-jupyter (no execution), with a sidebar
+section per subpackage (data, vision, multimodal, eval, cli, shared pieces), in notebook order within each. With quarto installed, `nbdev-docs` renders the same notebooks the nbdev way.
 """
 import ast, copy, importlib, json, re, shutil, subprocess, sys
 from pathlib import Path
@@ -91,17 +91,34 @@ def title_of(nb):
             if m: return m.group(1).strip()
     return 'Untitled'
 
+# the sidebar follows the package: one section per subpackage, the shared core last
+SECTIONS = dict(data='Data', vision='Vision: self-supervised', multimodal='Multimodal: CLIP', eval='Evaluation and search',
+                cli='Command line', core='Shared pieces')
+PAGE_SECTION = {'29_ssl_results.ipynb': 'vision'}
+
+def section_of(nb_path):
+    "Sidebar section of a notebook: from its module's package (None: a top-level page such as Home or the tutorial)"
+    if nb_path.name in PAGE_SECTION: return SECTIONS[PAGE_SECTION[nb_path.name]]
+    m = re.search(r'#\| default_exp (\S+)', nb_path.read_text(encoding='utf-8'))
+    if not m: return None
+    pkg = m.group(1).split('.')[0]
+    return SECTIONS.get(pkg, SECTIONS['core'])
+
 def main():
     sys.path.insert(0, str(ROOT))
     if SRC.exists(): shutil.rmtree(SRC)
     SRC.mkdir(parents=True)
-    nbs = sorted(NBS.glob('*.ipynb'), key=lambda p: (p.name!='index.ipynb', p.name))
-    nav = []
+    order = list(SECTIONS.values())
+    nbs = sorted(NBS.glob('*.ipynb'), key=lambda p: (p.name!='index.ipynb', '50_tutorial' not in p.name, order.index(section_of(p)) if section_of(p) else -1, p.name))
+    nav, sections = [], {}
     for p in nbs:
         nb = process(p)
         name = 'index.ipynb' if p.name=='index.ipynb' else re.sub(r'^\d+[a-z]?_', '', p.name)
         (SRC/name).write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding='utf-8')
-        nav.append({title_of(nb) if name!='index.ipynb' else 'Home': name})
+        sec = section_of(p)
+        if sec is None: nav.append({title_of(nb) if name!='index.ipynb' else 'Home': name}); continue
+        if sec not in sections: sections[sec] = []; nav.append({sec: sections[sec]})
+        sections[sec].append({title_of(nb): name})
     (SRC/'extra.css').write_text('.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }\n'
                                  '.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')
     cfg = dict(site_name='clipart', site_description='CLIP-style contrastive pre-training for fine-grained art recognition',
@@ -113,6 +130,6 @@ def main():
     cfg_file = ROOT/'docs'/'_mkdocs.yml'
     cfg_file.write_text(json.dumps(cfg, indent=1))  # JSON is valid YAML
     subprocess.run([sys.executable, '-m', 'mkdocs', 'build', '-q', '-f', str(cfg_file)], check=True, cwd=ROOT)
-    print(f'built {len(nav)} pages into {SITE}')
+    print(f'built {len(nbs)} pages into {SITE}')
 
 if __name__ == '__main__': main()

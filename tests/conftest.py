@@ -13,5 +13,5 @@ def aic_path():
 
 @pytest.fixture(scope='session')
 def synth_path(tmp_path_factory):
-    from clipart.synthetic import make_synthetic_imet
+    from clipart.data.synthetic import make_synthetic_imet
     return make_synthetic_imet(tmp_path_factory.mktemp('synth'), n=40, seed=3)

@@ -2,7 +2,7 @@
 import shutil, warnings
 from pathlib import Path
 import pandas as pd, pytest
-from clipart.data import read_imet, read_labels
+from clipart.data.imet import read_imet, read_labels
 
 @pytest.fixture
 def coll(synth_path, tmp_path):
@@ -102,7 +102,8 @@ def test_missing_files_and_columns(coll, tmp_path):
 
 def test_synthetic_dataloaders(synth_path):
     "(images, tokens) batches on the synthetic set; tokens decode back to the validation caption"
-    from clipart.data import imet_dataloaders, LabelCaptioner, caption_order
+    from clipart.data.tokens import imet_dataloaders
+    from clipart.data.captions import LabelCaptioner, caption_order
     c = read_imet(synth_path)
     dls = imet_dataloaders(c, size=64, bs=8, context_length=32, num_workers=0)
     x,y = dls.one_batch()

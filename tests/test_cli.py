@@ -3,7 +3,7 @@ import json, shutil
 from pathlib import Path
 import pytest, torch
 from safetensors.torch import load_file
-from clipart.cli import clipart_train
+from clipart.cli.train import clipart_train
 from clipart.training import TrainingCheckpoint, load_training_state
 
 KW = dict(n_synthetic=96, epochs=3, bs=16, workers=0, pictures=False, seed=1)
@@ -29,7 +29,7 @@ def test_resume_reaches_the_same_weights(tmp_path, monkeypatch):
     for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
 
 def test_nan_loss_stops_with_message(tmp_path, monkeypatch):
-    import clipart.clip as cc
+    import clipart.multimodal.clip as cc
     lf = cc.CLIPTrainer.lf
     def nan_in_second_epoch(self, pred, *yb):
         loss = lf(self, pred, *yb)

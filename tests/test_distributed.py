@@ -35,10 +35,11 @@ def one_process_group():
 @pytest.mark.parametrize('algo', ['clip', 'clip-moco'])
 def test_trainers_unwrap_ddp(one_process_group, synth_path, tmp_path, algo):
     from fastai.basics import Learner
-    from clipart.data import read_imet, imet_dataloaders
-    from clipart.models import create_clip_model, save_clip, load_clip, clip_of
-    from clipart.clip import CLIPTrainer
-    from clipart.clip_moco import CLIPMOCOTrainer
+    from clipart.data.imet import read_imet
+    from clipart.data.tokens import imet_dataloaders
+    from clipart.multimodal.models import create_clip_model, save_clip, load_clip, clip_of
+    from clipart.multimodal.clip import CLIPTrainer
+    from clipart.multimodal.clip_moco import CLIPMOCOTrainer
     from clipart.momentum import CLIPMoCo
     dls = imet_dataloaders(read_imet(synth_path), size=64, bs=8, context_length=32, num_workers=0)
     m = create_clip_model('clipart-tiny-vit')
@@ -57,8 +58,8 @@ def _batch(n=8):
 
 def _loss_and_grads(algo, rank=0, world=1):
     "This rank's loss and (DDP-averaged when distributed) gradients on its slice of a fixed batch of 8"
-    from clipart.models import create_clip_model
-    from clipart.losses import create_loss, QueueClipLoss
+    from clipart.multimodal.models import create_clip_model
+    from clipart.multimodal.losses import create_loss, QueueClipLoss
     from clipart.momentum import CLIPMoCo
     torch.manual_seed(0)
     m = create_clip_model('clipart-tiny-vit', siglip=algo=='siglip')
@@ -93,10 +94,10 @@ def test_two_process_loss_and_gradients_equal_single_process(tmp_path, algo):
 
 def _ssl_loss_and_grads(algo, rank=0, world=1):
     "A linear 'encoder' on 4 views of a fixed batch of 8: this rank's loss, gradients (DDP-averaged) and DINO's centre"
-    from clipart.simclr import NTXentLoss
-    from clipart.barlow_twins import BarlowTwinsLoss
-    from clipart.swav import SwAVLoss
-    from clipart.dino import DINOLoss, update_center
+    from clipart.vision.simclr import NTXentLoss
+    from clipart.vision.barlow_twins import BarlowTwinsLoss
+    from clipart.vision.swav import SwAVLoss
+    from clipart.vision.dino import DINOLoss, update_center
     torch.manual_seed(0)
     lin = torch.nn.Linear(16, 8)
     net = DDP(lin) if world>1 else lin

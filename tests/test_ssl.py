@@ -5,10 +5,10 @@ from fastai.basics import Learner, set_seed
 
 def test_pretrain_on_an_image_folder_and_reload_the_encoder(aic_path, tmp_path):
     "Any folder of images (here aic500's train/, no labels): SimCLR trains, the encoder is saved and reloads exactly"
-    from clipart.images import image_dataloaders
-    from clipart.encoders import create_encoder, save_encoder
-    from clipart.simclr import SimCLR, create_simclr_model
-    from clipart.augment import two_views
+    from clipart.data.images import image_dataloaders
+    from clipart.vision.encoders import create_encoder, save_encoder
+    from clipart.vision.simclr import SimCLR, create_simclr_model
+    from clipart.vision.augment import two_views
     set_seed(0)
     dls = image_dataloaders(aic_path/'train', size=48, bs=32, num_workers=0)
     assert len(dls.train_ds) + len(dls.valid_ds) == 500 and len(dls.one_batch()) == 1
@@ -26,11 +26,11 @@ def test_pretrain_on_an_image_folder_and_reload_the_encoder(aic_path, tmp_path):
 
 def test_knn_monitor_on_aic_departments(aic_path):
     "The kNN monitor on real labels (11 departments; some only in validation) while BYOL trains, as a fastai metric"
-    from clipart.data import read_imet
-    from clipart.images import image_dataloaders
-    from clipart.encoders import create_encoder
-    from clipart.byol import BYOL, create_byol_model
-    from clipart.ssl import KNNAccuracy
+    from clipart.data.imet import read_imet
+    from clipart.data.images import image_dataloaders
+    from clipart.vision.encoders import create_encoder
+    from clipart.vision.byol import BYOL, create_byol_model
+    from clipart.vision.ssl import KNNAccuracy
     set_seed(0)
     dls = image_dataloaders(read_imet(aic_path), label='department', size=48, bs=32, num_workers=0)
     assert len(dls.vocab) >= 10

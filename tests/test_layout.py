@@ -1,0 +1,69 @@
+"""The package's layering: dependencies flow one way (shared core <- data <- vision | multimodal <- eval <- cli)."""
+import ast, subprocess, sys
+from pathlib import Path
+import pytest
+
+PKG = Path(__file__).resolve().parents[1]/'clipart'
+
+def module_name(f):
+    parts = list(f.relative_to(PKG.parent).with_suffix('').parts)
+    if parts[-1]=='__init__': parts = parts[:-1]
+    return '.'.join(parts)
+
+def imports(f):
+    "Absolute names of the modules `f` imports (relative imports resolved)"
+    name, out = module_name(f), set()
+    pkg = name if f.name=='__init__.py' else name.rsplit('.', 1)[0]
+    for n in ast.walk(ast.parse(f.read_text())):
+        if isinstance(n, ast.Import): out |= {a.name for a in n.names}
+        elif isinstance(n, ast.ImportFrom):
+            if n.level:
+                base = pkg.split('.')[:len(pkg.split('.'))-(n.level-1)]
+                mod = '.'.join(base + ([n.module] if n.module else []))
+                out |= {mod} if n.module else {f'{mod}.{a.name}' for a in n.names}
+            else: out.add(n.module)
+    return out
+
+GRAPH = {module_name(f): imports(f) for f in PKG.rglob('*.py') if f.name!='_modidx.py'}
+LAYERS = dict(core=['clipart.dist','clipart.metrics','clipart.momentum','clipart.training','clipart._compat'],
+              data=['clipart.data'], vision=['clipart.vision'], multimodal=['clipart.multimodal'], eval=['clipart.eval'], cli=['clipart.cli'])
+# what each layer may import from clipart (besides itself)
+ALLOWED = dict(core={'core'}, data={'core'}, vision={'core','data'}, multimodal={'core','data'},
+               eval={'core','data','multimodal'}, cli={'core','data','vision','multimodal','eval'})
+
+def layer(mod):
+    for l,prefixes in LAYERS.items():
+        if any(mod==p or mod.startswith(p+'.') for p in prefixes): return l
+
+def test_graph_covers_the_package():
+    assert {'clipart.data.imet','clipart.vision.simclr','clipart.multimodal.clip','clipart.eval.zero_shot','clipart.cli.train','clipart.dist'} <= set(GRAPH)
+    assert all(layer(m) for m in GRAPH if m not in ('clipart','clipart.all')), [m for m in GRAPH if not layer(m)]
+
+@pytest.mark.parametrize('mod', sorted(m for m in GRAPH if m not in ('clipart','clipart.all')))
+def test_no_back_edges(mod):
+    src = layer(mod)
+    bad = sorted(i for i in GRAPH[mod] if i.startswith('clipart.') and layer(i) not in ALLOWED[src]|{src} and i!='clipart._compat')
+    assert not bad, f"{mod} ({src}) imports {bad}: allowed layers are {sorted(ALLOWED[src]|{src})}"
+
+def test_no_open_clip_outside_text_modules():
+    # open_clip (text models, tokenizers, its config registry) only where captions become tokens or models are built
+    users = sorted(m for m,imps in GRAPH.items() if any(i=='open_clip' or i.startswith('open_clip.') for i in imps))
+    assert all(m.startswith(('clipart.multimodal.','clipart.eval.','clipart.cli.')) or m=='clipart.data.tokens' for m in users), users
+
+def test_vision_and_reader_import_no_open_clip():
+    # a fresh interpreter: importing the image-only half must not load open_clip, even indirectly
+    code = ("import sys, clipart.data.imet, clipart.data.captions, clipart.data.images, clipart.data.synthetic, "
+            "clipart.vision.pretrain, clipart.vision.ssl, clipart.dist, clipart.momentum, clipart.training; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0]=='open_clip'))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode==0, out.stderr
+    assert out.stdout.strip()=='[]', out.stdout
+
+def test_all_exports_the_main_api():
+    code = ("from clipart.all import *; g = globals(); print(all(n in g for n in ['read_imet','imet_dataloaders','create_clip_model','CLIPTrainer',"
+            "'CLIPMOCOTrainer','SimCLR','DINO','zero_shot_report','SearchIndex','evaluate','Learner','history','gather_all']), "
+            "RandomResizedCrop.__module__, image_size.__module__)")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode==0, out.stderr
+    ok,rrc,isz = out.stdout.split()
+    assert ok=='True' and rrc=='fastai.vision.augment' and not isz.startswith('clipart'), out.stdout
