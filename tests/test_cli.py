@@ -39,6 +39,7 @@ def test_nan_loss_stops_with_message(tmp_path, monkeypatch):
     st = load_training_state(tmp_path/'o'/'checkpoint.pth')
     assert st['epoch']==0 and all(torch.isfinite(v).all() for v in st['model'].values() if v.is_floating_point())
 
+@pytest.mark.slow
 def test_aic500_text_captions(aic_path, tmp_path):
     "Real images with the museum's free-text captions: runs end to end and writes its metrics"
     res = clipart_train(data=str(aic_path), captions='mixed', out=str(tmp_path/'aic'), epochs=1, bs=32, workers=0, pictures=False)

@@ -5,6 +5,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urldefrag, urlparse
 import pytest
 
+pytestmark = pytest.mark.slow   # the slow tier: `pytest --slow`
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT/'docs'/'_site'
 CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')

@@ -1,7 +1,10 @@
 "Self-supervised pretraining on real artworks, the way a user runs it: an image folder or an iMet collection in, an encoder file out."
+import pytest
 import math
 import torch
 from fastai.basics import Learner, set_seed
+
+pytestmark = pytest.mark.slow   # the slow tier: `pytest --slow`
 
 def test_pretrain_on_an_image_folder_and_reload_the_encoder(aic_path, tmp_path):
     "Any folder of images (here aic500's train/, no labels): SimCLR trains, the encoder is saved and reloads exactly"

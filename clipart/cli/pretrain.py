@@ -22,6 +22,8 @@ from ..vision.swav import SwAV, create_swav_model
 from ..vision.barlow_twins import BarlowTwins, create_barlow_twins_model
 from ..vision.dino import DINO, create_dino_model
 from ..vision.pretrain import SSL_ALGOS, create_ssl
+from fastcore.script import store_true
+from .train import one_line_errors, check_options
 
 # %% auto #0
 __all__ = ['clipart_pretrain']
@@ -47,9 +49,19 @@ def clipart_pretrain(
     momentum:float=None, # MoCo momentum, BYOL/DINO starting momentum (default: the method's; lower it for short runs)
     out:str='clipart_pretrain', # Output folder
     seed:int=42, # Seed of split, weights and augmentations
+    debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Pretrain an image encoder self-supervised; write its weights, a kNN report and the history to `out`"
-    if algo not in SSL_ALGOS: raise SystemExit(f"--algo: one of {', '.join(SSL_ALGOS)}, not {algo!r}")
+    with one_line_errors('clipart-pretrain', debug):
+        check_options('clipart-pretrain', algo=(algo in SSL_ALGOS, f"must be one of {', '.join(SSL_ALGOS)}, not {algo!r}"),
+            bs=(bs>=2, f"must be at least 2, not {bs}"), epochs=(epochs>=1, f"must be a positive integer, not {epochs}"),
+            lr=(lr>0, f"must be positive, not {lr}"), size=(size>=16, f"must be at least 16 pixels, not {size}"),
+            min_scale=(0<min_scale<=1, f"must be in (0, 1], not {min_scale}"))
+        if data is not None and not Path(data).is_dir(): raise ValueError(f"--data {data}: folder not found")
+        return _pretrain(**{k:v for k,v in locals().items() if k!='debug'})
+
+def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hidden, dim, color, min_scale, temperature, momentum, out, seed):
+    "The job behind `clipart_pretrain`, its options checked"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     src = Path(data) if data else synthetic_path()
     if not src.exists(): raise SystemExit(f"--data: {src} does not exist")

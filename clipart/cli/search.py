@@ -11,6 +11,8 @@ import textwrap
 from fastcore.all import ifnone
 from ..eval.search import SearchIndex, embed_query, plot_hits
 from ..multimodal.models import load_clip
+from fastcore.script import store_true
+from .train import one_line_errors, check_options
 
 # %% auto #0
 __all__ = ['clipart_search']
@@ -24,15 +26,26 @@ def clipart_search(
     k:int=8, # Number of hits
     out:str=None, # Picture of the hits (default: <run>/search.png)
     backend:str='auto', # 'auto', 'faiss' or 'torch'
+    debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Query an exported index by text or image: print the top-k ids and save a grid picture of the hits"
+    with one_line_errors('clipart-search', debug):
+        check_options('clipart-search', text=((text is None) != (image is None), "or --image: give exactly one of them"),
+            k=(k>=1, f"must be a positive integer, not {k}"), backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"))
+        if text is not None and not text.strip(): raise ValueError("--text is empty: say what to look for")
+        if image is not None and not Path(image).is_file(): raise ValueError(f"--image {image}: file not found")
+        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise ValueError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
+        if out is not None and not Path(out).parent.is_dir(): raise ValueError(f"--out {out}: folder {Path(out).parent} does not exist")
+        return _search(run, text, image, k, out, backend)
+
+def _search(run, text, image, k, out, backend):
+    "The search behind `clipart_search`, its options checked"
     import matplotlib; matplotlib.use('Agg')
     run = Path(run)
-    if (text is None) == (image is None): raise SystemExit("clipart-search: give exactly one of --text or --image")
     model = load_clip(run/'model')
     index = SearchIndex.load(run/'index', 'image', backend=backend)
     q = embed_query(model, text=text, image=image)
-    scores,idx = index.search(q.numpy(), k)
+    scores,idx = index.search(q.numpy(), min(k, len(index)))
     hits = index.items.iloc[idx[0]].assign(score=scores[0])[['id','score','caption']]
     print(f"query: {text if text is not None else image} ({index.backend} search over {len(index)} images)")
     print(hits.to_string(index=False, formatters=dict(score='{:.3f}'.format, caption=lambda c: textwrap.shorten(str(c), 80))))

@@ -5,11 +5,13 @@
 # %% ../../nbs/40_cli.ipynb #c002
 from __future__ import annotations
 import json, sys, textwrap, time
+from contextlib import contextmanager
 from pathlib import Path
 import pandas as pd, torch
-from fastcore.script import call_parse, bool_arg
+from fastcore.script import call_parse, bool_arg, store_true
 from fastai.basics import *
 from ..data.imet import read_imet
+from ..data.captions import read_phrases
 from ..data.tokens import imet_dataloaders, decode_tokens
 from ..data.synthetic import synthetic_path
 from ..multimodal.models import create_clip_model, save_clip, image_size
@@ -23,18 +25,63 @@ from ..eval.search import export_embeddings
 from ..eval.report import evaluate, plot_retrieval
 
 # %% auto #0
-__all__ = ['clipart_train']
+__all__ = ['UsageError', 'one_line_errors', 'check_options', 'clipart_train']
+
+# %% ../../nbs/40_cli.ipynb #c005b
+class UsageError(ValueError):
+    "A bad option or input, reported as one line"
+
+_EXPECTED = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, UnicodeDecodeError)
+
+@contextmanager
+def one_line_errors(prog, debug=False):
+    "Expected user errors inside the block end the program with one line `prog: error: ...` (a traceback with `debug`)"
+    try: yield
+    except _EXPECTED as e:
+        if debug: raise
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SystemExit(f"{prog}: error: {msg}") from None
+
+def check_options(prog, **checks):
+    "Raise `UsageError` for the first `--name` whose (ok, what it must be) check fails"
+    for name,(ok,must) in checks.items():
+        if not ok: raise UsageError(f"--{name.replace('_','-')} {must}")
 
 # %% ../../nbs/40_cli.ipynb #c008
+def _text_csv(path, text, captions):
+    "The free-text CSV to join, or None; `captions` text/mixed need it"
+    if path is None or text is None: return None
+    if (path/text).exists(): return text
+    if captions!='labels': raise UsageError(f"--captions {captions} needs free text, but {path/text} does not exist (set --text)")
+
+def _load_model(arch, pretrained, size, siglip):
+    "`create_clip_model` with the usual failures as one clear message, and the image size checked by one forward"
+    if pretrained and not Path(pretrained).exists() and ('/' in pretrained or Path(pretrained).suffix in ('.pt','.pth','.bin','.safetensors')):
+        raise UsageError(f"--pretrained {pretrained}: file not found")
+    try: model = create_clip_model(arch, pretrained=pretrained, image_size=size, siglip=siglip)
+    except (ValueError, FileNotFoundError): raise
+    except Exception as e:
+        what = f"--pretrained {pretrained}" if pretrained else f"--arch {arch}"
+        raise UsageError(f"{what}: cannot build the model ({type(e).__name__}: {str(e).strip().splitlines()[0][:200]})") from e
+    s = image_size(model)
+    try:
+        with torch.no_grad(): model.eval().encode_image(torch.zeros(1, 3, s, s))
+    except Exception as e:
+        raise UsageError(f"--size {s} does not fit {arch} ({type(e).__name__}: {str(e).strip().splitlines()[0][:120]}); "
+                         f"use the model's own size (leave --size out) or a multiple of its patch size") from e
+    return model
+
 @call_parse
 def clipart_train(
     data:str=None, # iMet-layout folder, e.g. ../shared/data/aic500 (default: the built-in synthetic collection)
     captions:str='labels', # Captions from 'labels', free 'text', or 'mixed'
     text:str='descriptions.csv', # Free-text CSV inside `data` (used when present)
+    text_cols:str=None, # Comma-separated columns of the free-text CSV to caption from (default: all but `id`)
+    templates:str=None, # JSON file of phrases per attribute group, e.g. {"donor": "given by {}"} (see `read_phrases`)
     arch:str='clipart-tiny-vit', # open_clip or clipart model name
     pretrained:str=None, # open_clip tag (e.g. 'openai', needs internet) or local checkpoint path
     size:int=None, # Image size (default: the model's)
-    bs:int=64, # Batch size
+    bs:int=64, # Batch size (shrunk, with a warning, to the training set when it is smaller)
     epochs:int=12, # Epochs
     lr:float=2e-3, # Peak learning rate of the one-cycle schedule
     wd:float=0.1, # Weight decay
@@ -42,32 +89,67 @@ def clipart_train(
     queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
     momentum:float=0.995, # clip-moco: EMA momentum of the momentum towers
     alpha:float=0., # clip-moco: momentum distillation weight (ALBEF)
-    valid_pct:float=0.2, # Validation fraction
+    valid_pct:float=0.2, # Validation fraction, in (0, 1)
     out:str='clipart_out', # Output folder
     seed:int=42, # Random seed
-    resume:bool_arg=False, # Continue from `out`/checkpoint.pth
-    skip_bad:bool_arg=False, # Skip (and report) bad rows instead of stopping
+    resume:store_true=False, # Continue from `out`/checkpoint.pth
+    skip_bad:store_true=False, # Skip (and report) bad rows instead of stopping
     n_synthetic:int=1000, # Items in the synthetic collection
     workers:int=None, # DataLoader workers (default fastai's)
     precision:str='fp32', # 'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)
     micro_bs:int=None, # Forward each batch in micro-batches of this size (GradCache): big batches, small memory
-    grad_checkpointing:bool_arg=False, # open_clip activation checkpointing in both towers
+    grad_checkpointing:store_true=False, # open_clip activation checkpointing in both towers
     pictures:bool_arg=True, # Save batch, loss and retrieval pictures
+    debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Train CLIP on an iMet-layout collection and write weights, metrics and pictures to `out`"
+    with one_line_errors('clipart-train', debug):
+        check_options('clipart-train',
+            captions=(captions in ('labels','text','mixed'), f"must be 'labels', 'text' or 'mixed', not {captions!r}"),
+            algo=(algo in ('clip','siglip','clip-moco'), f"must be 'clip', 'siglip' or 'clip-moco', not {algo!r}"),
+            precision=(precision in ('fp32','bf16','fp16'), f"must be 'fp32', 'bf16' or 'fp16', not {precision!r}"),
+            bs=(bs>=1, f"must be a positive integer, not {bs}"), epochs=(epochs>=1, f"must be a positive integer, not {epochs}"),
+            lr=(lr>0, f"must be positive, not {lr}"), wd=(wd>=0, f"must be >= 0, not {wd}"),
+            valid_pct=(0<valid_pct<1, f"must be between 0 and 1 (exclusive), not {valid_pct}"),
+            size=(size is None or size>=16, f"must be at least 16 pixels, not {size}"),
+            queue_size=(queue_size is None or queue_size>=1, f"must be a positive integer, not {queue_size}"),
+            momentum=(0<=momentum<1, f"must be in [0, 1), not {momentum}"), alpha=(0<=alpha<=1, f"must be in [0, 1], not {alpha}"),
+            micro_bs=(micro_bs is None or 1<=micro_bs<=bs, f"must be between 1 and --bs ({bs}), not {micro_bs}"),
+            n_synthetic=(data is not None or n_synthetic>=10, f"must be at least 10, not {n_synthetic}"),
+            workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"))
+        if data is not None:
+            if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
+            for fn in ('labels.csv','train.csv'):
+                if not (Path(data)/fn).exists(): raise UsageError(f"--data {data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)")
+        phrases = read_phrases(templates) if templates else None
+        return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn')})
+
+def _train(data, captions, text, text_cols, phrases, arch, pretrained, size, bs, epochs, lr, wd, algo, queue_size, momentum, alpha,
+           valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures):
+    "The job behind `clipart_train`, its options checked"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    if algo not in ('clip','siglip','clip-moco'): sys.exit(f"--algo must be 'clip', 'siglip' or 'clip-moco', not {algo!r}")
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
     set_seed(seed)
     path = Path(data) if data else synthetic_path(n=n_synthetic)
-    coll = read_imet(path, text=text if (path/text).exists() else None, on_bad='skip' if skip_bad else 'raise')
+    t_read = time.time()
+    coll = read_imet(path, text=_text_csv(path, text, captions), on_bad='skip' if skip_bad else 'raise',
+                     text_cols=text_cols.split(',') if text_cols else None)
     print(coll)
-    if len(coll.report): coll.report.to_df().to_csv(out/'skipped.csv', index=False); print(f"skipped rows listed in {out/'skipped.csv'}")
-    model = create_clip_model(arch, pretrained=pretrained, image_size=size, siglip=algo=='siglip')
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if len(coll.report):
+        coll.report.to_df().to_csv(out/'skipped.csv', index=False)
+        print(f"skipped {len(coll.report)} bad row(s): " + ', '.join(f'{k} {v}' for k,v in coll.report.counts().items()) + f"; listed in {out/'skipped.csv'}")
+    model = _load_model(arch, pretrained, size, algo=='siglip')
+    n_train = len(coll) - int(valid_pct*len(coll))
+    if n_train < 2: raise UsageError(f"{len(coll)} items leave {n_train} for training with --valid-pct {valid_pct}: need at least 2")
+    if int(valid_pct*len(coll)) < 1: raise UsageError(f"--valid-pct {valid_pct} of {len(coll)} items leaves no validation item")
+    if bs > n_train:
+        print(f"warning: --bs {bs} is larger than the {n_train} training items: using --bs {n_train}")
+        bs = n_train
     dl_kw = {} if workers is None else dict(num_workers=workers)
     dls = imet_dataloaders(coll, captions=captions, size=image_size(model), bs=bs, context_length=model.context_length,
-                           valid_pct=valid_pct, seed=seed, **dl_kw)
+                           valid_pct=valid_pct, seed=seed, phrases=phrases, **dl_kw)
+    read_s = time.time()-t_read
     print(f"{arch}: {sum(p.numel() for p in model.parameters())/1e6:.1f}M parameters; {len(dls.train_ds)} train / {len(dls.valid_ds)} valid items")
     if pictures:
         dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
@@ -82,22 +164,28 @@ def clipart_train(
     if grad_checkpointing: set_grad_checkpointing(model)
     cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else [])
     learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd).to_amp(precision)
-    before,_ = evaluate(learn, coll.vocab, probes=False)
+    t_eval = time.time()
+    before,_ = evaluate(learn, coll.vocab, probes=False, phrases=phrases)
+    eval_s = time.time()-t_eval
     t0 = time.time()
     try: learn.fit_one_cycle(epochs, lr, start_epoch=ckpt.start_epoch)
     except NonFiniteLossError as e: sys.exit(f"clipart-train: {e} ({out/'checkpoint.pth'})")
     train_s = time.time()-t0
     save_clip(learn.model, out/'model')
     export_embeddings(learn.model, dls, coll.df, out/'index')
-    after,(img,txt,tok) = evaluate(learn, coll.vocab, show_fn=out/'zero_shot.png' if pictures else None)
+    t_eval = time.time()
+    after,(img,txt,tok) = evaluate(learn, coll.vocab, show_fn=out/'zero_shot.png' if pictures else None, phrases=phrases)
+    eval_s += time.time()-t_eval
     res = {'data': str(path), 'arch': arch, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
            'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
+           'read_seconds': round(read_s, 1), 'eval_seconds': round(eval_s, 1),
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before,
            'history': [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]}
     (out/'metrics.json').write_text(json.dumps(res, indent=1))
     if pictures:
         learn.recorder.plot_loss(); plt.savefig(out/'loss.png', dpi=80); plt.close('all')
-        plot_retrieval(img, txt, tok, dls.valid_ds.items, find_tokenize(dls).tokenizer, fn=out/'retrieval.png')
+        plot_retrieval(img, txt, tok, dls.valid_ds.items, find_tokenize(dls).tokenizer, n_queries=min(4, len(dls.valid_ds)),
+                       k=min(5, len(dls.valid_ds)), fn=out/'retrieval.png')
     r,z,zb = after['retrieval'],after['zero_shot'],before['zero_shot']
     print(f"\nvalidation retrieval ({len(dls.valid_ds)} items, chance R@1 {1/len(dls.valid_ds):.3f}): "
           f"image→text R@1 {r['i2t_R@1']:.3f} R@5 {r['i2t_R@5']:.3f} R@10 {r['i2t_R@10']:.3f} | "
@@ -112,5 +200,6 @@ def clipart_train(
         if g=='overall': continue
         top1 = f"top-1 {v['top1']:.3f} (chance {v['chance_top1']:.3f})" if v['top1'] is not None else ''
         print(f"  {g:<15} sample F2 {v['sample_F2']:.3f}  mAP {v['mAP']:.3f}  {top1}")
+    print(f"time: reading {read_s:.0f} s, training {train_s:.0f} s, evaluation {eval_s:.0f} s")
     print(f"wrote {out}/: model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png, zero_shot.png" if pictures else ''))
     return res

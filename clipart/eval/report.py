@@ -36,11 +36,11 @@ def _json_ready(df):
     "A report DataFrame as {row: {column: value}} with NaN as null"
     return {i: {c: (None if pd.isna(v) else (int(v) if c in ('n','values') else float(v))) for c,v in r.items()} for i,r in df.iterrows()}
 
-def evaluate(learn, vocab, show_fn=None, probes=True):
+def evaluate(learn, vocab, show_fn=None, probes=True, phrases=None):
     "Validation retrieval (identical captions are one positive), zero-shot attributes, and kNN / linear-probe references"
     dls = learn.dls
     img,txt,tok = embed_dl(learn.model, dls.valid)
-    rep,clf = learn.zero_shot(vocab, show=show_fn is not None, fn=show_fn)
+    rep,clf = learn.zero_shot(vocab, show=show_fn is not None, fn=show_fn, phrases=phrases)
     res = dict(retrieval=retrieval_report(img, txt, tok), zero_shot=_json_ready(rep))
     if probes:
         tr_items,va_items = dls.train_ds.items,dls.valid_ds.items

@@ -160,10 +160,10 @@ def show_zero_shot(items, clf, scores, targets, n=6, k=3, ncols=3, figsize=None,
     return fig
 
 @patch
-def zero_shot(self:Learner, vocab, templates=CAPTION_TEMPLATES, k=1, fit_thresholds=True, max_train=2000, show=False, **kwargs):
+def zero_shot(self:Learner, vocab, templates=CAPTION_TEMPLATES, k=1, fit_thresholds=True, max_train=2000, show=False, phrases=None, **kwargs):
     "Zero-shot attribute recognition on the validation set: returns (report DataFrame, classifier)"
     tok = find_tokenize(self.dls)
-    clf = ZeroShotClassifier(self.model, tok, vocab, templates=templates)
+    clf = ZeroShotClassifier(self.model, tok, vocab, templates=templates, phrases=phrases)
     if fit_thresholds:
         idx = list(range(min(max_train, len(self.dls.train_ds))))
         img_tr,_,_ = embed_dl(self.model, self.dls.test_dl(self.dls.train_ds.items.iloc[idx], with_labels=True))

@@ -1,0 +1,75 @@
+"""Expected user errors of the console scripts: one line naming what is wrong, a non-zero exit, checked before any work."""
+import subprocess, sys, shutil
+from pathlib import Path
+import pytest
+import torch
+from safetensors.torch import save_file
+from clipart.cli.train import clipart_train
+
+KW = dict(n_synthetic=60, epochs=1, bs=16, workers=0, pictures=False)
+
+@pytest.mark.parametrize('opts,msg', [
+    (dict(bs=0), '--bs must be a positive integer, not 0'),
+    (dict(lr=-1.), '--lr must be positive, not -1.0'),
+    (dict(epochs=0), '--epochs must be a positive integer, not 0'),
+    (dict(valid_pct=0.), '--valid-pct must be between 0 and 1 (exclusive), not 0.0'),
+    (dict(valid_pct=1.), '--valid-pct must be between 0 and 1 (exclusive), not 1.0'),
+    (dict(valid_pct=-0.1), '--valid-pct must be between 0 and 1 (exclusive), not -0.1'),
+    (dict(size=7), '--size must be at least 16 pixels, not 7'),
+    (dict(algo='moco'), "--algo must be 'clip', 'siglip' or 'clip-moco', not 'moco'"),
+    (dict(captions='words'), "--captions must be 'labels', 'text' or 'mixed', not 'words'"),
+    (dict(algo='clip-moco', queue_size=0), '--queue-size must be a positive integer, not 0'),
+    (dict(n_synthetic=0), '--n-synthetic must be at least 10, not 0'),
+    (dict(micro_bs=64), '--micro-bs must be between 1 and --bs (16), not 64'),
+])
+def test_bad_options_are_one_line(tmp_path, opts, msg):
+    with pytest.raises(SystemExit) as e: clipart_train(out=str(tmp_path/'o'), **{**KW, **opts})
+    assert str(e.value) == f'clipart-train: error: {msg}'
+    assert not (tmp_path/'o').exists()   # refused before any work
+
+def test_bad_files_are_one_line(tmp_path, synth_path):
+    def err(**kw):
+        with pytest.raises(SystemExit) as e: clipart_train(out=str(tmp_path/'o'), **{**KW, **kw})
+        return str(e.value)
+    assert err(data=str(tmp_path/'nowhere')) == f'clipart-train: error: --data {tmp_path/"nowhere"}: folder not found'
+    (tmp_path/'empty').mkdir()
+    assert err(data=str(tmp_path/'empty')).startswith(f'clipart-train: error: --data {tmp_path/"empty"}: no labels.csv')
+    no_text = tmp_path/'no_text'; shutil.copytree(synth_path, no_text); (no_text/'descriptions.csv').unlink()
+    assert err(data=str(no_text), captions='text') == f"clipart-train: error: --captions text needs free text, but {no_text/'descriptions.csv'} does not exist (set --text)"
+    assert err(arch='no-such-model').startswith("clipart-train: error: unknown model 'no-such-model'")
+    assert err(pretrained=str(tmp_path/'missing.safetensors')) == f"clipart-train: error: --pretrained {tmp_path/'missing.safetensors'}: file not found"
+    (tmp_path/'notes.txt').write_text('not weights')
+    assert err(pretrained=str(tmp_path/'notes.txt')).startswith(f"clipart-train: error: --pretrained {tmp_path/'notes.txt'}")
+    save_file({'w': torch.zeros(1000)}, tmp_path/'w.safetensors')
+    (tmp_path/'cut.safetensors').write_bytes((tmp_path/'w.safetensors').read_bytes()[:500])
+    assert err(pretrained=str(tmp_path/'cut.safetensors')).startswith(f"clipart-train: error: --pretrained {tmp_path/'cut.safetensors'}")
+    (tmp_path/'p.json').write_text('{"medium": "of"}')
+    assert err(templates=str(tmp_path/'p.json')).startswith(f"clipart-train: error: {tmp_path/'p.json'}: group 'medium'")
+
+def test_batch_larger_than_the_data_is_shrunk(tmp_path, capsys):
+    res = clipart_train(out=str(tmp_path/'o'), **{**KW, 'n_synthetic': 20, 'bs': 64})
+    assert 'warning: --bs 64 is larger than the 16 training items: using --bs 16' in capsys.readouterr().out
+    assert res['bs'] == 16 and all(h['train_loss']==h['train_loss'] for h in res['history'])   # trained: no NaN loss
+
+def test_console_script_exit_status_and_debug(tmp_path):
+    exe = Path(sys.executable).parent/'clipart-train'
+    if not exe.exists(): pytest.skip('console script not installed')
+    r = subprocess.run([str(exe), '--bs', '0', '--out', str(tmp_path/'o')], capture_output=True, text=True)
+    assert r.returncode != 0 and r.stderr.strip().splitlines()[-1] == 'clipart-train: error: --bs must be a positive integer, not 0', r.stderr
+    r = subprocess.run([str(exe), '--bs', '0', '--debug', '--out', str(tmp_path/'o')], capture_output=True, text=True)
+    assert r.returncode != 0 and 'Traceback' in r.stderr and 'UsageError' in r.stderr
+
+def test_search_and_pretrain_errors_are_one_line(tmp_path):
+    from clipart.cli.search import clipart_search
+    from clipart.cli.pretrain import clipart_pretrain
+    def err(f, **kw):
+        with pytest.raises(SystemExit) as e: f(**kw)
+        return str(e.value)
+    assert err(clipart_search, run=str(tmp_path)) == 'clipart-search: error: --text or --image: give exactly one of them'
+    assert err(clipart_search, run=str(tmp_path), text='  ') == 'clipart-search: error: --text is empty: say what to look for'
+    assert err(clipart_search, run=str(tmp_path), text='a vase', k=0) == 'clipart-search: error: --k must be a positive integer, not 0'
+    assert err(clipart_search, run=str(tmp_path), text='a vase') == f'clipart-search: error: --run {tmp_path}: not a clipart-train output folder (model/ and index/ missing)'
+    assert err(clipart_search, run=str(tmp_path), image=str(tmp_path/'x.jpg')) == f"clipart-search: error: --image {tmp_path/'x.jpg'}: file not found"
+    assert err(clipart_pretrain, algo='simsiam', out=str(tmp_path/'p')).startswith("clipart-pretrain: error: --algo must be one of simclr, moco")
+    assert err(clipart_pretrain, bs=1, out=str(tmp_path/'p')) == 'clipart-pretrain: error: --bs must be at least 2, not 1'
+    assert err(clipart_pretrain, data=str(tmp_path/'none'), out=str(tmp_path/'p')) == f"clipart-pretrain: error: --data {tmp_path/'none'}: folder not found"
