@@ -73,7 +73,7 @@ def _load_model(arch, pretrained, size, siglip):
 
 @call_parse
 def clipart_train(
-    data:str=None, # iMet-layout folder, e.g. ../shared/data/aic500 (default: the built-in synthetic collection)
+    data:str=None, # iMet-layout folder (labels.csv, train.csv, train/) (default: the built-in synthetic collection)
     captions:str='labels', # Captions from 'labels', free 'text', or 'mixed'
     text:str='descriptions.csv', # Free-text CSV inside `data` (used when present)
     text_cols:str=None, # Comma-separated columns of the free-text CSV to caption from (default: all but `id`)
