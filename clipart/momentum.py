@@ -59,7 +59,8 @@ class CLIPMoCo(nn.Module):
     def logit_scale(self): return self.online.logit_scale
     @property
     def context_length(self): return self.online.context_length
-    def forward(self, images, tokens):
+    def forward(self, images=None, tokens=None):
+        if images is None or tokens is None: return self.online(images, tokens)[:3]   # one modality: inference
         img,txt,scale = self.online(images, tokens)[:3]
         with torch.no_grad():
             self.momentum.eval()

@@ -97,7 +97,9 @@ def imet_dataloaders(
                        get_x=ColReader('image'), splitter=splitter,
                        item_tfms=ifnone(item_tfms, Resize(size)),
                        batch_tfms=[*L(batch_tfms), Normalize.from_stats(*CLIP_STATS)])
-    return dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)
+    dls = dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)
+    dls.attributes = coll.vocab   # the attribute vocabulary: `learn.predict(image)` names attributes with it
+    return dls
 
 # %% ../../nbs/01c_data.tokens.ipynb #c036
 def find_tfm(dls, cls):

@@ -10,14 +10,15 @@ import torch, torch.nn.functional as F
 from fastcore.all import *
 from fastai.learner import Learner
 from ..data.captions import LabelCaptioner, CAPTION_TEMPLATES, ART_NOUNS
-from ..data.tokens import Tokenize, find_tfm
+from ..data.tokens import Tokenize, find_tfm, decode_tokens
 from ..metrics import cross_modal_retrieval, caption_groups, retrieval_ranks, recall_at_k, fbeta_samples, fbeta_micro, average_precision, topk_accuracy
 from ..multimodal.models import clip_of
 from ..data.imet import open_image
 
 # %% auto #0
 __all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'instance_retrieval', 'attribute_prompts',
-           'AttributeScorer', 'vocab_values', 'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot']
+           'AttributeScorer', 'vocab_values', 'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot',
+           'attribute_classifier']
 
 # %% ../../nbs/30_eval.ipynb #c005
 @torch.no_grad()
@@ -173,4 +174,60 @@ def zero_shot(self:Learner, vocab, templates=CAPTION_TEMPLATES, k=1, fit_thresho
     sc,tg = clf.scores(img),clf.targets(items)
     rep = zero_shot_report(clf, sc, tg, clf.predict(sc, k))
     if show: show_zero_shot(items, clf, sc, tg, **kwargs)
+    self.zero_shot_classifier = clf   # `learn.predict(image)` uses it
     return rep, clf
+
+# %% ../../nbs/30_eval.ipynb #c019
+_fastai_predict,_fastai_show_results = Learner.predict,Learner.show_results
+
+def _is_clip(learn): return any(type(cb).__name__ in ('CLIPTrainer','CLIPMOCOTrainer') for cb in learn.cbs)
+
+@torch.no_grad()
+def _image_features(learn, item):
+    "Normalised features of one image (path or PIL image) through the DataLoaders' validation transforms"
+    from clipart.data.imet import ArtImage
+    dl = learn.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0)
+    m = clip_of(learn.model); m.eval()
+    return m.encode_image(dl.one_batch()[0].as_subclass(torch.Tensor), normalize=True).float().cpu()
+
+def attribute_classifier(learn):
+    "The zero-shot classifier of the last `learn.zero_shot`, else one built from the DataLoaders' vocabulary, else None"
+    clf = getattr(learn, 'zero_shot_classifier', None)
+    if clf is None and getattr(learn.dls, 'attributes', None) is not None:
+        clf = learn.zero_shot_classifier = ZeroShotClassifier(learn.model, find_tokenize(learn.dls), learn.dls.attributes)
+    return clf
+
+@patch
+def predict(self:Learner, item, rm_type_tfms=None, with_input=False):
+    "On a CLIP learner: (attributes, mask, scores) of an image, zero-shot; its features without a vocabulary. Else fastai's"
+    if not _is_clip(self): return _fastai_predict(self, item, rm_type_tfms=rm_type_tfms, with_input=with_input)
+    feats = _image_features(self, item)
+    clf = attribute_classifier(self)
+    if clf is None: return feats[0]
+    sc = clf.scores(feats); pr = clf.predict(sc)
+    names = [f'{g}::{v}' for g,vals in clf.values.items() for v in vals]
+    mask,scores = torch.cat([pr[g][0] for g in clf.values]),torch.cat([sc[g][0] for g in clf.values])
+    return [n for n,m in zip(names, mask) if m], mask, scores
+
+@patch
+def show_results(self:Learner, ds_idx=1, dl=None, max_n=9, ncols=3, figsize=None, **kwargs):
+    "On a CLIP learner: images with their caption and the batch's best-scoring caption (green: right). Else fastai's"
+    if not _is_clip(self): return _fastai_show_results(self, ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs)
+    import matplotlib.pyplot as plt
+    dl = ifnone(dl, self.dls[ds_idx])
+    items = dl.dataset.items.iloc[:max_n]
+    img,txt,tok = embed_dl(self.model, self.dls.test_dl(items, with_labels=True))
+    best = (img @ txt.T).argmax(1)
+    groups = caption_groups(tok)
+    decode = partial(decode_tokens, tokenizer=find_tokenize(self.dls).tokenizer)
+    nrows = -(-len(items)//ncols)
+    fig,axs = plt.subplots(nrows, ncols, figsize=ifnone(figsize, (4*ncols, 4.6*nrows)), squeeze=False)
+    for i,ax in enumerate(axs.flat):
+        ax.axis('off')
+        if i >= len(items): continue
+        ax.imshow(open_image(items.image.iloc[i], max_size=256))
+        ok = bool(groups[best[i]]==groups[i])
+        ax.set_title(textwrap.fill(str(decode(tok[i])), 40) + '\n→ ' + textwrap.fill(str(decode(tok[best[i]])), 40),
+                     fontsize=7, color='green' if ok else 'firebrick', loc='left')
+    fig.tight_layout()
+    return fig

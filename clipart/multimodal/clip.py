@@ -26,10 +26,17 @@ class CLIPTrainer(Callback):
     def before_batch(self):
         if len(self.xb)==1 and len(self.yb)==1: self.learn.xb = (self.xb[0], self.yb[0])
         elif len(self.xb)==2 and len(self.yb)==0: self.learn.yb = (self.xb[1],)
-        else: raise ValueError(f"CLIPTrainer expects batches of (images, tokens); got {len(self.xb)} inputs and {len(self.yb)} targets")
+        elif len(self.xb)==1 and len(self.yb)==0:   # one modality (a `test_dl`, `predict`, `summary`): its embeddings
+            x = self.xb[0]
+            self.learn.xb = (None, x) if not torch.is_floating_point(x) else (x,)
+        else: raise ValueError(f"CLIPTrainer expects batches of (images, tokens), or images or tokens alone; got {len(self.xb)} inputs and {len(self.yb)} targets")
     def after_pred(self):
-        "Plain tensors out: features that inherit fastai's `TensorImage`/`TensorTokens` types cannot be multiplied together"
-        self.learn.pred = tuple(p.as_subclass(Tensor) for p in self.pred)
+        "Plain tensors out (fastai's `TensorImage`/`TensorTokens` types cannot be multiplied together); one modality: its features"
+        p = tuple(None if t is None else t.as_subclass(Tensor) for t in self.pred)
+        self.learn.pred = p if len(self.yb) else (p[0] if p[0] is not None else p[1])
+    def after_loss(self):
+        "What `get_preds` and metrics see: (image, text) features; the rest (scale, momentum keys) stays in `self.extra`"
+        if len(self.yb): self.extra,self.learn.pred = self.pred[2:],self.pred[:2]
     def lf(self, pred, *yb):
         "Contrastive loss of the model's output; the tokens in `yb` only pair the rows"
         return self.loss_fn(*pred)

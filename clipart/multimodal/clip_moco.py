@@ -41,4 +41,4 @@ class CLIPMOCOTrainer(CLIPTrainer):
         return cosine_momentum(self.momentum, self.train_iter, self.total_steps) if self.cosine else self.momentum
     def after_step(self):
         super().after_step()
-        unwrap_model(self.model).update(self.current_momentum(), self.pred[3], self.pred[4])
+        unwrap_model(self.model).update(self.current_momentum(), self.extra[1], self.extra[2])

@@ -28,6 +28,9 @@ class SSLTrainer(Callback):
     def before_batch(self):
         if len(self.xb)!=1: raise ValueError(f"{type(self).__name__} expects batches of images; got {len(self.xb)} inputs")
         x = self.xb[0].as_subclass(Tensor)
+        if any(isinstance(cb, GatherPredsCallback) for cb in self.learn.cbs):   # get_preds / predict: features, no views
+            with torch.no_grad(): self.learn.pred = unwrap_model(self.model).embed(x)
+            raise CancelBatchException()
         if self.views is None: self.views = self.default_views(x.shape[-1])
         self.learn.xb = tuple(self.views(x))
         if not len(self.yb): self.learn.yb = (x.new_zeros(len(x)),)  # no target: fastai still needs one to compute the loss
@@ -72,3 +75,17 @@ class KNNAccuracy(Metric):
         return self._value
     @property
     def name(self): return 'knn_acc'
+
+# %% ../../nbs/20_ssl.ipynb #c012c
+_predict_before_ssl = Learner.predict
+
+@patch
+def predict(self:Learner, item, rm_type_tfms=None, with_input=False):
+    "On a self-supervised learner: the encoder's features of an image (path or PIL image); else as before"
+    if not any(isinstance(cb, SSLTrainer) for cb in self.cbs): return _predict_before_ssl(self, item, rm_type_tfms=rm_type_tfms, with_input=with_input)
+    from clipart.data.imet import ArtImage
+    x = self.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0).one_batch()[0]
+    m = unwrap_model(self.model); was = m.training; m.eval()
+    try:
+        with torch.no_grad(): return m.embed(x.as_subclass(Tensor))[0].float().cpu()
+    finally: m.train(was)
