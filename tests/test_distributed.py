@@ -133,3 +133,40 @@ def test_ssl_losses_two_processes_equal_one(tmp_path, algo):
     torch.testing.assert_close(ddp['loss'], loss, rtol=1e-5, atol=1e-6)
     for k in grads: torch.testing.assert_close(ddp['grads'][k], grads[k], rtol=1e-4, atol=1e-6, msg=k)
     torch.testing.assert_close(ddp['center'], center)
+
+def _trainer_step(rank, world):
+    "One SGD step of a Learner with `CLIPTrainer` on this rank's share of a fixed batch of 8; the weights after it"
+    from fastai.basics import Learner, DataLoaders, SGD, noop
+    import fastai.callback.progress  # Learner.no_bar
+    from fastai.data.load import DataLoader
+    from clipart.multimodal.models import create_clip_model, clip_of
+    from clipart.multimodal.clip import CLIPTrainer
+    torch.manual_seed(0)
+    m = create_clip_model('clipart-tiny-vit')
+    x,t = _batch(8); n = 8//world
+    items = [(x[i], t[i]) for i in range(rank*n, (rank+1)*n)]
+    dls = DataLoaders(DataLoader(items, bs=n), DataLoader(items, bs=n))
+    learn = Learner(dls, DDP(m) if world>1 else m, loss_func=noop, opt_func=SGD, lr=0.5, wd=0., cbs=CLIPTrainer())  # CLIPTrainer sets the loss
+    with learn.no_bar(), learn.no_logging(): learn.fit(1)
+    return {k: v.detach().clone() for k,v in clip_of(learn.model).state_dict().items()}
+
+def _trainer_worker(rank, world, port, out):
+    # mp.spawn + TCP init: no RANK / WORLD_SIZE in the environment, so the rank must come from torch.distributed
+    dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank, world_size=world)
+    w = _trainer_step(rank, world)
+    if rank==0: torch.save(w, Path(out)/'w.pt')
+    dist.barrier(); dist.destroy_process_group()
+
+def test_clip_trainer_across_two_spawned_processes_equals_one(tmp_path, monkeypatch):
+    for v in ['RANK', 'WORLD_SIZE', 'LOCAL_RANK']: monkeypatch.delenv(v, raising=False)
+    mp.spawn(_trainer_worker, args=(2, free_port(), str(tmp_path)), nprocs=2)
+    two, one = torch.load(tmp_path/'w.pt', weights_only=True), _trainer_step(0, 1)
+    start = {k: v for k,v in _start_weights().items()}
+    moved = max((one[k]-start[k]).abs().max().item() for k in one)
+    assert moved > 1e-3                                   # the step really changed the weights
+    for k in one: torch.testing.assert_close(two[k], one[k], rtol=1e-4, atol=1e-5)
+
+def _start_weights():
+    from clipart.multimodal.models import create_clip_model
+    torch.manual_seed(0)
+    return create_clip_model('clipart-tiny-vit').state_dict()

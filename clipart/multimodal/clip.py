@@ -7,10 +7,9 @@ from __future__ import annotations
 import math
 import torch
 from fastai.basics import *
-from fastai.torch_core import rank_distrib, num_distrib
 from .losses import create_loss
 from ..metrics import cross_modal_retrieval, caption_groups
-from ..dist import unwrap_model
+from ..dist import unwrap_model, dist_rank_world
 
 # %% auto #0
 __all__ = ['CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics']
@@ -21,7 +20,8 @@ class CLIPTrainer(Callback):
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
     def __init__(self, loss='clip', max_scale=100.): store_attr()
     def before_fit(self):
-        self.loss_fn = create_loss(self.loss, rank=rank_distrib(), world_size=max(num_distrib(), 1))
+        rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
+        self.loss_fn = create_loss(self.loss, rank=rank, world_size=world)
         self.learn.loss_func = self.lf
     def before_batch(self):
         if len(self.xb)==1 and len(self.yb)==1: self.learn.xb = (self.xb[0], self.yb[0])
