@@ -290,6 +290,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                            'clipart.multimodal.models._DropRandomInitWarning.filter': ( 'models.html#_droprandominitwarning.filter',
                                                                                                         'clipart/multimodal/models.py'),
                                            'clipart.multimodal.models._cfg_name': ('models.html#_cfg_name', 'clipart/multimodal/models.py'),
+                                           'clipart.multimodal.models._custom_dir': ( 'models.html#_custom_dir',
+                                                                                      'clipart/multimodal/models.py'),
                                            'clipart.multimodal.models._state_dict': ( 'models.html#_state_dict',
                                                                                       'clipart/multimodal/models.py'),
                                            'clipart.multimodal.models.clip_of': ('models.html#clip_of', 'clipart/multimodal/models.py'),

@@ -4,32 +4,28 @@
 
 # %% ../../nbs/05_models.ipynb #c002
 from __future__ import annotations
-import json, logging, math, hashlib
+import functools, json, logging, math, hashlib, tempfile
+from importlib.resources import files
 from pathlib import Path
 import torch
 import open_clip
-from open_clip.factory import _MODEL_CONFIGS
 from safetensors.torch import save_file, safe_open
 from fastcore.all import *
 from ..dist import unwrap_model
 
 # %% auto #0
-__all__ = ['CLIPART_CONFIGS', 'register_configs', 'create_clip_model', 'image_size', 'clip_of', 'save_clip', 'load_clip']
+__all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'register_configs', 'create_clip_model', 'image_size', 'clip_of', 'save_clip',
+           'load_clip']
 
 # %% ../../nbs/05_models.ipynb #c005
-_TEXT_TINY = dict(context_length=32, vocab_size=49408, width=128, heads=4, layers=3, mlp_ratio=2.0)
-CLIPART_CONFIGS = {
-    'clipart-tiny-vit': dict(embed_dim=128, vision_cfg=dict(image_size=64, layers=4, width=128, head_width=32, patch_size=8, mlp_ratio=2.0),
-                             text_cfg=_TEXT_TINY),
-    'clipart-tiny-rn':  dict(embed_dim=128, vision_cfg=dict(image_size=64, timm_model_name='resnet10t', timm_model_pretrained=False,
-                                                            timm_pool='avg', timm_proj='linear'), text_cfg=_TEXT_TINY),
-    'clipart-small-vit': dict(embed_dim=256, vision_cfg=dict(image_size=96, layers=6, width=256, head_width=64, patch_size=8, mlp_ratio=4.0),
-                              text_cfg=dict(_TEXT_TINY, width=256, layers=4)),
-}
-def register_configs(configs=CLIPART_CONFIGS):
-    "Make `configs` ({name: open_clip model_cfg}) known to `open_clip.create_model`"
-    for k,v in configs.items(): _MODEL_CONFIGS[k] = v
-register_configs()
+CONFIG_DIR = Path(str(files('clipart')))/'model_configs'
+
+def register_configs(path=CONFIG_DIR):
+    "Register open_clip model configs (a JSON file, or a folder of them: one per model) through `open_clip.add_model_config`"
+    open_clip.add_model_config(Path(path))
+
+if 'clipart-tiny-vit' not in open_clip.list_models(): register_configs()
+CLIPART_CONFIGS = {p.stem: json.loads(p.read_text()) for p in sorted(CONFIG_DIR.glob('*.json'))}
 
 # %% ../../nbs/05_models.ipynb #c008
 class _DropRandomInitWarning(logging.Filter):
@@ -38,8 +34,13 @@ class _DropRandomInitWarning(logging.Filter):
 def _cfg_name(cfg):
     "Register a config dict under a name derived from its content"
     nm = 'clipart-custom-' + hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:10]
-    _MODEL_CONFIGS[nm] = cfg
+    if nm not in open_clip.list_models():
+        fn = _custom_dir()/f'{nm}.json'; fn.write_text(json.dumps(cfg))
+        register_configs(fn)
     return nm
+
+@functools.lru_cache(None)
+def _custom_dir(): return Path(tempfile.mkdtemp(prefix='clipart-configs-'))
 
 def create_clip_model(
     name_or_config='clipart-tiny-vit', # open_clip/clipart model name, config dict, or 'local-dir:/path'
