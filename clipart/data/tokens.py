@@ -13,10 +13,12 @@ from fastai.vision.all import ImageBlock, Resize, Normalize
 import open_clip
 from .imet import ImetCollection, ArtImage
 from .captions import Captioner, LabelCaptioner, make_captioner
+from plum import dispatch
+from fastai.torch_core import TensorImage
 
 # %% auto #0
 __all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'CaptionBlock',
-           'imet_dataloaders', 'find_tfm']
+           'imet_dataloaders', 'find_tfm', 'show_batch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -107,3 +109,22 @@ def find_tfm(dls, cls):
     for t in dls.train_ds.tls[-1].tfms:
         if isinstance(t, cls): return t
     raise ValueError(f"these DataLoaders have no `{cls.__name__}` transform")
+
+# %% ../../nbs/01c_data.tokens.ipynb #c038b
+@dispatch   # plum, as fastai registers its own show_batch methods
+def show_batch(x:TensorImage, y:TensorTokens, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, width=32, max_lines=4, **kwargs):
+    "Images with their captions above them, at most `max_lines` lines each, laid out so that no caption overlaps an image"
+    import matplotlib.pyplot as plt
+    n = min(len(samples), max_n)
+    if ctxs is None:
+        ncols = ifnone(ncols, min(n, 3)); nrows = ifnone(nrows, -(-n//ncols))
+        fig,axs = plt.subplots(nrows, ncols, figsize=ifnone(figsize, (3.2*ncols, (3.2+0.15*max_lines)*nrows)), squeeze=False)
+        ctxs = list(axs.flat)
+        for ax in ctxs[n:]: ax.axis('off')
+    for (img,cap),ctx in zip(samples[:n], ctxs):
+        img.show(ctx=ctx)
+        lines = textwrap.wrap(str(cap), width)
+        if len(lines) > max_lines: lines = lines[:max_lines-1] + [textwrap.shorten(' '.join(lines[max_lines-1:]), width, placeholder=' [...]')]
+        ctx.set_title('\n'.join(lines), fontsize=8)
+    ctxs[0].figure.tight_layout()
+    return ctxs
