@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_training.ipynb #c002
 from __future__ import annotations
-import os, random
+import os, random, sys
 from pathlib import Path
 import numpy as np, torch
 from fastai.basics import *
@@ -12,7 +12,7 @@ from .dist import unwrap_model
 
 # %% auto #0
 __all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'TrainingCheckpoint',
-           'NonFiniteLossError', 'StopOnNonFinite', 'history']
+           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'PlainProgress', 'plain_progress']
 
 # %% ../nbs/12_training.ipynb #c005
 def rng_states(learn=None):
@@ -95,3 +95,21 @@ def history(learn):
     import pandas as pd
     return pd.DataFrame([list(map(float, v[:len(learn.recorder.metric_names)-2])) for v in learn.recorder.values],
                         columns=learn.recorder.metric_names[1:-1]).rename_axis('epoch')
+
+# %% ../nbs/12_training.ipynb #c013
+class PlainProgress(Callback):
+    "One plain line per epoch (losses, metrics, time) instead of progress bars: for log files and CI"
+    order = 60
+    def before_fit(self): self.learn.logger,self.n = self._log,self.n_epoch
+    def _log(self, log):
+        names = self.recorder.metric_names
+        parts = [f"epoch {int(log[0])+1}/{self.n}"] + [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n,v in zip(names[1:], log[1:])]
+        print('  '.join(parts), flush=True)
+
+def plain_progress(learn, force=False):
+    "Replace the progress bars of `learn` by `PlainProgress` when stdout is not a terminal (or with `force`)"
+    if force or not sys.stdout.isatty():
+        from fastai.callback.progress import ProgressCallback
+        learn.remove_cbs(L(learn.cbs).filter(lambda cb: isinstance(cb, ProgressCallback)))
+        if not any(isinstance(cb, PlainProgress) for cb in learn.cbs): learn.add_cb(PlainProgress())
+    return learn

@@ -24,6 +24,7 @@ from ..vision.dino import DINO, create_dino_model
 from ..vision.pretrain import SSL_ALGOS, create_ssl
 from fastcore.script import store_true
 from .train import one_line_errors, check_options
+from ..training import plain_progress
 
 # %% auto #0
 __all__ = ['clipart_pretrain']
@@ -78,6 +79,7 @@ def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hid
                           queue_size=max(bs, min(4096, len(dls.train_ds)//2 // bs * bs)), **kw)
     before = knn_monitor(model, dls) if label else None
     learn = Learner(dls, model, cbs=cb, metrics=KNNAccuracy() if label else None, wd=wd)
+    plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     x = dls.one_batch()[0][:4].as_subclass(torch.Tensor)
     import matplotlib.pyplot as plt
     show_views(x.cpu(), cb.views(x), n=min(4, len(x))); plt.savefig(out/'views.png', dpi=80); plt.close()

@@ -18,7 +18,7 @@ from ..multimodal.models import create_clip_model, save_clip, image_size
 from ..multimodal.clip import CLIPTrainer, retrieval_metrics
 from ..multimodal.clip_moco import CLIPMOCOTrainer
 from ..multimodal.scale import GradCache, set_grad_checkpointing
-from ..training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError
+from ..training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError, plain_progress
 from ..eval.zero_shot import embed_dl, retrieval_report, find_tokenize, zero_shot_report
 from ..eval.probes import KNNClassifier, LinearProbe
 from ..eval.search import export_embeddings
@@ -164,6 +164,7 @@ def _train(data, captions, text, text_cols, phrases, arch, pretrained, size, bs,
     if grad_checkpointing: set_grad_checkpointing(model)
     cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else [])
     learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd).to_amp(precision)
+    plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     t_eval = time.time()
     before,_ = evaluate(learn, coll.vocab, probes=False, phrases=phrases)
     eval_s = time.time()-t_eval
