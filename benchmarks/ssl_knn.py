@@ -34,10 +34,10 @@ def setup(algo, color):
     multi = lambda: multi_crop_views(64, n_local=2, global_scale=(0.25, 1), local_scale=(0.1, 0.25), color=color)
     if algo=='simclr': return create_simclr_model(enc, hidden=256, dim=64), SimCLR(two(), temperature=0.2), 1e-2
     if algo=='moco': return create_moco_model(enc, hidden=256, dim=64, queue_size=1024), MoCo(two(), temperature=0.2, momentum=0.99), 1e-2
-    if algo=='byol': return create_byol_model(enc, hidden=256, dim=64), BYOL(two(asymmetric=True), m0=0.99), 1e-2
+    if algo=='byol': return create_byol_model(enc, hidden=256, dim=64), BYOL(two(asymmetric=True), momentum=0.99), 1e-2
     if algo=='swav': return create_swav_model(enc, hidden=256, dim=64, n_prototypes=30), SwAV(multi(), temperature=0.1, freeze_prototypes_steps=7), 1e-2
     if algo=='barlow_twins': return create_barlow_twins_model(enc, hidden=256, dim=256), BarlowTwins(two(), lambd=1/256), 1e-2
-    if algo=='dino': return create_dino_model(enc, out_dim=1024, hidden=256, bottleneck=64), DINO(multi(), teacher_temp=0.04, m0=0.996), 5e-3
+    if algo=='dino': return create_dino_model(enc, out_dim=1024, hidden=256, bottleneck=64), DINO(multi(), teacher_temp=0.04, momentum=0.996), 5e-3
     raise ValueError(algo)
 
 def main(algos, epochs, color, seeds=(0,), data=None, groups=GROUPS):

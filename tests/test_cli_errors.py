@@ -73,3 +73,16 @@ def test_search_and_pretrain_errors_are_one_line(tmp_path):
     assert err(clipart_pretrain, algo='simsiam', out=str(tmp_path/'p')).startswith("clipart-pretrain: error: --algo must be one of simclr, moco")
     assert err(clipart_pretrain, bs=1, out=str(tmp_path/'p')) == 'clipart-pretrain: error: --bs must be at least 2, not 1'
     assert err(clipart_pretrain, data=str(tmp_path/'none'), out=str(tmp_path/'p')) == f"clipart-pretrain: error: --data {tmp_path/'none'}: folder not found"
+
+def test_search_index_and_query_files_are_checked(tmp_path):
+    import numpy as np, pandas as pd
+    from clipart.eval.search import SearchIndex
+    from clipart.cli.search import clipart_search
+    idx = tmp_path/'index'; idx.mkdir()
+    np.save(idx/'image_embeddings.npy', np.eye(3, dtype=np.float32)); pd.DataFrame(dict(id=['a','b'])).to_csv(idx/'items.csv', index=False)
+    with pytest.raises(ValueError, match=r"items.csv has 2 rows but image_embeddings.npy has 3: export the index again"): SearchIndex.load(idx)
+    (idx/'image_embeddings.npy').write_bytes(b'\x93NUMPY garbage')
+    with pytest.raises(ValueError, match=r"image_embeddings.npy: not a readable .npy array"): SearchIndex.load(idx)
+    (tmp_path/'model').mkdir(); (tmp_path/'notes.jpg').write_text('not an image')
+    with pytest.raises(SystemExit) as e: clipart_search(run=str(tmp_path), image=str(tmp_path/'notes.jpg'))
+    assert str(e.value) == f"clipart-search: error: --image {tmp_path/'notes.jpg'}: not a readable image (UnidentifiedImageError)"

@@ -74,7 +74,7 @@ def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hid
     if temperature is not None and algo in ('simclr','moco','swav'): kw['temperature'] = temperature
     if temperature is not None and algo=='dino': kw['teacher_temp'] = kw['warmup_teacher_temp'] = temperature
     if momentum is not None and algo=='moco': kw['momentum'] = momentum
-    if momentum is not None and algo in ('byol','dino'): kw['m0'] = momentum
+    if momentum is not None and algo in ('byol','dino'): kw['momentum'] = momentum
     model,cb = create_ssl(algo, enc, size, hidden=hidden, dim=dim, color=color, min_scale=min_scale,  # MoCo queue: half the training set, <= 4096
                           queue_size=max(bs, min(4096, len(dls.train_ds)//2 // bs * bs)), **kw)
     before = knn_monitor(model, dls) if label else None

@@ -13,6 +13,7 @@ from ..eval.search import SearchIndex, embed_query, plot_hits
 from ..multimodal.models import load_clip
 from fastcore.script import store_true
 from .train import one_line_errors, check_options
+from ..data.imet import open_image
 
 # %% auto #0
 __all__ = ['clipart_search']
@@ -34,6 +35,9 @@ def clipart_search(
             k=(k>=1, f"must be a positive integer, not {k}"), backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"))
         if text is not None and not text.strip(): raise ValueError("--text is empty: say what to look for")
         if image is not None and not Path(image).is_file(): raise ValueError(f"--image {image}: file not found")
+        if image is not None:
+            try: open_image(image, max_size=64)
+            except Exception as e: raise ValueError(f"--image {image}: not a readable image ({type(e).__name__})") from e
         if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise ValueError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
         if out is not None and not Path(out).parent.is_dir(): raise ValueError(f"--out {out}: folder {Path(out).parent} does not exist")
         return _search(run, text, image, k, out, backend)

@@ -28,11 +28,11 @@ class LinearProbe(AttributeScorer):
     def __init__(self, values:dict, feats, targets:dict, epochs=300, lr=1e-2, wd=1e-4, seed=0):
         super().__init__(values)
         torch.manual_seed(seed)
-        self.heads = nn.ModuleDict({g: nn.Linear(feats.shape[1], len(v)) for g,v in values.items()})
+        self.heads = nn.ModuleList([nn.Linear(feats.shape[1], len(v)) for v in values.values()])   # by position: any group name works
         opt = torch.optim.AdamW(self.heads.parameters(), lr=lr, weight_decay=wd)
         for _ in range(epochs):
-            loss = sum(F.binary_cross_entropy_with_logits(self.heads[g](feats), targets[g]) for g in values)
+            loss = sum(F.binary_cross_entropy_with_logits(h(feats), targets[g]) for g,h in zip(values, self.heads))
             opt.zero_grad(); loss.backward(); opt.step()
         self.final_loss = loss.item()
     @torch.no_grad()
-    def scores(self, feats): return {g: torch.sigmoid(h(feats)) for g,h in self.heads.items()}
+    def scores(self, feats): return {g: torch.sigmoid(h(feats)) for g,h in zip(self.values, self.heads)}

@@ -63,7 +63,14 @@ class SearchIndex:
         path = Path(path)
         for f in [f'{kind}_embeddings.npy', 'items.csv']:
             if not (path/f).exists(): raise FileNotFoundError(f"{path/f}: not found (write it with `export_embeddings`)")
-        return cls(np.load(path/f'{kind}_embeddings.npy', allow_pickle=False), pd.read_csv(path/'items.csv', dtype=str), **kwargs)
+        fn = path/f'{kind}_embeddings.npy'
+        try: emb = np.load(fn, allow_pickle=False)
+        except Exception as e: raise ValueError(f"{fn}: not a readable .npy array ({type(e).__name__}: {e}); export the index again") from e
+        if emb.ndim!=2 or not len(emb): raise ValueError(f"{fn}: expected a [items, dim] array, got shape {emb.shape}")
+        try: items = pd.read_csv(path/'items.csv', dtype=str, keep_default_na=False)
+        except Exception as e: raise ValueError(f"{path/'items.csv'}: cannot be read as CSV ({e})") from e
+        if len(items)!=len(emb): raise ValueError(f"{path/'items.csv'} has {len(items)} rows but {fn.name} has {len(emb)}: export the index again")
+        return cls(emb, items, **kwargs)
 
 # %% ../../nbs/32_search.ipynb #c010
 def preprocess_image(fn, size):

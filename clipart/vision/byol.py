@@ -26,10 +26,10 @@ def create_byol_model(encoder, hidden=4096, dim=256)->MomentumModel:
     return MomentumModel(SSLModel(encoder, MLPHead(encoder.num_features, hidden, dim), predictor=MLPHead(dim, hidden, dim)))
 
 class BYOL(SSLTrainer):
-    "BYOL: predict the EMA target's projection of the other view; target momentum from `m0` to 1 along a cosine"
-    def __init__(self, views=None, m0=0.996): super().__init__(views); self.m0,self.loss_fn = m0,BYOLLoss()
+    "BYOL: predict the EMA target's projection of the other view; target momentum from `momentum` to 1 along a cosine"
+    def __init__(self, views=None, momentum=0.996): super().__init__(views); self.momentum,self.loss_fn = momentum,BYOLLoss()
     def default_views(self, size): return two_views(size, asymmetric=True)
     def loss(self, pred):
         (p1,p2),(z1,z2) = pred
         return (self.loss_fn(p1, z2) + self.loss_fn(p2, z1)) / 2
-    def after_step(self): unwrap_model(self.model).update(cosine_momentum(self.m0, self.train_iter, self.total_steps))
+    def after_step(self): unwrap_model(self.model).update(cosine_momentum(self.momentum, self.train_iter, self.total_steps))

@@ -68,8 +68,8 @@ def create_dino_model(encoder, out_dim=65536, hidden=2048, bottleneck=256, norm_
 class DINO(SSLTrainer):
     "DINO: multi-crop self-distillation from an EMA teacher with centring and sharpening"
     def __init__(self, views=None, student_temp=0.1, teacher_temp=0.04, warmup_teacher_temp=0.04, warmup_epochs=0,
-                 center_momentum=0.9, m0=0.996, freeze_last_layer=1):
-        super().__init__(views); store_attr('teacher_temp,warmup_teacher_temp,warmup_epochs,center_momentum,m0,freeze_last_layer')
+                 center_momentum=0.9, momentum=0.996, freeze_last_layer=1):
+        super().__init__(views); store_attr('teacher_temp,warmup_teacher_temp,warmup_epochs,center_momentum,momentum,freeze_last_layer')
         self.loss_fn = DINOLoss(student_temp)
     def default_views(self, size): return multi_crop_views(size, n_local=4)
     @property
@@ -87,4 +87,4 @@ class DINO(SSLTrainer):
     def after_backward(self):
         if self.epoch < self.freeze_last_layer:
             for p in unwrap_model(self.model).online.head.last_layer.parameters(): p.grad = None
-    def after_step(self): unwrap_model(self.model).update(cosine_momentum(self.m0, self.train_iter, self.total_steps))
+    def after_step(self): unwrap_model(self.model).update(cosine_momentum(self.momentum, self.train_iter, self.total_steps))

@@ -129,5 +129,8 @@ class MomentumModel(nn.Module):
         with torch.no_grad(): tgt = self.target(*views[:ifnone(self.n_target, len(views))])
         return out, tgt
     @torch.no_grad()
-    def update(self, m): ema_update(self.target, self.online, m)
+    def update(self, m, keys=None):
+        "After an optimiser step: EMA of the target with momentum `m`, then enqueue `keys` (as `CLIPMoCo.update`)"
+        ema_update(self.target, self.online, m)
+        if keys is not None: self.queue.enqueue(keys)
     def embed(self, x): return getattr(self, self.embed_with).encoder(x)

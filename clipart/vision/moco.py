@@ -41,5 +41,4 @@ class MoCo(SSLTrainer):
         if self.training: self.keys = F.normalize(torch.cat([k1, k2]).detach(), dim=1)  # enqueued after the step
         return (self.loss_fn(q1, k2, queue) + self.loss_fn(q2, k1, queue)) / 2
     def after_step(self):
-        m = unwrap_model(self.model)
-        m.update(self.momentum); m.queue.enqueue(self.keys)
+        unwrap_model(self.model).update(self.momentum, self.keys)
