@@ -64,13 +64,18 @@ def load_training_state(path):
 
 # %% ../nbs/12_training.ipynb #c007
 class TrainingCheckpoint(Callback):
-    "Save the training state atomically after every epoch; with `resume`, continue from it"
-    order = 71  # after fastai's `SkipToEpoch` (70) has skipped the finished epochs
-    def __init__(self, path, resume=False):
+    "Save the training state atomically after every epoch; with `resume`, continue from it (refusing other `settings`)"
+    order = 71  # after fastai's `SkipToEpoch` (70) has skipped the finished epochs, and after the `Recorder` (50)
+    def __init__(self, path, resume=False, settings=None):
         store_attr()
-        self.path = Path(path)
+        self.path,self.settings = Path(path),dict(settings or {})
         self.state = load_training_state(self.path) if resume and self.path.exists() else None
         self.start_epoch = self.state['epoch']+1 if self.state else 0
+        if self.state is not None:
+            saved = self.state.get('settings', {})
+            diff = [k for k in self.settings if k in saved and saved[k]!=self.settings[k]]
+            if diff: raise ValueError(f"{self.path} was written with " + ', '.join(f"{k}={saved[k]!r}" for k in diff) + "; this run has "
+                                      + ', '.join(f"{k}={self.settings[k]!r}" for k in diff) + ": resume with the same settings, or train into another folder")
     def before_fit(self):
         if self.state is None: return
         unwrap_model(self.model).load_state_dict(self.state['model'])
@@ -78,7 +83,9 @@ class TrainingCheckpoint(Callback):
     def before_epoch(self):
         if self.state is not None and self.epoch==self.start_epoch: set_rng_states(self.state['rng'], self.learn)
     def after_epoch(self):
-        if self.epoch >= self.start_epoch: save_training_state(self.learn, self.path)
+        if self.epoch < self.start_epoch:   # a skipped epoch: its history is the one saved before the interruption
+            if len(self.state.get('history', [])) > self.epoch: self.recorder.values[-1] = self.state['history'][self.epoch]
+        else: save_training_state(self.learn, self.path, settings=self.settings)
 
 class NonFiniteLossError(FloatingPointError): pass
 

@@ -27,6 +27,16 @@ def test_resume_reaches_the_same_weights(tmp_path, monkeypatch):
     a,b = weights(tmp_path/'full'), weights(tmp_path/'crashed')
     assert a.keys()==b.keys()
     for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+    # the whole history survives the interruption, the epoch before it included
+    import json
+    h_full,h_res = [json.loads((tmp_path/d/'metrics.json').read_text())['history'] for d in ('full','crashed')]
+    assert len(h_res)==len(h_full)==KW['epochs'] and all(h_res)
+    assert abs(h_full[0]['train_loss']-h_res[0]['train_loss']) < 1e-4        # the epoch before the interruption, restored
+    # (fastai's train_loss is smoothed across epochs, and the smoother restarts with the run: compare validation instead)
+    for x,y in zip(h_full, h_res): assert x.keys()==y.keys() and abs(x['valid_loss']-y['valid_loss']) < 1e-4, (x, y)
+    # resuming with other settings is refused in one line, naming them
+    with pytest.raises(SystemExit, match=r"checkpoint.pth was written with lr=0.002; this run has lr=0.01: resume with the same settings"):
+        clipart_train(out=str(tmp_path/'crashed'), resume=True, **{**KW, 'lr': 1e-2})
 
 def test_nan_loss_stops_with_message(tmp_path, monkeypatch):
     import clipart.multimodal.clip as cc

@@ -86,3 +86,17 @@ def test_search_index_and_query_files_are_checked(tmp_path):
     (tmp_path/'model').mkdir(); (tmp_path/'notes.jpg').write_text('not an image')
     with pytest.raises(SystemExit) as e: clipart_search(run=str(tmp_path), image=str(tmp_path/'notes.jpg'))
     assert str(e.value) == f"clipart-search: error: --image {tmp_path/'notes.jpg'}: not a readable image (UnidentifiedImageError)"
+
+def test_an_earlier_run_is_not_overwritten_silently(tmp_path):
+    import os
+    from clipart.cli.train import out_lock
+    out = tmp_path/'o'; out.mkdir(); (out/'metrics.json').write_text('{}')
+    with pytest.raises(SystemExit) as e: clipart_train(out=str(out), **KW)
+    assert str(e.value) == f"clipart-train: error: --out {out}: holds an earlier run (metrics.json): add --resume to continue it, --overwrite to replace it, or choose another --out"
+    # a live run holds the folder: a second one is refused; a dead run's lock is taken over
+    (out/'metrics.json').unlink(); (out/'.lock').write_text(str(os.getppid()))
+    with pytest.raises(SystemExit) as e: clipart_train(out=str(out), **KW)
+    assert str(e.value) == f"clipart-train: error: --out {out}: another run (pid {os.getppid()}) is writing there; wait for it or choose another --out"
+    (out/'.lock').write_text('999999999')
+    with out_lock(out): assert (out/'.lock').read_text() == str(os.getpid())
+    assert not (out/'.lock').exists()

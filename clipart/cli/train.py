@@ -4,7 +4,7 @@
 
 # %% ../../nbs/40_cli.ipynb #c002
 from __future__ import annotations
-import json, sys, textwrap, time
+import json, os, sys, textwrap, time
 from contextlib import contextmanager
 from pathlib import Path
 import pandas as pd, torch
@@ -25,7 +25,7 @@ from ..eval.search import export_embeddings
 from ..eval.report import evaluate, plot_retrieval
 
 # %% auto #0
-__all__ = ['UsageError', 'one_line_errors', 'check_options', 'clipart_train']
+__all__ = ['UsageError', 'one_line_errors', 'out_lock', 'check_options', 'clipart_train']
 
 # %% ../../nbs/40_cli.ipynb #c005b
 class UsageError(ValueError):
@@ -41,6 +41,25 @@ def one_line_errors(prog, debug=False):
         if debug: raise
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SystemExit(f"{prog}: error: {msg}") from None
+
+def _alive(pid):
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+    except PermissionError: return True
+
+@contextmanager
+def out_lock(out):
+    "Hold `out`/.lock while the block runs: a second run into the same folder is refused (a dead run's lock is taken over)"
+    out = Path(out); out.mkdir(parents=True, exist_ok=True); fn = out/'.lock'
+    try: fd = os.open(fn, os.O_CREAT|os.O_EXCL|os.O_WRONLY)
+    except FileExistsError:
+        try: pid = int(fn.read_text().strip() or 0)
+        except (OSError, ValueError): pid = 0
+        if pid and pid!=os.getpid() and _alive(pid): raise UsageError(f"--out {out}: another run (pid {pid}) is writing there; wait for it or choose another --out")
+        fn.unlink(missing_ok=True); fd = os.open(fn, os.O_CREAT|os.O_EXCL|os.O_WRONLY)
+    os.write(fd, str(os.getpid()).encode()); os.close(fd)
+    try: yield out
+    finally: fn.unlink(missing_ok=True)
 
 def check_options(prog, **checks):
     "Raise `UsageError` for the first `--name` whose (ok, what it must be) check fails"
@@ -93,6 +112,7 @@ def clipart_train(
     out:str='clipart_out', # Output folder
     seed:int=42, # Random seed
     resume:store_true=False, # Continue from `out`/checkpoint.pth
+    overwrite:store_true=False, # Replace an earlier run in `out` (without it, a folder holding one is refused)
     skip_bad:store_true=False, # Skip (and report) bad rows instead of stopping
     n_synthetic:int=1000, # Items in the synthetic collection
     workers:int=None, # DataLoader workers (default fastai's)
@@ -122,7 +142,11 @@ def clipart_train(
             for fn in ('labels.csv','train.csv'):
                 if not (Path(data)/fn).exists(): raise UsageError(f"--data {data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)")
         phrases = read_phrases(templates) if templates else None
-        return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn')})
+        earlier = [f for f in ('checkpoint.pth','metrics.json','model') if (Path(out)/f).exists()]
+        if earlier and not (resume or overwrite):
+            raise UsageError(f"--out {out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite to replace it, or choose another --out")
+        with out_lock(out):
+            return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier')})
 
 def _train(data, captions, text, text_cols, phrases, arch, pretrained, size, bs, epochs, lr, wd, algo, queue_size, momentum, alpha,
            valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures):
@@ -153,7 +177,8 @@ def _train(data, captions, text, text_cols, phrases, arch, pretrained, size, bs,
     print(f"{arch}: {sum(p.numel() for p in model.parameters())/1e6:.1f}M parameters; {len(dls.train_ds)} train / {len(dls.valid_ds)} valid items")
     if pictures:
         dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
-    ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=resume)
+    ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=resume, settings=dict(data=str(path), arch=arch, pretrained=pretrained, size=image_size(model),
+                              algo=algo, captions=captions, bs=bs, epochs=epochs, lr=lr, seed=seed))
     if resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
     if algo=='clip-moco':
         # a queue longer than the data holds stale keys of the very items of the batch: false negatives
