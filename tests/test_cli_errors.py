@@ -100,3 +100,26 @@ def test_an_earlier_run_is_not_overwritten_silently(tmp_path):
     (out/'.lock').write_text('999999999')
     with out_lock(out): assert (out/'.lock').read_text() == str(os.getpid())
     assert not (out/'.lock').exists()
+
+def test_pretrain_names_an_unreadable_image(tmp_path):
+    from PIL import Image
+    from clipart.cli.pretrain import clipart_pretrain
+    d = tmp_path/'imgs'; d.mkdir()
+    for i in range(12): Image.new('RGB', (40,40), (i*20,0,0)).save(d/f'{i}.jpg')
+    (d/'cut.jpg').write_bytes((d/'0.jpg').read_bytes()[:300])
+    with pytest.raises(SystemExit) as e: clipart_pretrain(data=str(d), epochs=1, bs=4, size=32, out=str(tmp_path/'p'))
+    assert str(e.value).startswith(f"clipart-pretrain: error: {d/'cut.jpg'}: not a readable image"), str(e.value)
+    res = clipart_pretrain(data=str(d), epochs=1, bs=4, size=32, out=str(tmp_path/'p'), skip_bad=True)   # skipped and counted
+    assert res['args']['algo']=='simclr'
+
+def test_items_without_free_text_are_counted(tmp_path, synth_path, capsys):
+    import pandas as pd
+    d = tmp_path/'data'; shutil.copytree(synth_path, d)
+    desc = pd.read_csv(d/'descriptions.csv', dtype=str, keep_default_na=False)
+    desc.loc[:9, ['title','artist','year']] = ''; desc.to_csv(d/'descriptions.csv', index=False)
+    res = clipart_train(data=str(d), captions='text', out=str(tmp_path/'a'), **KW)
+    assert '10 of 40 items have no free text: captioned from their labels' in capsys.readouterr().out
+    res = clipart_train(data=str(d), captions='text', missing_text='skip', out=str(tmp_path/'b'), **KW)
+    assert '10 of 40 items have no free text: left out (--missing-text skip)' in capsys.readouterr().out
+    assert res['n_train'] + res['n_valid'] == 30
+    assert pd.read_csv(tmp_path/'b'/'skipped.csv').kind.tolist() == ['no free text']*10

@@ -8,7 +8,7 @@ import json, time
 from pathlib import Path
 from fastcore.script import call_parse
 from fastai.basics import *
-from ..data.imet import read_imet
+from ..data.imet import read_imet, ImetCollection
 from ..data.synthetic import synthetic_path
 from ..data.images import image_dataloaders
 from ..vision.encoders import create_encoder, save_encoder
@@ -50,6 +50,7 @@ def clipart_pretrain(
     momentum:float=None, # MoCo momentum, BYOL/DINO starting momentum (default: the method's; lower it for short runs)
     out:str='clipart_pretrain', # Output folder
     seed:int=42, # Seed of split, weights and augmentations
+    skip_bad:store_true=False, # Skip (and count) unreadable images instead of stopping at the first
     debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Pretrain an image encoder self-supervised; write its weights, a kNN report and the history to `out`"
@@ -61,14 +62,16 @@ def clipart_pretrain(
         if data is not None and not Path(data).is_dir(): raise ValueError(f"--data {data}: folder not found")
         return _pretrain(**{k:v for k,v in locals().items() if k!='debug'})
 
-def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hidden, dim, color, min_scale, temperature, momentum, out, seed):
+def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hidden, dim, color, min_scale, temperature, momentum, out, seed, skip_bad):
     "The job behind `clipart_pretrain`, its options checked"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     src = Path(data) if data else synthetic_path()
     if not src.exists(): raise SystemExit(f"--data: {src} does not exist")
-    source = read_imet(src) if (src/'train.csv').exists() else src
+    on_bad = 'skip' if skip_bad else 'raise'
+    source = read_imet(src, on_bad=on_bad) if (src/'train.csv').exists() else src
     set_seed(seed)
-    dls = image_dataloaders(source, label=label, size=size, bs=bs, seed=seed, num_workers=0)
+    dls = image_dataloaders(source, label=label, size=size, bs=bs, seed=seed, num_workers=0, **({} if isinstance(source, ImetCollection) else dict(on_bad=on_bad)))
+    if len(dls.skipped): print(f"skipped {len(dls.skipped)} unreadable image(s), e.g. {dls.skipped[0][0] if isinstance(dls.skipped, list) else dls.skipped.iloc[0]['reason']}")
     enc = create_encoder(arch, pretrained=pretrained or False)
     kw = {}
     if temperature is not None and algo in ('simclr','moco','swav'): kw['temperature'] = temperature

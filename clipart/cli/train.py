@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd, torch
 from fastcore.script import call_parse, bool_arg, store_true
 from fastai.basics import *
-from ..data.imet import read_imet
+from ..data.imet import read_imet, ImetCollection
 from ..data.captions import read_phrases
 from ..data.tokens import imet_dataloaders, decode_tokens
 from ..data.synthetic import synthetic_path
@@ -73,6 +73,20 @@ def _text_csv(path, text, captions):
     if (path/text).exists(): return text
     if captions!='labels': raise UsageError(f"--captions {captions} needs free text, but {path/text} does not exist (set --text)")
 
+def _without_text(coll, missing_text):
+    "Count the items without any free text; caption them from their labels (say so) or leave them out (in the report)"
+    cols = coll.text_cols
+    empty = coll.df[cols].apply(lambda c: c.astype(str).str.strip()=='').all(axis=1)
+    n = int(empty.sum())
+    if not n: return coll
+    if missing_text=='labels':
+        print(f"{n} of {len(coll)} items have no free text: captioned from their labels (--missing-text skip leaves them out)")
+        return coll
+    for id_ in coll.df.id[empty]: coll.report.add(coll.path, None, id_, 'no free text', 'no free text in ' + ', '.join(cols))
+    print(f"{n} of {len(coll)} items have no free text: left out (--missing-text skip)")
+    if n==len(coll): raise UsageError(f"no item has free text in {cols}: use --captions labels")
+    return ImetCollection(coll.df[~empty].reset_index(drop=True), coll.vocab, coll.report, coll.path, cols)
+
 def _load_model(arch, pretrained, size, siglip):
     "`create_clip_model` with the usual failures as one clear message, and the image size checked by one forward"
     if pretrained and not Path(pretrained).exists() and ('/' in pretrained or Path(pretrained).suffix in ('.pt','.pth','.bin','.safetensors')):
@@ -96,6 +110,7 @@ def clipart_train(
     captions:str='labels', # Captions from 'labels', free 'text', or 'mixed'
     text:str='descriptions.csv', # Free-text CSV inside `data` (used when present)
     text_cols:str=None, # Comma-separated columns of the free-text CSV to caption from (default: all but `id`)
+    missing_text:str='labels', # --captions text/mixed: items without free text are captioned from their 'labels', or 'skip'ped
     templates:str=None, # JSON file of phrases per attribute group, e.g. {"donor": "given by {}"} (see `read_phrases`)
     arch:str='clipart-tiny-vit', # open_clip or clipart model name
     pretrained:str=None, # open_clip tag (e.g. 'openai', needs internet) or local checkpoint path
@@ -136,7 +151,8 @@ def clipart_train(
             momentum=(0<=momentum<1, f"must be in [0, 1), not {momentum}"), alpha=(0<=alpha<=1, f"must be in [0, 1], not {alpha}"),
             micro_bs=(micro_bs is None or 1<=micro_bs<=bs, f"must be between 1 and --bs ({bs}), not {micro_bs}"),
             n_synthetic=(data is not None or n_synthetic>=10, f"must be at least 10, not {n_synthetic}"),
-            workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"))
+            workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"),
+            missing_text=(missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {missing_text!r}"))
         if data is not None:
             if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
             for fn in ('labels.csv','train.csv'):
@@ -148,7 +164,7 @@ def clipart_train(
         with out_lock(out):
             return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier')})
 
-def _train(data, captions, text, text_cols, phrases, arch, pretrained, size, bs, epochs, lr, wd, algo, queue_size, momentum, alpha,
+def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, epochs, lr, wd, algo, queue_size, momentum, alpha,
            valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures):
     "The job behind `clipart_train`, its options checked"
     import matplotlib; matplotlib.use('Agg')
@@ -158,6 +174,7 @@ def _train(data, captions, text, text_cols, phrases, arch, pretrained, size, bs,
     t_read = time.time()
     coll = read_imet(path, text=_text_csv(path, text, captions), on_bad='skip' if skip_bad else 'raise',
                      text_cols=text_cols.split(',') if text_cols else None)
+    if captions!='labels': coll = _without_text(coll, missing_text)
     print(coll)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if len(coll.report):

@@ -122,13 +122,14 @@ class LabelCaptioner(Captioner):
 
 # %% ../../nbs/01b_data.captions.ipynb #c026
 class TextCaptioner(Captioner):
-    "Caption an item from its free-text columns, skipping empty ones"
-    def __init__(self, cols=('title','artist','year'), fmts=None, sep=' '):
+    "Caption an item from its free-text columns, skipping empty ones; an item without any text gets `fallback`'s caption"
+    def __init__(self, cols=('title','artist','year'), fmts=None, sep=' ', fallback:Captioner=None):
         store_attr()
         self.fmts = {**dict(artist='by {}', artist_name='by {}', maker='by {}', year='({})', date='({})'), **ifnone(fmts, {})}
     def caption(self, row, rng=None):
         parts = [fill_phrase(self.fmts.get(c, self.fmts.get(c.removeprefix('text:'), '{}')), str(row[c]).strip()) for c in self.cols
                  if c in row and not pd.isna(row[c]) and str(row[c]).strip()]
+        if not parts and self.fallback is not None: return self.fallback.caption(row, rng)
         return self.sep.join(parts)
 
 class MixedCaptioner(Captioner):
@@ -151,5 +152,5 @@ def make_captioner(coll:ImetCollection, captions='labels', groups=None, text_col
     if captions=='labels': return lab
     cols = ifnone(text_cols, coll.text_cols)
     if not cols: raise ValueError(f"captions={captions!r} needs free-text columns: pass `text=` to `read_imet`")
-    txt = TextCaptioner(cols)
-    return txt if captions=='text' else MixedCaptioner(lab, txt)
+    if captions=='text': return TextCaptioner(cols, fallback=lab)   # an item without text is captioned from its labels
+    return MixedCaptioner(lab, TextCaptioner(cols))

@@ -4,12 +4,13 @@
 
 # %% ../../nbs/04_images.ipynb #c002
 from __future__ import annotations
+import warnings
 from pathlib import Path
 import pandas as pd
 from fastai.data.all import *
 from fastai.vision.data import ImageBlock
 from fastai.vision.augment import Resize
-from .imet import ImetCollection, ArtImage
+from .imet import ImetCollection, ArtImage, _check_image
 
 # %% auto #0
 __all__ = ['image_dataloaders']
@@ -32,6 +33,8 @@ def image_dataloaders(
     item_tfms=None, # Default: `Resize(size)`
     batch_tfms=None, # Batch transforms (views are made by the self-supervised callbacks, not here)
     missing='(none)', # Label of items with no value in the `label` group
+    check_images=True, # Image files: decode each once, so a bad file is named here rather than mid-epoch
+    on_bad='raise', # Image files: 'raise' on the first unreadable one, or 'skip' them (counted in a warning, listed in `dls.skipped`)
     **kwargs # Passed to `DataBlock.dataloaders` (num_workers, device, ...)
 )->DataLoaders:
     "`DataLoaders` of `(images,)`, or `(images, label)` when a monitor `label` is given, from a folder, files or an iMet collection"
@@ -43,6 +46,7 @@ def image_dataloaders(
     else:
         items = get_image_files(source) if isinstance(source, (str, Path)) else L(source)
         if not len(items): raise ValueError(f"no image files found in {source}")
+        items,skipped = _readable(items, check_images, on_bad)
         get_x,path = noop,Path(source) if isinstance(source, (str, Path)) else Path('.')
         if isinstance(label, str) and label!='parent': raise ValueError(f"label={label!r}: use 'parent', a function or None for image files")
     if label=='parent': label = (lambda r: Path(r['image']).parent.name) if isinstance(source, ImetCollection) else parent_label
@@ -55,7 +59,20 @@ def image_dataloaders(
                        item_tfms=ifnone(item_tfms, Resize(size)), batch_tfms=batch_tfms)
     dls = dblock.dataloaders(items, bs=bs, path=path, **kwargs)
     if label is None: dls.train_ds.loss_func = _no_targets  # `Learner(dls, model, cbs=SimCLR())` needs no loss_func
+    dls.skipped = skipped if not isinstance(source, ImetCollection) else source.report.to_df()
     return dls
+
+def _readable(files, check=True, on_bad='raise'):
+    "The files that decode as images, and a list of (file, reason) for those that do not"
+    if on_bad not in ('raise','skip'): raise ValueError(f"on_bad must be 'raise' or 'skip', not {on_bad!r}")
+    if not check: return files,[]
+    reasons = parallel(_check_image, files, n_workers=4, threadpool=True, progress=False)
+    bad = [(str(f), r[0]+r[1]) for f,r in zip(files, reasons) if r is not None]
+    if bad and on_bad=='raise': raise ValueError(f"{bad[0][0]}: {bad[0][1]}" + (f" (and {len(bad)-1} more bad files)" if len(bad)>1 else ''))
+    if bad: warnings.warn(f"skipped {len(bad)} unreadable image file(s) of {len(files)}, e.g. {bad[0][0]}: {bad[0][1]}")
+    ok = [f for f,r in zip(files, reasons) if r is None]
+    if not ok: raise ValueError(f"none of the {len(files)} image files is readable, e.g. {bad[0][0]}: {bad[0][1]}")
+    return L(ok),bad
 
 def _no_targets(*args):
     raise ValueError("these DataLoaders have images and no targets: train with a self-supervised callback (SimCLR, MoCo, BYOL, SwAV, BarlowTwins, DINO)")
