@@ -8,6 +8,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'clipart.cli.search.clipart_search': ('cli.search.html#clipart_search', 'clipart/cli/search.py')},
             'clipart.cli.train': { 'clipart.cli.train.UsageError': ('cli.html#usageerror', 'clipart/cli/train.py'),
                                    'clipart.cli.train._alive': ('cli.html#_alive', 'clipart/cli/train.py'),
+                                   'clipart.cli.train._checkpoint_arch': ('cli.html#_checkpoint_arch', 'clipart/cli/train.py'),
                                    'clipart.cli.train._load_model': ('cli.html#_load_model', 'clipart/cli/train.py'),
                                    'clipart.cli.train._text_csv': ('cli.html#_text_csv', 'clipart/cli/train.py'),
                                    'clipart.cli.train._train': ('cli.html#_train', 'clipart/cli/train.py'),

@@ -123,3 +123,9 @@ def test_items_without_free_text_are_counted(tmp_path, synth_path, capsys):
     assert '10 of 40 items have no free text: left out (--missing-text skip)' in capsys.readouterr().out
     assert res['n_train'] + res['n_valid'] == 30
     assert pd.read_csv(tmp_path/'b'/'skipped.csv').kind.tolist() == ['no free text']*10
+
+def test_pretrained_of_another_architecture_is_named(tmp_path):
+    from clipart.multimodal.models import create_clip_model, save_clip
+    save_clip(create_clip_model('clipart-tiny-rn'), tmp_path/'rn.safetensors')
+    with pytest.raises(SystemExit) as e: clipart_train(pretrained=str(tmp_path/'rn.safetensors'), out=str(tmp_path/'o'), **KW)
+    assert str(e.value) == f"clipart-train: error: --pretrained {tmp_path/'rn.safetensors'} holds clipart-tiny-rn, not --arch clipart-tiny-vit: add --arch clipart-tiny-rn"

@@ -23,6 +23,8 @@ from ..eval.zero_shot import embed_dl, retrieval_report, find_tokenize, zero_sho
 from ..eval.probes import KNNClassifier, LinearProbe
 from ..eval.search import export_embeddings
 from ..eval.report import evaluate, plot_retrieval
+import open_clip
+from safetensors import safe_open
 
 # %% auto #0
 __all__ = ['UsageError', 'one_line_errors', 'out_lock', 'check_options', 'clipart_train']
@@ -87,6 +89,23 @@ def _without_text(coll, missing_text):
     if n==len(coll): raise UsageError(f"no item has free text in {cols}: use --captions labels")
     return ImetCollection(coll.df[~empty].reset_index(drop=True), coll.vocab, coll.report, coll.path, cols)
 
+def _checkpoint_arch(path):
+    "The architecture a clipart checkpoint records (its registered name, or a short description), or None"
+    p,cfg = Path(path),None
+    cfg_file = p/'open_clip_config.json' if p.is_dir() else p.parent/'open_clip_config.json'
+    try:
+        if cfg_file.exists(): cfg = json.loads(cfg_file.read_text())['model_cfg']
+        elif p.suffix=='.safetensors':
+            with safe_open(str(p), 'pt') as f: meta = f.metadata() or {}
+            if 'clipart_model_cfg' in meta: cfg = json.loads(meta['clipart_model_cfg'])
+    except Exception: return None
+    if cfg is None: return None
+    strip = lambda c: {**c, 'vision_cfg': {k:v for k,v in c.get('vision_cfg', {}).items() if k!='image_size'}}
+    for n in open_clip.list_models():
+        if strip(open_clip.get_model_config(n) or {})==strip(cfg): return n
+    v = cfg.get('vision_cfg', {})
+    return f"a model with embed_dim {cfg.get('embed_dim')}, vision width {v.get('width')} and {v.get('layers')} layers"
+
 def _load_model(arch, pretrained, size, siglip):
     "`create_clip_model` with the usual failures as one clear message, and the image size checked by one forward"
     if pretrained and not Path(pretrained).exists() and ('/' in pretrained or Path(pretrained).suffix in ('.pt','.pth','.bin','.safetensors')):
@@ -95,6 +114,9 @@ def _load_model(arch, pretrained, size, siglip):
     except (ValueError, FileNotFoundError): raise
     except Exception as e:
         what = f"--pretrained {pretrained}" if pretrained else f"--arch {arch}"
+        held = _checkpoint_arch(pretrained) if pretrained else None
+        if held and held!=arch: raise UsageError(f"{what} holds {held}, not --arch {arch}: add --arch {held}" if not held.startswith('a model') else
+                                                 f"{what} holds {held}, not --arch {arch}") from e
         raise UsageError(f"{what}: cannot build the model ({type(e).__name__}: {str(e).strip().splitlines()[0][:200]})") from e
     s = image_size(model)
     try:
