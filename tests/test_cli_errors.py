@@ -129,3 +129,23 @@ def test_pretrained_of_another_architecture_is_named(tmp_path):
     save_clip(create_clip_model('clipart-tiny-rn'), tmp_path/'rn.safetensors')
     with pytest.raises(SystemExit) as e: clipart_train(pretrained=str(tmp_path/'rn.safetensors'), out=str(tmp_path/'o'), **KW)
     assert str(e.value) == f"clipart-train: error: --pretrained {tmp_path/'rn.safetensors'} holds clipart-tiny-rn, not --arch clipart-tiny-vit: add --arch clipart-tiny-rn"
+
+def test_pretrain_batch_larger_than_the_data_is_shrunk(tmp_path, capsys):
+    from PIL import Image
+    from clipart.cli.pretrain import clipart_pretrain
+    d = tmp_path/'imgs'; d.mkdir()
+    for i in range(10): Image.new('RGB', (40,40), (i*20,0,0)).save(d/f'{i}.png')
+    res = clipart_pretrain(data=str(d), epochs=1, bs=64, size=32, out=str(tmp_path/'p'))
+    assert 'warning: --bs 64 is larger than the 8 training images: using --bs 8' in capsys.readouterr().out
+    assert res['history'][0]['train_loss'] == res['history'][0]['train_loss']   # a number: it trained
+
+def test_museum_group_names_and_tiny_validation_sets(tmp_path, synth_path):
+    # group names with '.' and braces, and only 4 validation items with pictures on: the whole job runs
+    import pandas as pd
+    d = tmp_path/'data'; shutil.copytree(synth_path, d)
+    lab = pd.read_csv(d/'labels.csv', dtype=str)
+    lab['attribute_name'] = lab.attribute_name.str.replace('medium::', 'obj.type::').str.replace('dimension::', 'size {cm}::')
+    lab.to_csv(d/'labels.csv', index=False)
+    res = clipart_train(data=str(d), out=str(tmp_path/'o'), **{**KW, 'n_synthetic': 20, 'pictures': True, 'valid_pct': 0.1})
+    assert res['n_valid'] == 4 and {'obj.type', 'size {cm}'} <= set(res['trained']['zero_shot']) and 'obj.type' in res['trained']['linear_probe']
+    assert (tmp_path/'o'/'retrieval.png').exists()

@@ -66,18 +66,22 @@ def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hid
     "The job behind `clipart_pretrain`, its options checked"
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     src = Path(data) if data else synthetic_path()
-    if not src.exists(): raise SystemExit(f"--data: {src} does not exist")
     on_bad = 'skip' if skip_bad else 'raise'
     source = read_imet(src, on_bad=on_bad) if (src/'train.csv').exists() else src
     set_seed(seed)
-    dls = image_dataloaders(source, label=label, size=size, bs=bs, seed=seed, num_workers=0, **({} if isinstance(source, ImetCollection) else dict(on_bad=on_bad)))
+    dl_kw = dict(label=label, size=size, seed=seed, num_workers=0, **({} if isinstance(source, ImetCollection) else dict(on_bad=on_bad)))
+    dls = image_dataloaders(source, bs=bs, **dl_kw)
+    n_train = len(dls.train_ds)
+    if n_train < 2: raise ValueError(f"--data {src}: {n_train} training image(s): need at least 2")
+    if bs > n_train:   # fastai drops the last partial batch: a batch larger than the data would train nothing
+        print(f"warning: --bs {bs} is larger than the {n_train} training images: using --bs {n_train}")
+        bs = n_train; dls = image_dataloaders(source, bs=bs, **dl_kw)
     if len(dls.skipped): print(f"skipped {len(dls.skipped)} unreadable image(s), e.g. {dls.skipped[0][0] if isinstance(dls.skipped, list) else dls.skipped.iloc[0]['reason']}")
     enc = create_encoder(arch, pretrained=pretrained or False)
     kw = {}
     if temperature is not None and algo in ('simclr','moco','swav'): kw['temperature'] = temperature
     if temperature is not None and algo=='dino': kw['teacher_temp'] = kw['warmup_teacher_temp'] = temperature
-    if momentum is not None and algo=='moco': kw['momentum'] = momentum
-    if momentum is not None and algo in ('byol','dino'): kw['momentum'] = momentum
+    if momentum is not None and algo in ('moco','byol','dino'): kw['momentum'] = momentum
     model,cb = create_ssl(algo, enc, size, hidden=hidden, dim=dim, color=color, min_scale=min_scale,  # MoCo queue: half the training set, <= 4096
                           queue_size=max(bs, min(4096, len(dls.train_ds)//2 // bs * bs)), **kw)
     before = knn_monitor(model, dls) if label else None
