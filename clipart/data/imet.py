@@ -59,7 +59,11 @@ def _read_csv(fn, cols):
     return df
 
 # %% ../../nbs/01a_data.imet.ipynb #c008
-def read_labels(fn, on_bad='raise', report=None):
+def read_labels(
+    fn, # An iMet `labels.csv` (`attribute_id`, `attribute_name` as 'group::value')
+    on_bad='raise', # 'raise' on the first bad row, or 'skip' it and record it in `report`
+    report=None, # A `ReadReport` to add skipped rows to
+):
     "Read an iMet `labels.csv` into `attribute_id, attribute_name, group, value`"
     report = ifnone(report, ReadReport())
     bad,df,rows = _Bad(on_bad, report),_read_csv(fn, ['attribute_id','attribute_name']),[]
@@ -124,7 +128,11 @@ def _to_rgb(im):
         return bg.convert('RGB')
     return im.convert('RGB') if im.mode!='RGB' else im
 
-def open_image(fn, max_size=None, max_pixels=None)->Image.Image:
+def open_image(
+    fn, # Image file, any format PIL reads
+    max_size=None, # Decode big images reduced, to no less than this many pixels on the long side
+    max_pixels=None, # Refuse images with more pixels (default `MAX_PIXELS`)
+)->Image.Image:
     "Open `fn` as 8-bit RGB as a person sees it (EXIF orientation, 16-bit, transparency); decode reduced to >= `max_size` px"
     max_pixels = ifnone(max_pixels, MAX_PIXELS)
     im = _open_unguarded(fn)

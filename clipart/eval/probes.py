@@ -15,7 +15,14 @@ __all__ = ['KNNClassifier', 'LinearProbe']
 # %% ../../nbs/31_probes.ipynb #c005
 class KNNClassifier(AttributeScorer):
     "Cosine kNN over training embeddings, neighbours weighted by exp(sim/`tau`)"
-    def __init__(self, values:dict, feats, targets:dict, k=20, tau=0.07, chunk=1024):
+    def __init__(self,
+        values:dict, # {group: [values]} (e.g. `vocab_values(vocab)`)
+        feats, # Training features [n, d], L2-normalised
+        targets:dict, # {group: [n, n_values]} 0/1 truth of the training items
+        k=20, # Neighbours
+        tau=0.07, # Temperature of the neighbour weights exp(sim/tau)
+        chunk=1024, # Queries scored at once
+    ):
         super().__init__(values); store_attr('feats,targets,k,tau,chunk')
     def scores(self, q, exclude_self=False):
         "{group: [n, n_values]} weighted neighbour votes; `exclude_self` when `q` are the training features themselves"
@@ -25,7 +32,15 @@ class KNNClassifier(AttributeScorer):
 
 class LinearProbe(AttributeScorer):
     "A linear layer per group on frozen features, trained with binary cross-entropy"
-    def __init__(self, values:dict, feats, targets:dict, epochs=300, lr=1e-2, wd=1e-4, seed=0):
+    def __init__(self,
+        values:dict, # {group: [values]}
+        feats, # Training features [n, d]
+        targets:dict, # {group: [n, n_values]} 0/1 truth of the training items
+        epochs=300, # Full-batch AdamW steps
+        lr=1e-2, # Learning rate
+        wd=1e-4, # Weight decay
+        seed=0, # Seed of the heads' initialisation
+    ):
         super().__init__(values)
         torch.manual_seed(seed)
         self.heads = nn.ModuleList([nn.Linear(feats.shape[1], len(v)) for v in values.values()])   # by position: any group name works

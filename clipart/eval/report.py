@@ -36,7 +36,13 @@ def _json_ready(df):
     "A report DataFrame as {row: {column: value}} with NaN as null"
     return {i: {c: (None if pd.isna(v) else (int(v) if c in ('n','values') else float(v))) for c,v in r.items()} for i,r in df.iterrows()}
 
-def evaluate(learn, vocab, show_fn=None, probes=True, phrases=None):
+def evaluate(
+    learn, # A trained CLIP `Learner`
+    vocab, # The attribute vocabulary (`coll.vocab`)
+    show_fn=None, # Save the zero-shot picture here
+    probes=True, # Add the kNN and linear-probe references on the same embeddings
+    phrases=None, # Phrases per attribute group for the zero-shot prompts (as in training)
+):
     "Validation retrieval (identical captions are one positive), zero-shot attributes, and kNN / linear-probe references"
     dls = learn.dls
     img,txt,tok = embed_dl(learn.model, dls.valid)

@@ -21,7 +21,13 @@ from ..data.imet import open_image, ArtImage
 __all__ = ['export_embeddings', 'SearchIndex', 'preprocess_image', 'embed_query', 'plot_hits']
 
 # %% ../../nbs/32_search.ipynb #c005
-def export_embeddings(model, dls, df, path, bs=None):
+def export_embeddings(
+    model, # A CLIP model (wrappers are unwrapped)
+    dls, # The DataLoaders it trained on (their validation transforms are used)
+    df, # Items to embed, e.g. `coll.df`
+    path, # Output folder: image/text embeddings (.npy) and items.csv
+    bs=None, # Batch size (default the DataLoaders')
+):
     "Write image/text embeddings and `items.csv` for the rows of `df` to folder `path`"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     dl = dls.test_dl(df, with_labels=True, bs=ifnone(bs, dls.bs))
@@ -81,7 +87,12 @@ def preprocess_image(fn, size):
     return ((x-mean)/std)[None]
 
 @torch.no_grad()
-def embed_query(model, text=None, image=None, tokenizer=None):
+def embed_query(
+    model, # A CLIP model
+    text=None, # A text query ...
+    image=None, # ... or an image file
+    tokenizer=None, # open_clip tokenizer (default CLIP's, at the model's context length)
+):
     "Normalised embedding of a text or an image file"
     m = clip_of(model); m.eval()
     if text is not None:

@@ -18,7 +18,10 @@ __all__ = ['CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics']
 class CLIPTrainer(Callback):
     "Contrastive image–text training: feed (images, tokens) to the model, CLIP/SigLIP loss, clamp the temperature"
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
-    def __init__(self, loss='clip', max_scale=100.): store_attr()
+    def __init__(self,
+        loss='clip', # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid), see `create_loss`
+        max_scale=100., # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
+    ): store_attr()
     def before_fit(self):
         rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
         self.loss_fn = create_loss(self.loss, rank=rank, world_size=world)

@@ -14,7 +14,11 @@ from ..dist import dist_rank_world, gather_all
 __all__ = ['create_loss', 'QueueClipLoss']
 
 # %% ../../nbs/06_losses.ipynb #c005
-def create_loss(kind='clip', rank=0, world_size=1):
+def create_loss(
+    kind='clip', # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid)
+    rank=0, # This process's rank (see `clipart.dist.dist_rank_world`)
+    world_size=1, # Number of processes whose features are gathered
+):
     "The contrastive loss `kind` ('clip' or 'siglip') for this process in a world of `world_size`"
     if kind=='clip': return ClipLoss(local_loss=world_size>1, gather_with_grad=world_size>1, cache_labels=True, rank=rank, world_size=world_size)
     if kind=='siglip': return SigLipLoss(cache_labels=True, rank=rank, world_size=world_size)

@@ -25,11 +25,18 @@ class BarlowTwinsLoss(nn.Module):
         return on + self.lambd*(c.pow(2).sum() - torch.diagonal(c).pow(2).sum())
 
 # %% ../../nbs/25_barlow_twins.ipynb #c008
-def create_barlow_twins_model(encoder, hidden=8192, dim=8192)->SSLModel:
+def create_barlow_twins_model(
+    encoder, # From `create_encoder`
+    hidden=8192, # Width of the projector
+    dim=8192, # Output width of the projector (the cross-correlation is dim x dim)
+)->SSLModel:
     "Encoder + Barlow Twins projector (3 layers with BatchNorm)"
     return SSLModel(encoder, MLPHead(encoder.num_features, hidden, dim, n_layers=3))
 
 class BarlowTwins(SSLTrainer):
     "Barlow Twins: two views, cross-correlation of their embeddings towards the identity"
-    def __init__(self, views=None, lambd=5e-3): super().__init__(views); self.loss_fn = BarlowTwinsLoss(lambd)
+    def __init__(self,
+        views=None, # A `Views` (default `two_views`)
+        lambd=5e-3, # Weight of the off-diagonal (redundancy) terms
+    ): super().__init__(views); self.loss_fn = BarlowTwinsLoss(lambd)
     def loss(self, pred): return self.loss_fn(*pred)

@@ -21,13 +21,20 @@ class BYOLLoss(nn.Module):
     def forward(self, p, z): return (2 - 2*F.cosine_similarity(p, z.detach(), dim=-1)).mean()
 
 # %% ../../nbs/23_byol.ipynb #c008
-def create_byol_model(encoder, hidden=4096, dim=256)->MomentumModel:
+def create_byol_model(
+    encoder, # From `create_encoder`
+    hidden=4096, # Width of the projector and predictor
+    dim=256, # Output width of the projector and predictor
+)->MomentumModel:
     "Encoder + BYOL projector and predictor (2-layer MLPs), and the EMA target (encoder + projector)"
     return MomentumModel(SSLModel(encoder, MLPHead(encoder.num_features, hidden, dim), predictor=MLPHead(dim, hidden, dim)))
 
 class BYOL(SSLTrainer):
     "BYOL: predict the EMA target's projection of the other view; target momentum from `momentum` to 1 along a cosine"
-    def __init__(self, views=None, momentum=0.996): super().__init__(views); self.momentum,self.loss_fn = momentum,BYOLLoss()
+    def __init__(self,
+        views=None, # A `Views` (default `two_views(asymmetric=True)`)
+        momentum=0.996, # Starting EMA momentum of the target, raised to 1 along a cosine
+    ): super().__init__(views); self.momentum,self.loss_fn = momentum,BYOLLoss()
     def default_views(self, size): return two_views(size, asymmetric=True)
     def loss(self, pred):
         (p1,p2),(z1,z2) = pred

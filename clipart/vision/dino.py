@@ -61,7 +61,13 @@ class DINOModel(MomentumModel):
         super().__init__(student, n_target=n_global, embed_with='target')
         self.register_buffer('center', torch.zeros(1, ifnone(out_dim, student.head.last_layer.v.shape[0])))
 
-def create_dino_model(encoder, out_dim=65536, hidden=2048, bottleneck=256, norm_last_layer=True)->DINOModel:
+def create_dino_model(
+    encoder, # From `create_encoder`
+    out_dim=65536, # Output dimensions of the DINO head
+    hidden=2048, # Width of the head's MLP
+    bottleneck=256, # Width before the weight-normalised last layer
+    norm_last_layer=True, # Fix the last layer's norm (more stable)
+)->DINOModel:
     "Encoder + `DINOHead` as student, its EMA teacher and the centre"
     return DINOModel(SSLModel(encoder, DINOHead(encoder.num_features, out_dim, hidden, bottleneck, norm_last_layer=norm_last_layer)))
 

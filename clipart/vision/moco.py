@@ -23,7 +23,13 @@ class InfoNCELoss(nn.Module):
         return F.cross_entropy(logits, torch.zeros(len(q), dtype=torch.long, device=q.device))
 
 # %% ../../nbs/22_moco.ipynb #c008
-def create_moco_model(encoder, version=2, hidden=2048, dim=128, queue_size=65536)->MomentumModel:
+def create_moco_model(
+    encoder, # From `create_encoder`
+    version=2, # 1: linear projection; 2: MLP head (MoCo v2)
+    hidden=2048, # Width of the v2 head
+    dim=128, # Feature width of queries and keys
+    queue_size=65536, # Keys kept in the queue of negatives
+)->MomentumModel:
     "Encoder + MoCo head (v1: linear, v2: 2-layer MLP), its momentum copy and a queue of `queue_size` keys"
     if version not in (1, 2): raise ValueError(f"MoCo version is 1 or 2, not {version!r}")
     head = MLPHead(encoder.num_features, hidden, dim, n_layers=version, bn=False)
@@ -31,7 +37,11 @@ def create_moco_model(encoder, version=2, hidden=2048, dim=128, queue_size=65536
 
 class MoCo(SSLTrainer):
     "MoCo v1/v2: symmetric InfoNCE against a momentum encoder's key queue; EMA and enqueue after each step"
-    def __init__(self, views=None, temperature=0.2, momentum=0.999): super().__init__(views); store_attr('temperature,momentum')
+    def __init__(self,
+        views=None, # A `Views` (default `two_views`)
+        temperature=0.2, # Softmax temperature of InfoNCE
+        momentum=0.999, # EMA momentum of the key encoder
+    ): super().__init__(views); store_attr('temperature,momentum')
     def before_fit(self):
         super().before_fit(); self.loss_fn = InfoNCELoss(self.temperature)
         if unwrap_model(self.model).queue is None: raise ValueError("MoCo needs a model with a queue: see `create_moco_model`")

@@ -28,12 +28,20 @@ class NTXentLoss(nn.Module):
         return F.cross_entropy(logits, rank*2*n + (i+n) % (2*n))
 
 # %% ../../nbs/21_simclr.ipynb #c009
-def create_simclr_model(encoder, version=1, hidden=2048, dim=128)->SSLModel:
+def create_simclr_model(
+    encoder, # From `create_encoder`
+    version=1, # 1: two-layer projection head; 2: three layers (SimCLR v2)
+    hidden=2048, # Width of the projection head
+    dim=128, # Output width of the projection head
+)->SSLModel:
     "Encoder + SimCLR projection head (v1: 2 layers, v2: 3 layers, with BatchNorm)"
     if version not in (1, 2): raise ValueError(f"SimCLR version is 1 or 2, not {version!r}")
     return SSLModel(encoder, MLPHead(encoder.num_features, hidden, dim, n_layers=version+1))
 
 class SimCLR(SSLTrainer):
     "SimCLR: two views of each image, NT-Xent loss over the batch"
-    def __init__(self, views=None, temperature=0.1): super().__init__(views); self.loss_fn = NTXentLoss(temperature)
+    def __init__(self,
+        views=None, # A `Views` (default `two_views` at the batch's image size)
+        temperature=0.1, # Softmax temperature of NT-Xent
+    ): super().__init__(views); self.loss_fn = NTXentLoss(temperature)
     def loss(self, pred): return self.loss_fn(*pred)

@@ -60,13 +60,27 @@ class SwAVHead(nn.Module):
         z = F.normalize(self.projector(x), dim=1)
         return z, self.prototypes(z)
 
-def create_swav_model(encoder, hidden=2048, dim=128, n_prototypes=3000, queue_size=0)->SSLModel:
+def create_swav_model(
+    encoder, # From `create_encoder`
+    hidden=2048, # Width of the projection head
+    dim=128, # Width of the normalised features scored against the prototypes
+    n_prototypes=3000, # Number of prototypes (clusters)
+    queue_size=0, # Features kept per assignment view to stabilise small batches (0: no queue)
+)->SSLModel:
     "Encoder + `SwAVHead` (with an optional queue of `queue_size` embeddings per assignment view)"
     return SSLModel(encoder, SwAVHead(encoder.num_features, hidden, dim, n_prototypes, queue_size))
 
 class SwAV(SSLTrainer):
     "SwAV: multi-crop views, swapped prediction of Sinkhorn codes of the global views"
-    def __init__(self, views=None, temperature=0.1, eps=0.05, n_iters=3, assign=(0, 1), freeze_prototypes_steps=0, queue_start=1):
+    def __init__(self,
+        views=None, # A `Views` (default `multi_crop_views`: 2 global + 4 local)
+        temperature=0.1, # Softmax temperature of the swapped prediction
+        eps=0.05, # Entropy weight of Sinkhorn-Knopp
+        n_iters=3, # Sinkhorn-Knopp iterations
+        assign=(0, 1), # Indices of the views whose codes are computed (the global views)
+        freeze_prototypes_steps=0, # Steps during which the prototypes are not updated
+        queue_start=1, # First epoch that uses the queue (with `queue_size` in the model)
+    ):
         super().__init__(views); store_attr('assign,freeze_prototypes_steps,queue_start')
         self.loss_fn = SwAVLoss(temperature, eps, n_iters)
     def default_views(self, size): return multi_crop_views(size, n_local=4)
