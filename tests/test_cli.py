@@ -69,3 +69,15 @@ def test_siglip_job(tmp_path):
     w = weights(tmp_path/'sig')
     assert 'logit_bias' in w and w['logit_bias'].item() != -10.
     assert res['history'][-1]['train_loss'] < res['history'][0]['train_loss']
+
+def test_adapt_a_pretrained_model_with_a_locked_image_tower(tmp_path):
+    "--pretrained + --lock image + --lr-decay: the image tower leaves the run bit-identical, the text tower learns"
+    from safetensors.torch import load_file
+    from clipart.multimodal.models import create_clip_model, save_clip
+    torch.manual_seed(0); save_clip(create_clip_model('clipart-tiny-vit'), tmp_path/'start.safetensors')
+    res = clipart_train(out=str(tmp_path/'o'), pretrained=str(tmp_path/'start.safetensors'), lock='image', lr_decay=0.75, **KW)
+    a,b = load_file(tmp_path/'start.safetensors'), weights(tmp_path/'o')
+    vis = [k for k in a if k.startswith('visual.') and k!='visual.proj']
+    assert vis and all(torch.equal(a[k], b[k]) for k in vis)
+    assert not torch.equal(a['transformer.resblocks.0.mlp.c_fc.weight'], b['transformer.resblocks.0.mlp.c_fc.weight'])
+    assert res['lock']=='image' and res['lr_decay']==0.75

@@ -25,6 +25,7 @@ from ..eval.search import export_embeddings
 from ..eval.report import evaluate, plot_retrieval
 import open_clip
 from safetensors import safe_open
+from ..multimodal.adapt import clip_splitter, layerwise_lrs
 
 # %% auto #0
 __all__ = ['UsageError', 'one_line_errors', 'out_lock', 'check_options', 'clipart_train']
@@ -141,6 +142,8 @@ def clipart_train(
     epochs:int=12, # Epochs
     lr:float=2e-3, # Peak learning rate of the one-cycle schedule
     wd:float=0.1, # Weight decay
+    lock:str=None, # Keep a tower as it is (LiT): 'image' or 'text'
+    lr_decay:float=None, # Layer-wise learning-rate decay over 5 groups, input side smallest (e.g. 0.75)
     algo:str='clip', # 'clip', 'siglip' or 'clip-moco'
     queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
     momentum:float=0.995, # clip-moco: EMA momentum of the momentum towers
@@ -174,7 +177,9 @@ def clipart_train(
             micro_bs=(micro_bs is None or 1<=micro_bs<=bs, f"must be between 1 and --bs ({bs}), not {micro_bs}"),
             n_synthetic=(data is not None or n_synthetic>=10, f"must be at least 10, not {n_synthetic}"),
             workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"),
-            missing_text=(missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {missing_text!r}"))
+            missing_text=(missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {missing_text!r}"),
+            lock=(lock in (None,'image','text'), f"must be 'image' or 'text', not {lock!r}"),
+            lr_decay=(lr_decay is None or 0<lr_decay<=1, f"must be in (0, 1], not {lr_decay}"))
         if data is not None:
             if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
             for fn in ('labels.csv','train.csv'):
@@ -186,7 +191,7 @@ def clipart_train(
         with out_lock(out):
             return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier')})
 
-def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, epochs, lr, wd, algo, queue_size, momentum, alpha,
+def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, epochs, lr, wd, lock, lr_decay, algo, queue_size, momentum, alpha,
            valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures):
     "The job behind `clipart_train`, its options checked"
     import matplotlib; matplotlib.use('Agg')
@@ -217,23 +222,27 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     if pictures:
         dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
     ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=resume, settings=dict(data=str(path), arch=arch, pretrained=pretrained, size=image_size(model),
-                              algo=algo, captions=captions, bs=bs, epochs=epochs, lr=lr, seed=seed))
+                              algo=algo, captions=captions, bs=bs, epochs=epochs, lr=lr, seed=seed, lock=lock, lr_decay=lr_decay))
     if resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
     if algo=='clip-moco':
         # a queue longer than the data holds stale keys of the very items of the batch: false negatives
         queue_size = ifnone(queue_size, min(4096, max(16, len(dls.train_ds)//4)))
         trainer = CLIPMOCOTrainer(queue_size=queue_size, momentum=momentum, alpha=alpha)
+        trainer.lock = lock
         print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
-    else: trainer = CLIPTrainer(loss=algo)
+    else: trainer = CLIPTrainer(loss=algo, lock=lock)
     if grad_checkpointing: set_grad_checkpointing(model)
     cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else [])
-    learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd).to_amp(precision)
+    learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd,
+                    splitter=partial(clip_splitter, n_groups=5) if lr_decay else clip_splitter).to_amp(precision)
+    lrs = layerwise_lrs(lr, lr_decay, 5) if lr_decay else lr
+    if lock or lr_decay: print(f"adapting: " + ', '.join(([f'{lock} tower locked'] if lock else []) + ([f'learning rates {", ".join(f"{x:.2g}" for x in lrs)} (input side first)'] if lr_decay else [])))
     plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     t_eval = time.time()
     before,_ = evaluate(learn, coll.vocab, probes=False, phrases=phrases)
     eval_s = time.time()-t_eval
     t0 = time.time()
-    try: learn.fit_one_cycle(epochs, lr, start_epoch=ckpt.start_epoch)
+    try: learn.fit_one_cycle(epochs, lrs, start_epoch=ckpt.start_epoch)
     except NonFiniteLossError as e: sys.exit(f"clipart-train: {e} ({out/'checkpoint.pth'})")
     train_s = time.time()-t0
     save_clip(learn.model, out/'model')
@@ -241,7 +250,7 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     t_eval = time.time()
     after,(img,txt,tok) = evaluate(learn, coll.vocab, show_fn=out/'zero_shot.png' if pictures else None, phrases=phrases)
     eval_s += time.time()-t_eval
-    res = {'data': str(path), 'arch': arch, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
+    res = {'data': str(path), 'arch': arch, 'pretrained': pretrained, 'lock': lock, 'lr_decay': lr_decay, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
            'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
            'read_seconds': round(read_s, 1), 'eval_seconds': round(eval_s, 1),
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before,

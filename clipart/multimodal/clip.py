@@ -10,6 +10,8 @@ from fastai.basics import *
 from .losses import create_loss
 from ..metrics import cross_modal_retrieval, caption_groups
 from ..dist import unwrap_model, dist_rank_world
+from fastai.torch_core import trainable_params
+from .adapt import clip_splitter, lock_tower, tower_modules
 
 # %% auto #0
 __all__ = ['CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics']
@@ -21,8 +23,18 @@ class CLIPTrainer(Callback):
     def __init__(self,
         loss='clip', # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid), see `create_loss`
         max_scale=100., # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
-    ): store_attr()
+        lock=None, # 'image' or 'text': keep that tower as it is (LiT), see `lock_tower`
+    ):
+        if lock not in (None, 'image', 'text'): raise ValueError(f"lock must be None, 'image' or 'text', not {lock!r}")
+        store_attr()
+    def after_create(self):
+        "`clip_splitter` as the Learner's default splitter: `freeze`, `fine_tune` and `slice` learning rates work"
+        if self.learn.splitter is trainable_params: self.learn.splitter = clip_splitter
+    def before_train(self):
+        if self.lock:
+            for m in tower_modules(self.model, self.lock): m.eval()
     def before_fit(self):
+        if self.lock: lock_tower(self.model, self.lock)
         rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
         self.loss_fn = create_loss(self.loss, rank=rank, world_size=world)
         self.learn.loss_func = self.lf

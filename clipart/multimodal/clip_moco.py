@@ -28,7 +28,7 @@ class CLIPMOCOTrainer(CLIPTrainer):
         store_attr('queue_size,momentum,cosine,alpha')
     def _wrap(self):
         if not isinstance(unwrap_model(self.learn.model), CLIPMoCo): self.learn.model = CLIPMoCo(self.learn.model, self.queue_size)
-    def after_create(self): self._wrap()
+    def after_create(self): super().after_create(); self._wrap()
     def before_fit(self):
         self._wrap()
         self.loss_fn,self.learn.loss_func = QueueClipLoss(self.alpha),self.lf
