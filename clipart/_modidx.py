@@ -147,6 +147,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                  'clipart/eval/probes.py')},
             'clipart.eval.report': { 'clipart.eval.report._json_ready': ('eval.report.html#_json_ready', 'clipart/eval/report.py'),
                                      'clipart.eval.report.evaluate': ('eval.report.html#evaluate', 'clipart/eval/report.py'),
+                                     'clipart.eval.report.evaluate_collection': ( 'eval.report.html#evaluate_collection',
+                                                                                  'clipart/eval/report.py'),
                                      'clipart.eval.report.plot_retrieval': ('eval.report.html#plot_retrieval', 'clipart/eval/report.py')},
             'clipart.eval.search': { 'clipart.eval.search.SearchIndex': ('search.html#searchindex', 'clipart/eval/search.py'),
                                      'clipart.eval.search.SearchIndex.__init__': ( 'search.html#searchindex.__init__',

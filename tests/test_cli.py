@@ -81,3 +81,20 @@ def test_adapt_a_pretrained_model_with_a_locked_image_tower(tmp_path):
     assert vis and all(torch.equal(a[k], b[k]) for k in vis)
     assert not torch.equal(a['transformer.resblocks.0.mlp.c_fc.weight'], b['transformer.resblocks.0.mlp.c_fc.weight'])
     assert res['lock']=='image' and res['lr_decay']==0.75
+
+def test_wise_ft_sweep_and_source_forgetting(tmp_path, synth_path):
+    "--wise-ft writes the interpolated model and an alpha sweep whose ends are the start and the adapted model; --source reports forgetting"
+    import json
+    from safetensors.torch import load_file
+    from clipart.multimodal.models import create_clip_model, save_clip
+    torch.manual_seed(0); save_clip(create_clip_model('clipart-tiny-vit'), tmp_path/'start.safetensors')
+    res = clipart_train(out=str(tmp_path/'o'), pretrained=str(tmp_path/'start.safetensors'), wise_ft=0.5, source=str(synth_path), **KW)
+    s = res['wise_ft']['sweep']
+    assert set(s) == {'0.0', '0.25', '0.5', '0.75', '1.0'}
+    assert abs(s['1.0']['target_F2'] - res['trained']['zero_shot']['overall']['sample_F2']) < 1e-6   # alpha 1 = the adapted model
+    assert abs(s['0.0']['target_F2'] - res['random_init']['zero_shot']['overall']['sample_F2']) < 1e-6   # alpha 0 = the start
+    a,b,w = load_file(tmp_path/'start.safetensors'), weights(tmp_path/'o'), load_file(tmp_path/'o'/'model_wise'/'open_clip_model.safetensors')
+    torch.testing.assert_close(w['visual.conv1.weight'], (a['visual.conv1.weight'] + b['visual.conv1.weight'])/2)
+    src = res['source']
+    assert src['kept_F2'] == src['adapted']['zero_shot']['overall']['sample_F2'] / src['start']['zero_shot']['overall']['sample_F2']
+    assert abs(s['0.0']['source_F2'] - src['start']['zero_shot']['overall']['sample_F2']) < 1e-6

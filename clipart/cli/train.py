@@ -26,6 +26,10 @@ from ..eval.report import evaluate, plot_retrieval
 import open_clip
 from safetensors import safe_open
 from ..multimodal.adapt import clip_splitter, layerwise_lrs
+import copy
+from ..multimodal.adapt import wise_ft as wise_ft_model
+from ..multimodal.models import clip_of
+from ..eval.report import evaluate_collection
 
 # %% auto #0
 __all__ = ['UsageError', 'one_line_errors', 'out_lock', 'check_options', 'clipart_train']
@@ -144,6 +148,8 @@ def clipart_train(
     wd:float=0.1, # Weight decay
     lock:str=None, # Keep a tower as it is (LiT): 'image' or 'text'
     lr_decay:float=None, # Layer-wise learning-rate decay over 5 groups, input side smallest (e.g. 0.75)
+    wise_ft:float=None, # Also write model_wise/ = WiSE-FT interpolation with the start at this alpha, and report an alpha sweep
+    source:str=None, # A second iMet-layout collection: its zero-shot scores before and after (what adapting forgot)
     algo:str='clip', # 'clip', 'siglip' or 'clip-moco'
     queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
     momentum:float=0.995, # clip-moco: EMA momentum of the momentum towers
@@ -179,7 +185,9 @@ def clipart_train(
             workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"),
             missing_text=(missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {missing_text!r}"),
             lock=(lock in (None,'image','text'), f"must be 'image' or 'text', not {lock!r}"),
-            lr_decay=(lr_decay is None or 0<lr_decay<=1, f"must be in (0, 1], not {lr_decay}"))
+            lr_decay=(lr_decay is None or 0<lr_decay<=1, f"must be in (0, 1], not {lr_decay}"),
+            wise_ft=(wise_ft is None or 0<=wise_ft<=1, f"must be in [0, 1], not {wise_ft}"))
+        if source is not None and not (Path(source)/'train.csv').exists(): raise UsageError(f"--source {source}: not an iMet-layout folder (no train.csv)")
         if data is not None:
             if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
             for fn in ('labels.csv','train.csv'):
@@ -191,7 +199,7 @@ def clipart_train(
         with out_lock(out):
             return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier')})
 
-def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, epochs, lr, wd, lock, lr_decay, algo, queue_size, momentum, alpha,
+def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, epochs, lr, wd, lock, lr_decay, wise_ft, source, algo, queue_size, momentum, alpha,
            valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures):
     "The job behind `clipart_train`, its options checked"
     import matplotlib; matplotlib.use('Agg')
@@ -240,6 +248,9 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     t_eval = time.time()
     before,_ = evaluate(learn, coll.vocab, probes=False, phrases=phrases)
+    start = copy.deepcopy(clip_of(learn.model)) if (wise_ft is not None or source) else None
+    src = read_imet(source, on_bad='skip' if skip_bad else 'raise') if source else None
+    src_before = evaluate_collection(start, src) if src is not None else None
     eval_s = time.time()-t_eval
     t0 = time.time()
     try: learn.fit_one_cycle(epochs, lrs, start_epoch=ckpt.start_epoch)
@@ -249,12 +260,29 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     export_embeddings(learn.model, dls, coll.df, out/'index')
     t_eval = time.time()
     after,(img,txt,tok) = evaluate(learn, coll.vocab, show_fn=out/'zero_shot.png' if pictures else None, phrases=phrases)
+    if src is not None:
+        src_after = evaluate_collection(learn.model, src)
+        f0,f1 = src_before['zero_shot']['overall']['sample_F2'],src_after['zero_shot']['overall']['sample_F2']
+        source_res = dict(data=str(source), start=src_before, adapted=src_after, kept_F2=f1/f0 if f0 else None)
+        print(f"source {source}: zero-shot sample F2 {f0:.3f} at the start, {f1:.3f} adapted" + (f" ({f1/f0:.0%} kept)" if f0 else ''))
+    if wise_ft is not None:
+        sweep = {}
+        for a in sorted({0., .25, .5, .75, 1., wise_ft}):
+            m = wise_ft_model(learn.model, start, a)
+            t = evaluate_collection(m, coll, valid_pct=valid_pct, seed=seed, phrases=phrases)
+            sweep[a] = dict(target_F2=t['zero_shot']['overall']['sample_F2'], target_i2t_R1=t['retrieval']['i2t_R@1'], target_t2i_R1=t['retrieval']['t2i_R@1'])
+            if src is not None: sweep[a]['source_F2'] = evaluate_collection(m, src)['zero_shot']['overall']['sample_F2']
+            if a==wise_ft: save_clip(m, out/'model_wise')
+        print("WiSE-FT sweep (alpha: target F2 / R@1" + (" / source F2)" if src is not None else ")") + ': ' +
+              ', '.join(f"{a:g}: {v['target_F2']:.3f} / {v['target_i2t_R1']:.3f}" + (f" / {v['source_F2']:.3f}" if 'source_F2' in v else '') for a,v in sweep.items()))
     eval_s += time.time()-t_eval
     res = {'data': str(path), 'arch': arch, 'pretrained': pretrained, 'lock': lock, 'lr_decay': lr_decay, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
            'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
            'read_seconds': round(read_s, 1), 'eval_seconds': round(eval_s, 1),
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before,
            'history': [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]}
+    if src is not None: res['source'] = source_res
+    if wise_ft is not None: res['wise_ft'] = dict(alpha=wise_ft, sweep={str(a): v for a,v in sweep.items()})
     (out/'metrics.json').write_text(json.dumps(res, indent=1))
     if pictures:
         learn.recorder.plot_loss(); plt.savefig(out/'loss.png', dpi=80); plt.close('all')

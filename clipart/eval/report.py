@@ -11,9 +11,10 @@ from ..data.tokens import decode_tokens
 from .zero_shot import embed_dl, retrieval_report, zero_shot_report
 from .probes import KNNClassifier, LinearProbe
 from ..data.imet import open_image
+from ..multimodal.models import clip_of
 
 # %% auto #0
-__all__ = ['plot_retrieval', 'evaluate']
+__all__ = ['plot_retrieval', 'evaluate', 'evaluate_collection']
 
 # %% ../../nbs/33_eval.report.ipynb #c005
 def plot_retrieval(img, txt, tok, items, tokenizer, n_queries=4, k=5, fn=None):
@@ -58,3 +59,24 @@ def evaluate(
             sc = p.scores(img)
             res[nm] = _json_ready(zero_shot_report(p, sc, tva, p.predict(sc)))
     return res, (img,txt,tok)
+
+# %% ../../nbs/33_eval.report.ipynb #c011
+def evaluate_collection(
+    model, # A CLIP model (open_clip or clipart)
+    coll, # An `ImetCollection`
+    valid_pct=0.2, # Validation fraction (thresholds are fitted on the rest)
+    seed=42, # Seed of the split
+    bs=64, # Batch size
+    probes=False, # Add the kNN / linear-probe references
+    phrases=None, # Phrases per attribute group for the prompts
+    show_fn=None, # Save the zero-shot picture here
+):
+    "Zero-shot attributes and retrieval of `model` on `coll`'s validation split, no training: `evaluate`'s report"
+    from fastai.learner import Learner
+    from clipart.data.tokens import imet_dataloaders
+    from clipart.multimodal.models import image_size
+    from clipart.multimodal.clip import CLIPTrainer
+    dls = imet_dataloaders(coll, size=image_size(model), bs=bs, context_length=model.context_length if hasattr(model, 'context_length') else clip_of(model).context_length,
+                           valid_pct=valid_pct, seed=seed, num_workers=0, phrases=phrases)
+    learn = Learner(dls, model, cbs=CLIPTrainer())
+    return evaluate(learn, coll.vocab, show_fn=show_fn, probes=probes, phrases=phrases)[0]
