@@ -15,7 +15,10 @@ def dist_rank_world():
     if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
-def gather_all(t:torch.Tensor, grad=False):
+def gather_all(
+    t:torch.Tensor, # This rank's tensor (same shape on every rank)
+    grad=False, # Let gradients flow back to every rank (for losses over the global batch)
+):
     "Concatenate `t` from all ranks in rank order (gradients flow back to every rank with `grad`); `t` itself when not distributed"
     if dist_rank_world()[1]==1: return t
     if grad: return torch.cat(torch.distributed.nn.functional.all_gather(t.contiguous()))

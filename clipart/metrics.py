@@ -16,7 +16,15 @@ def _key_sims(q, k, ks):
     "Similarities of queries `q` to the key rows `ks` (a slice), in float32 whatever the keys' storage dtype"
     return q.float() @ k[ks].float().T
 
-def retrieval_ranks(q, k, q_groups=None, k_groups=None, chunk=1024, exclude_self=False, key_chunk=None):
+def retrieval_ranks(
+    q, # Query features [n, d], L2-normalised
+    k, # Key features [m, d], L2-normalised (fp16 is fine)
+    q_groups=None, # Group id of each query: a key of the same group is a positive (default: row i matches key i)
+    k_groups=None, # Group id of each key
+    chunk=1024, # Queries scored at once
+    exclude_self=False, # Skip key i for query i (queries and keys are the same set)
+    key_chunk=None, # Keys scored at once (bounds memory for millions of keys)
+):
     "0-based rank of each query's best positive among keys `k` (rows L2-normalised)"
     n,nk = len(q),len(k)
     q_groups = torch.arange(n) if q_groups is None else torch.as_tensor(q_groups)
@@ -54,7 +62,13 @@ def recall_at_k(ranks, ks=(1,5,10)):
     r = ranks.float()
     return {**{f'R@{k}': (r<k).float().mean().item() for k in ks}, 'mean_rank': (r+1).mean().item(), 'median_rank': (r+1).median().item()}
 
-def cross_modal_retrieval(img, txt, groups=None, ks=(1,5,10), chunk=1024):
+def cross_modal_retrieval(
+    img, # Image features [n, d]
+    txt, # Text features [n, d], row i paired with image i
+    groups=None, # Pair ids: identical captions share one (see `caption_groups`)
+    ks=(1,5,10), # Recall@k for these k
+    chunk=1024, # Queries scored at once
+):
     "Image→text and text→image recall@k and ranks for paired features (`groups`: shared ids of identical pairs)"
     res = {}
     for nm,(q,k) in dict(i2t=(img,txt), t2i=(txt,img)).items():
@@ -66,7 +80,12 @@ def _counts(y, p, dim):
     y,p = torch.as_tensor(y).bool(),torch.as_tensor(p).bool()
     return (y&p).sum(dim).double(), (~y&p).sum(dim).double(), (y&~p).sum(dim).double()
 
-def fbeta_samples(y, p, beta=2., zero_division=0.):
+def fbeta_samples(
+    y, # 0/1 truth [n, c]
+    p, # 0/1 predictions [n, c]
+    beta=2., # F-beta's beta (iMet scores F2)
+    zero_division=0., # Score of an item with no truth and no prediction
+):
     "Sample-averaged F-beta of binary predictions `p` against truth `y` (items × attributes)"
     tp,fp,fn = _counts(y, p, 1)
     b2 = beta**2
@@ -95,7 +114,15 @@ def topk_accuracy(scores, targets, k=1):
     return torch.as_tensor(targets).float().gather(1, top).amax(1).mean().item()
 
 # %% ../nbs/07_metrics.ipynb #c101
-def knn_vote(q, keys, targets, k=20, tau=0.07, chunk=1024, exclude_self=False):
+def knn_vote(
+    q, # Query features [n, d], L2-normalised
+    keys, # Memory features [m, d], L2-normalised
+    targets, # Memory targets [m, c] (one-hot or multi-hot)
+    k=20, # Neighbours
+    tau=0.07, # Temperature of the neighbour weights exp(sim/tau)
+    chunk=1024, # Queries scored at once
+    exclude_self=False, # Queries are the memory itself: skip each one's own row (k others still vote)
+):
     "`[n, C]` votes of each query's `k` most similar `keys` for their `targets` (`[N, C]` one- or multi-hot), weighted by softmax(sim/`tau`)"
     out,kk = [],min(k, len(keys) - int(exclude_self))
     for s in range(0, len(q), chunk):
@@ -105,7 +132,15 @@ def knn_vote(q, keys, targets, k=20, tau=0.07, chunk=1024, exclude_self=False):
         out.append(torch.einsum('nk,nkc->nc', F.softmax(top/tau, dim=1), targets[idx].float()))
     return torch.cat(out)
 
-def knn_accuracy(q, q_labels, keys, key_labels, k=20, tau=0.07, exclude_self=False):
+def knn_accuracy(
+    q, # Query features [n, d]
+    q_labels, # Query class indices [n]
+    keys, # Memory features [m, d]
+    key_labels, # Memory class indices [m]
+    k=20, # Neighbours
+    tau=0.07, # Temperature of the neighbour weights
+    exclude_self=False, # Queries are the memory itself
+):
     "Top-1 accuracy of cosine kNN with integer labels (features are L2-normalised here)"
     n_cls = int(max(q_labels.max(), key_labels.max())) + 1
     v = knn_vote(F.normalize(q.float(), dim=1), F.normalize(keys.float(), dim=1), F.one_hot(key_labels.long(), n_cls), k, tau, exclude_self=exclude_self)

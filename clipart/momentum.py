@@ -14,13 +14,21 @@ __all__ = ['ema_update', 'cosine_momentum', 'momentum_copy', 'FeatureQueue', 'CL
 
 # %% ../nbs/08_momentum.ipynb #c005
 @torch.no_grad()
-def ema_update(target:nn.Module, source:nn.Module, m:float):
+def ema_update(
+    target:nn.Module, # The momentum (EMA) model, updated in place
+    source:nn.Module, # The online model (parameters matched by name)
+    m:float, # Momentum: the weight kept from `target`
+):
     "θ_target ← m·θ_target + (1-m)·θ_source for every parameter of `target` (matched by name); buffers copied"
     src_p,src_b = dict(source.named_parameters()),dict(source.named_buffers())
     for n,pt in target.named_parameters(): pt.mul_(m).add_(src_p[n].detach(), alpha=1-m)
     for n,bt in target.named_buffers(): bt.copy_(src_b[n])
 
-def cosine_momentum(m0, step, total):
+def cosine_momentum(
+    m0, # Momentum at step 0
+    step, # Current step
+    total, # Steps of the run (momentum 1 at the end)
+):
     "Momentum rising from `m0` at step 0 to 1 at `total` along a cosine"
     return 1 - (1-m0) * (math.cos(math.pi*min(step, total)/max(total, 1)) + 1) / 2
 

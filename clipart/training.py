@@ -43,7 +43,11 @@ def _plain_values(o):
     if isinstance(o, np.generic): return o.item()
     return o
 
-def save_training_state(learn, path, **extra):
+def save_training_state(
+    learn, # The `Learner` whose state to save
+    path, # Checkpoint file (written atomically)
+    **extra # More values to keep (e.g. the run's settings)
+):
     "Atomically save model, optimiser, epoch, RNG states and recorder history to `path`"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     state = dict(model=unwrap_model(learn.model).state_dict(), opt=_plain_values(learn.opt.state_dict()), epoch=learn.epoch,

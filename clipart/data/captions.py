@@ -145,7 +145,13 @@ class MixedCaptioner(Captioner):
         return self.labels.caption(row, rng)
 
 # %% ../../nbs/01b_data.captions.ipynb #c034
-def make_captioner(coll:ImetCollection, captions='labels', groups=None, text_cols=None, **kwargs):
+def make_captioner(
+    coll:ImetCollection, # The collection to caption
+    captions='labels', # 'labels', 'text' or 'mixed'
+    groups=None, # Attribute groups for label captions (default all, in `caption_order`)
+    text_cols=None, # Free-text columns (default the collection's)
+    **kwargs # Passed to `LabelCaptioner` (phrases, templates, nouns, max_values, p_drop)
+):
     "The captioner for `captions` in 'labels', 'text' or 'mixed'"
     if captions not in ('labels','text','mixed'): raise ValueError(f"captions must be 'labels', 'text' or 'mixed', not {captions!r}")
     lab = LabelCaptioner(ifnone(groups, caption_order(coll.groups)), **kwargs)

@@ -81,7 +81,9 @@ def read_labels(
     return pd.DataFrame(rows, columns=['attribute_id','attribute_name','group','value'])
 
 # %% ../../nbs/01a_data.imet.ipynb #c008c
-def sample_path(name='aic48'):
+def sample_path(
+    name='aic48', # 'aic48' or 'imet2020_labels.csv'
+):
     "Path of data shipped with clipart: 'aic48' (48 Art Institute of Chicago artworks, iMet layout) or 'imet2020_labels.csv'"
     root = Path(str(files('clipart.data')))/'samples'
     p = root/name
@@ -92,7 +94,10 @@ def imet2020_vocab():
     "The iMet 2020 (FGVC7) vocabulary: 3,474 attributes in the groups country, culture, dimension, medium and tags"
     return read_labels(sample_path('imet2020_labels.csv'))
 
-def shared_data(name, env='CLIPART_SHARED'):
+def shared_data(
+    name, # A data set name, e.g. 'aic500'
+    env='CLIPART_SHARED', # Environment variable naming the shared folder (it holds data/)
+):
     "`$CLIPART_SHARED/data/name`, else `shared/data/name` in this folder or one of its parents, if it exists; else None"
     if os.environ.get(env) is not None:
         p = Path(os.environ[env])/'data'/name

@@ -138,7 +138,11 @@ def make_synthetic_imet(
     return path
 
 # %% ../../nbs/02_synthetic.ipynb #c012
-def synthetic_path(n=600, seed=0, size=96):
+def synthetic_path(
+    n=600, # Items
+    seed=0, # Seed of the collection
+    size=96, # Image side
+):
     "Where the default synthetic collection is cached (`$CLIPART_CACHE`, else ~/.cache/clipart), written on first use"
     root = Path(os.environ.get('CLIPART_CACHE', Path.home()/'.cache'/'clipart'))
     return make_synthetic_imet(root/f'synthetic-n{n}-s{seed}-{size}px', n=n, seed=seed, size=size)

@@ -29,7 +29,10 @@ class Caption(str):
     def show(self, ctx=None, width=28, fontsize=8, **kwargs):
         return show_title(textwrap.fill(str(self), width), ctx=ctx, fontsize=fontsize)
 
-def get_tokenizer(name='ViT-B-32', context_length=77):
+def get_tokenizer(
+    name='ViT-B-32', # open_clip model name whose tokenizer to use
+    context_length=77, # Token positions
+):
     "open_clip's tokenizer for model `name` with `context_length` positions"
     return open_clip.get_tokenizer(name, context_length=context_length)
 
@@ -54,7 +57,10 @@ class Tokenize(Transform):
     def __getstate__(self): return {k:v for k,v in self.__dict__.items() if k!='_tok'}
     def __setstate__(self, d): self.__dict__.update(d); self._tok = lru_cache(maxsize=200_000)(self._tokenize)
 
-def decode_tokens(t, tokenizer):
+def decode_tokens(
+    t, # Token ids of one caption
+    tokenizer, # The open_clip tokenizer that made them
+):
     "Text of token ids `t`, without start/end/padding tokens"
     ids = [int(i) for i in t]
     sot,eot = tokenizer.encoder['<start_of_text>'],tokenizer.encoder['<end_of_text>']
@@ -70,7 +76,11 @@ def decode_tokens(t, tokenizer):
 # %% ../../nbs/01c_data.tokens.ipynb #c033
 CLIP_STATS = (list(open_clip.OPENAI_DATASET_MEAN), list(open_clip.OPENAI_DATASET_STD))
 
-def CaptionBlock(captioner, tokenizer=None, context_length=77):
+def CaptionBlock(
+    captioner, # A `Captioner` (row -> caption)
+    tokenizer=None, # An open_clip tokenizer (default CLIP's BPE)
+    context_length=77, # Token positions
+):
     "A `TransformBlock` that captions a row with `captioner` and tokenizes it"
     return TransformBlock(type_tfms=[captioner, Tokenize(tokenizer, context_length)])
 
@@ -104,7 +114,10 @@ def imet_dataloaders(
     return dls
 
 # %% ../../nbs/01c_data.tokens.ipynb #c036
-def find_tfm(dls, cls):
+def find_tfm(
+    dls, # DataLoaders from `imet_dataloaders`
+    cls, # The transform class to find, e.g. `Tokenize` or `Captioner`
+):
     "The first transform of type `cls` in the caption pipeline of `dls` (e.g. its `Tokenize` or `Captioner`)"
     for t in dls.train_ds.tls[-1].tfms:
         if isinstance(t, cls): return t

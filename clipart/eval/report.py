@@ -17,7 +17,16 @@ from ..multimodal.models import clip_of
 __all__ = ['plot_retrieval', 'evaluate', 'evaluate_collection']
 
 # %% ../../nbs/33_eval.report.ipynb #c005
-def plot_retrieval(img, txt, tok, items, tokenizer, n_queries=4, k=5, fn=None):
+def plot_retrieval(
+    img, # Validation image features [n, d]
+    txt, # Validation text features [n, d]
+    tok, # Their tokens
+    items, # The validation items (for the image files)
+    tokenizer, # To decode the query captions
+    n_queries=4, # Query captions shown (rows)
+    k=5, # Best images per query
+    fn=None, # Save the figure here
+):
     "For `n_queries` validation captions, the `k` best images (true one framed green)"
     import matplotlib.pyplot as plt
     from PIL import Image

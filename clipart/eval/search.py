@@ -79,7 +79,10 @@ class SearchIndex:
         return cls(emb, items, **kwargs)
 
 # %% ../../nbs/32_search.ipynb #c010
-def preprocess_image(fn, size):
+def preprocess_image(
+    fn, # An image file, any format
+    size, # The model's image size
+):
     "An image file as the model's validation input: resized, centre-cropped, CLIP-normalised, [1,3,size,size]"
     im = Resize(size)(ArtImage.create(fn), split_idx=1)
     x = torch.from_numpy(np.array(im.convert('RGB'))).permute(2,0,1).float()/255
@@ -101,7 +104,14 @@ def embed_query(
     if image is not None: return m.encode_image(preprocess_image(image, image_size(m)), normalize=True).float()
     raise ValueError("give a text or an image")
 
-def plot_hits(items, idx, scores, title='', fn=None, ncols=4):
+def plot_hits(
+    items, # The index's items (image files)
+    idx, # Row indices of the hits
+    scores, # Their scores
+    title='', # Figure title
+    fn=None, # Save the figure here
+    ncols=4, # Hits per row
+):
     "A grid of the hit images with their ids, scores and captions"
     import matplotlib.pyplot as plt
     n = len(idx); nrows = (n+ncols-1)//ncols

@@ -22,7 +22,10 @@ __all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'ins
 
 # %% ../../nbs/30_eval.ipynb #c005
 @torch.no_grad()
-def embed_dl(model, dl):
+def embed_dl(
+    model, # A CLIP model
+    dl, # A DataLoader of (images, tokens)
+):
     "Normalised image and text features and the tokens of every batch of `dl` (in order)"
     m = clip_of(model); m.eval()
     img,txt,tok = [],[],[]
@@ -32,7 +35,12 @@ def embed_dl(model, dl):
     return torch.cat(img), torch.cat(txt), torch.cat(tok)
 
 @torch.no_grad()
-def encode_texts(model, tokenize, texts, bs=256):
+def encode_texts(
+    model, # A CLIP model
+    tokenize, # A `Tokenize`
+    texts, # The texts
+    bs=256, # Texts encoded at once
+):
     "Normalised text features of `texts` (`tokenize`: a `clipart.data.Tokenize`)"
     m = clip_of(model); m.eval()
     dev = next(m.parameters()).device
@@ -45,11 +53,21 @@ def find_tokenize(dls):
     return find_tfm(dls, Tokenize)
 
 # %% ../../nbs/30_eval.ipynb #c007
-def retrieval_report(img, txt, tok, ks=(1,5,10)):
+def retrieval_report(
+    img, # Image features [n, d]
+    txt, # Text features [n, d]
+    tok, # Tokens of the captions (identical ones count as one positive)
+    ks=(1,5,10), # Recall@k for these k
+):
     "Image→text and text→image recall@k and ranks, identical captions counting as one positive"
     return cross_modal_retrieval(img, txt, caption_groups(tok), ks)
 
-def instance_retrieval(feats, ids, ks=(1,5,10), chunk=1024):
+def instance_retrieval(
+    feats, # Image features [n, d]
+    ids, # Object id of each image: the other images of the same object are the positives
+    ks=(1,5,10), # Recall@k for these k
+    chunk=1024, # Queries scored at once
+):
     "Image→image recall@k and ranks where positives are the *other* items with the same id"
     codes = torch.as_tensor(pd.factorize(pd.Series(list(ids)).astype(str))[0])
     has_pos = torch.bincount(codes)[codes] > 1
@@ -58,7 +76,13 @@ def instance_retrieval(feats, ids, ks=(1,5,10), chunk=1024):
     return {**{f'i2i_{k}':v for k,v in recall_at_k(r, ks).items()}, 'i2i_queries': int(has_pos.sum())}
 
 # %% ../../nbs/30_eval.ipynb #c009
-def attribute_prompts(group, value, templates=CAPTION_TEMPLATES, nouns=ART_NOUNS[:1], phrases=None):
+def attribute_prompts(
+    group, # Attribute group, e.g. 'medium'
+    value, # Its value, e.g. 'oil on canvas'
+    templates=CAPTION_TEMPLATES, # Sentence templates (one prompt each)
+    nouns=ART_NOUNS[:1], # Nouns for the object
+    phrases=None, # Phrases per group, as for the training captions
+):
     "The prompts for `group::value`, in the training captions' wording"
     row = {group:[value]}
     return [LabelCaptioner([group], phrases=phrases, templates=[t], nouns=[n]).caption(row) for t in templates for n in nouns]
@@ -117,7 +141,12 @@ class ZeroShotClassifier(AttributeScorer):
         return {g: img_feats @ w.T for g,w in self.weights.items()}
 
 # %% ../../nbs/30_eval.ipynb #c011
-def zero_shot_report(clf:ZeroShotClassifier, scores, targets, preds):
+def zero_shot_report(
+    clf:ZeroShotClassifier, # Any `AttributeScorer` (its values per group)
+    scores, # {group: [n, n_values]} scores
+    targets, # {group: [n, n_values]} 0/1 truth
+    preds, # {group: [n, n_values]} 0/1 predictions
+):
     "DataFrame of sample F2, micro F1/F2, mAP and top-1/5 accuracy, per group and overall"
     rows = {}
     for g in scores:
@@ -137,7 +166,17 @@ def zero_shot_report(clf:ZeroShotClassifier, scores, targets, preds):
     return pd.DataFrame(rows).T
 
 # %% ../../nbs/30_eval.ipynb #c014
-def show_zero_shot(items, clf, scores, targets, n=6, k=3, ncols=3, figsize=None, fn=None):
+def show_zero_shot(
+    items, # The scored items (image files)
+    clf, # The classifier (its values per group)
+    scores, # {group: [n, n_values]} scores
+    targets, # {group: [n, n_values]} 0/1 truth
+    n=6, # Images shown
+    k=3, # Best values listed per image
+    ncols=3, # Images per row
+    figsize=None, # Figure size
+    fn=None, # Save the figure here
+):
     "Images with their true attributes (black) and top-`k` predicted per group (green: right, red: wrong)"
     import matplotlib.pyplot as plt
     from PIL import Image

@@ -83,7 +83,11 @@ class RetrievalMetric(Metric):
     @property
     def name(self): return self.key
 
-def retrieval_metrics(ks=(1,5,10), directions=('i2t','t2i'), ranks=False):
+def retrieval_metrics(
+    ks=(1,5,10), # Recall@k for these k
+    directions=('i2t','t2i'), # Image→text and/or text→image
+    ranks=False, # Also report the mean rank
+):
     "fastai metrics for image→text and text→image recall@k (and mean rank) over the validation set"
     store = _FeatureStore(ks)
     keys = [f'{d}_R@{k}' for d in directions for k in ks] + ([f'{d}_mean_rank' for d in directions] if ranks else [])

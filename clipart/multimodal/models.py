@@ -86,7 +86,10 @@ def clip_of(m):
 def _state_dict(model):
     return {k:v.detach().contiguous().cpu() for k,v in clip_of(model).state_dict().items()}
 
-def save_clip(model, path):
+def save_clip(
+    model, # A CLIP model from `create_clip_model` (wrappers are unwrapped)
+    path, # A folder (open_clip's 'local-dir:' layout) or a single .safetensors file
+):
     "Save `model`'s weights as safetensors: a folder open_clip reads with 'local-dir:', or a single .safetensors file"
     m,path = clip_of(model),Path(path)
     cfg = getattr(m, 'clipart_cfg', None)
@@ -101,7 +104,10 @@ def save_clip(model, path):
     (path/'open_clip_config.json').write_text(json.dumps(dict(model_cfg=cfg, preprocess_cfg=pre), indent=1))
     return path
 
-def load_clip(path, **kwargs):
+def load_clip(
+    path, # A folder or .safetensors file written by `save_clip`
+    **kwargs # Passed to `create_clip_model` (e.g. `image_size`)
+):
     "Load a model saved by `save_clip` (folder or .safetensors file)"
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: not found")

@@ -56,7 +56,10 @@ def to_amp(self:Learner, precision='bf16'):
     self.remove_cbs(L(self.cbs).filter(lambda c: isinstance(c, MixedPrecision)))
     return self if precision=='fp32' else self.add_cb(AutocastMixedPrecision(amp_mode=precision))
 
-def set_grad_checkpointing(model, enable=True):
+def set_grad_checkpointing(
+    model, # A CLIP model (wrappers are unwrapped)
+    enable=True, # Turn activation checkpointing on or off in both towers
+):
     "Switch open_clip's activation checkpointing in both towers"
     clip_of(model).set_grad_checkpointing(enable)
     return model

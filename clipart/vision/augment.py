@@ -117,21 +117,37 @@ class Views(nn.Module):
     def __len__(self): return len(self.augs)
 
 @delegates(augment_pipeline)
-def two_views(size, asymmetric=False, **kwargs)->Views:
+def two_views(
+    size, # Side of both views
+    asymmetric=False, # BYOL's pair: blur always on the first view, rarely on the second, solarize on the second
+    **kwargs # Passed to `augment_pipeline` (scale, color, p_gray, ...)
+)->Views:
     "Two views; `asymmetric` gives BYOL's pair (blur 1.0 / 0.1, solarize 0 / 0.2)"
     if not asymmetric: return Views([augment_pipeline(size, **kwargs) for _ in range(2)])
     kw = {k:v for k,v in kwargs.items() if k not in ('blur','solarize')}
     return Views([augment_pipeline(size, blur=1.0, solarize=0., **kw), augment_pipeline(size, blur=0.1, solarize=0.2, **kw)])
 
 @delegates(augment_pipeline)
-def multi_crop_views(size, n_local=4, local_size=None, global_scale=(0.4, 1.), local_scale=(0.05, 0.4), **kwargs)->Views:
+def multi_crop_views(
+    size, # Side of the two global views
+    n_local=4, # Number of local views
+    local_size=None, # Side of the local views (default 3/7 of `size`)
+    global_scale=(0.4, 1.), # Crop area range of the global views
+    local_scale=(0.05, 0.4), # Crop area range of the local views
+    **kwargs # Passed to `augment_pipeline`
+)->Views:
     "Multi-crop (SwAV, DINO): two global views of `size` then `n_local` local views of `local_size` (default 3/7 of `size`)"
     local_size = ifnone(local_size, max(8, round(size*3/7)))
     return Views([augment_pipeline(size, global_scale, **kwargs) for _ in range(2)] +
                  [augment_pipeline(local_size, local_scale, **kwargs) for _ in range(n_local)])
 
 # %% ../../nbs/03_augment.ipynb #c017
-def show_views(x, views, n=4, figsize=None):
+def show_views(
+    x, # A batch of images in [0, 1]
+    views, # A `Views`
+    n=4, # Images shown (one row each)
+    figsize=None, # Figure size
+):
     "Show `n` clean images (first column) beside their views"
     import matplotlib.pyplot as plt
     cols = 1 + len(views)

@@ -71,7 +71,10 @@ def create_encoder(
     if local: _load_local(body, pretrained)
     return Encoder(body, nf, stats)
 
-def save_encoder(encoder:Encoder, path):
+def save_encoder(
+    encoder:Encoder, # From `create_encoder` (or a trained SSL model's `encoder`)
+    path, # A .safetensors file (`create_encoder(name, pretrained=path)` and timm read it)
+):
     "Save the encoder's body weights as safetensors, loadable by `create_encoder(name, pretrained=path)` and by timm"
     from safetensors.torch import save_file
     save_file({k:v.contiguous() for k,v in encoder.body.state_dict().items()}, str(path))

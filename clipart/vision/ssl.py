@@ -42,7 +42,10 @@ class SSLTrainer(Callback):
 
 # %% ../../nbs/20_ssl.ipynb #c008
 @torch.no_grad()
-def embed_images(model, dl):
+def embed_images(
+    model, # An SSL model with `embed` (wrappers are unwrapped)
+    dl, # A labelled image DataLoader
+):
     "Features (`model.embed`) and labels of every item of `dl`, in order, in eval mode"
     m = unwrap_model(model); was = m.training; m.eval()
     fs,ys = [],[]
@@ -53,7 +56,13 @@ def embed_images(model, dl):
     finally: m.train(was)
     return torch.cat(fs),torch.cat(ys)
 
-def knn_monitor(model, dls, k=20, tau=0.07, max_memory=None):
+def knn_monitor(
+    model, # An SSL model with `embed`
+    dls, # Labelled image DataLoaders: training items are the memory, validation items the queries
+    k=20, # Neighbours
+    tau=0.07, # Temperature of the neighbour weights
+    max_memory=None, # At most this many (random, fixed) training items as memory
+):
     "kNN top-1 accuracy of `model.embed` features: `dls.valid` as queries, the training items (at most `max_memory`, a fixed random subset) as memory"
     items = dls.train.items
     if max_memory is not None and len(items) > max_memory:
