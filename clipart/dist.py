@@ -26,7 +26,9 @@ def gather_all(
     dist.all_gather(out, t.contiguous())
     return torch.cat(out)
 
-def unwrap_model(m):
+def unwrap_model(
+    m, # A model, maybe wrapped by DDP/DataParallel
+):
     "The module inside DDP/DataParallel (and other `.module`) wrappers, or `m`"
     while hasattr(m, 'module'): m = m.module
     return m

@@ -53,11 +53,16 @@ def retrieval_ranks(
         ranks.append(cnt)
     return torch.cat(ranks)
 
-def caption_groups(tok):
+def caption_groups(
+    tok, # Token ids [n, context]
+):
     "Group ids of token rows: identical captions share one, so retrieving either counts as a hit"
     return torch.unique(tok, dim=0, return_inverse=True)[1]
 
-def recall_at_k(ranks, ks=(1,5,10)):
+def recall_at_k(
+    ranks, # 0-based rank of each query's best positive
+    ks=(1,5,10), # Recall@k for these k
+):
     "Recall@k, mean and median rank (1-based) from `retrieval_ranks`"
     r = ranks.float()
     return {**{f'R@{k}': (r<k).float().mean().item() for k in ks}, 'mean_rank': (r+1).mean().item(), 'median_rank': (r+1).median().item()}
@@ -92,14 +97,21 @@ def fbeta_samples(
     den = (1+b2)*tp + b2*fn + fp
     return torch.where(den>0, (1+b2)*tp/den.clamp(min=1e-12), torch.full_like(den, zero_division)).mean().item()
 
-def fbeta_micro(y, p, beta=2.):
+def fbeta_micro(
+    y, # 0/1 truth [n, c]
+    p, # 0/1 predictions [n, c]
+    beta=2., # F-beta's beta
+):
     "Micro-averaged F-beta over all (item, attribute) decisions"
     tp,fp,fn = [c.sum() for c in _counts(y, p, 1)]
     b2 = beta**2
     den = (1+b2)*tp + b2*fn + fp
     return ((1+b2)*tp/den).item() if den>0 else 0.
 
-def average_precision(scores, targets):
+def average_precision(
+    scores, # Scores [n, c]
+    targets, # 0/1 truth [n, c]
+):
     "Mean over attributes (columns) that occur of the average precision of ranking items by `scores`"
     aps = []
     for s,t in zip(torch.as_tensor(scores).T, torch.as_tensor(targets).float().T):
@@ -108,7 +120,11 @@ def average_precision(scores, targets):
         aps.append(((t.cumsum(0) / torch.arange(1, len(t)+1)) * t).sum() / t.sum())
     return torch.stack(aps).mean().item() if aps else float('nan')
 
-def topk_accuracy(scores, targets, k=1):
+def topk_accuracy(
+    scores, # Scores [n, c]
+    targets, # 0/1 truth [n, c]
+    k=1, # A hit when one of the k best is true
+):
     "Fraction of items with a true attribute among their `k` best-scored"
     top = torch.as_tensor(scores).topk(min(k, scores.shape[1]), dim=1).indices
     return torch.as_tensor(targets).float().gather(1, top).amax(1).mean().item()

@@ -32,7 +32,9 @@ def cosine_momentum(
     "Momentum rising from `m0` at step 0 to 1 at `total` along a cosine"
     return 1 - (1-m0) * (math.cos(math.pi*min(step, total)/max(total, 1)) + 1) / 2
 
-def momentum_copy(model:nn.Module):
+def momentum_copy(
+    model:nn.Module, # The online model
+):
     "A frozen deep copy of `model` to serve as its momentum encoder"
     m = copy.deepcopy(model)
     for p in m.parameters(): p.requires_grad_(False)
@@ -41,7 +43,10 @@ def momentum_copy(model:nn.Module):
 # %% ../nbs/08_momentum.ipynb #c008
 class FeatureQueue(nn.Module):
     "The last `size` normalised features of dimension `dim`, in buffers"
-    def __init__(self, size, dim):
+    def __init__(self,
+        size, # Features kept (any size)
+        dim, # Feature width
+    ):
         super().__init__()
         self.register_buffer('feats', F.normalize(torch.randn(size, dim), dim=1))
         self.register_buffer('ptr', torch.zeros((), dtype=torch.long))
@@ -57,7 +62,10 @@ class FeatureQueue(nn.Module):
 # %% ../nbs/08_momentum.ipynb #c011
 class CLIPMoCo(nn.Module):
     "An open_clip model plus momentum towers and image/text feature queues"
-    def __init__(self, online:nn.Module, queue_size=4096):
+    def __init__(self,
+        online:nn.Module, # The open_clip model being trained
+        queue_size=4096, # Keys kept in each of the image and text queues
+    ):
         super().__init__()
         self.online,self.momentum = online,momentum_copy(online)
         dim = online.text_projection.shape[1] if getattr(online, 'text_projection', None) is not None else online.encode_text(

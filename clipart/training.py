@@ -15,7 +15,9 @@ __all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training
            'NonFiniteLossError', 'StopOnNonFinite', 'history', 'PlainProgress', 'plain_progress']
 
 # %% ../nbs/12_training.ipynb #c005
-def rng_states(learn=None):
+def rng_states(
+    learn=None, # Also the training DataLoader's RNG
+):
     "Every RNG state the next epoch draws from, as plain values and tensors"
     st,pos,gauss,cached = np.random.get_state()[1:]
     d = dict(python=random.getstate(), torch=torch.get_rng_state(),
@@ -24,7 +26,10 @@ def rng_states(learn=None):
     if learn is not None and getattr(learn, 'dls', None) is not None: d['dl'] = learn.dls.train.rng.getstate()
     return d
 
-def set_rng_states(d, learn=None):
+def set_rng_states(
+    d, # What `rng_states` returned
+    learn=None, # Also restore the training DataLoader's RNG
+):
     "Restore what `rng_states` saved"
     random.setstate(d['python']); torch.set_rng_state(d['torch'])
     n = d['numpy']
@@ -57,7 +62,9 @@ def save_training_state(
     os.replace(tmp, path)
     return path
 
-def load_training_state(path):
+def load_training_state(
+    path, # A checkpoint written by `save_training_state`
+):
     "The state saved by `save_training_state`, loaded with `weights_only=True`"
     path = Path(path)
     try: state = torch.load(path, map_location='cpu', weights_only=True)
@@ -70,7 +77,11 @@ def load_training_state(path):
 class TrainingCheckpoint(Callback):
     "Save the training state atomically after every epoch; with `resume`, continue from it (refusing other `settings`)"
     order = 71  # after fastai's `SkipToEpoch` (70) has skipped the finished epochs, and after the `Recorder` (50)
-    def __init__(self, path, resume=False, settings=None):
+    def __init__(self,
+        path, # Checkpoint file
+        resume=False, # Continue from `path` if it exists
+        settings=None, # The run's settings: recorded, and a resume with others is refused
+    ):
         store_attr()
         self.path,self.settings = Path(path),dict(settings or {})
         self.state = load_training_state(self.path) if resume and self.path.exists() else None
@@ -101,7 +112,9 @@ class StopOnNonFinite(Callback):
             raise NonFiniteLossError(f"non-finite loss ({self.loss.item()}) at epoch {self.epoch}, batch {self.iter}: training stopped "
                                      "before the optimiser step; the last checkpoint saved is the last good one")
 
-def history(learn):
+def history(
+    learn, # A trained `Learner`
+):
     "The recorder's per-epoch losses and metrics as a DataFrame"
     import pandas as pd
     return pd.DataFrame([list(map(float, v[:len(learn.recorder.metric_names)-2])) for v in learn.recorder.values],
@@ -117,7 +130,10 @@ class PlainProgress(Callback):
         parts = [f"epoch {int(log[0])+1}/{self.n}"] + [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n,v in zip(names[1:], log[1:])]
         print('  '.join(parts), flush=True)
 
-def plain_progress(learn, force=False):
+def plain_progress(
+    learn, # A `Learner`
+    force=False, # Also in a terminal
+):
     "Replace the progress bars of `learn` by `PlainProgress` when stdout is not a terminal (or with `force`)"
     if force or not sys.stdout.isatty():
         from fastai.callback.progress import ProgressCallback

@@ -17,7 +17,10 @@ from .train import one_line_errors, check_options, UsageError
 __all__ = ['load_any_clip', 'clipart_eval']
 
 # %% ../../nbs/44_cli.eval.ipynb #c005
-def load_any_clip(model, pretrained=None):
+def load_any_clip(
+    model, # A run folder, a `save_clip` folder or file, or an open_clip name
+    pretrained=None, # With a name: a pretrained tag or a local checkpoint
+):
     "A CLIP model from a clipart-train run folder, a `save_clip` folder or file, or an open_clip name (+ `pretrained`)"
     p = Path(model)
     if (p/'model').is_dir(): return load_clip(p/'model')

@@ -41,7 +41,10 @@ class UsageError(ValueError):
 _EXPECTED = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, UnicodeDecodeError)
 
 @contextmanager
-def one_line_errors(prog, debug=False):
+def one_line_errors(
+    prog, # The program's name, first on the line
+    debug=False, # Re-raise instead (the traceback)
+):
     "Expected user errors inside the block end the program with one line `prog: error: ...` (a traceback with `debug`)"
     try: yield
     except _EXPECTED as e:
@@ -55,7 +58,9 @@ def _alive(pid):
     except PermissionError: return True
 
 @contextmanager
-def out_lock(out):
+def out_lock(
+    out, # The output folder
+):
     "Hold `out`/.lock while the block runs: a second run into the same folder is refused (a dead run's lock is taken over)"
     out = Path(out); out.mkdir(parents=True, exist_ok=True); fn = out/'.lock'
     try: fd = os.open(fn, os.O_CREAT|os.O_EXCL|os.O_WRONLY)
@@ -68,7 +73,10 @@ def out_lock(out):
     try: yield out
     finally: fn.unlink(missing_ok=True)
 
-def check_options(prog, **checks):
+def check_options(
+    prog, # The program's name
+    **checks # option=(ok, what it must be)
+):
     "Raise `UsageError` for the first `--name` whose (ok, what it must be) check fails"
     for name,(ok,must) in checks.items():
         if not ok: raise UsageError(f"--{name.replace('_','-')} {must}")

@@ -35,35 +35,50 @@ CAPTION_TEMPLATES = ('{}', 'a photo of {}', 'an image of {}', 'a museum photogra
 
 def _key(group): return re.sub(r'[\s_\-.]+', '_', str(group).strip().lower())
 
-def group_phrase(group, phrases=None):
+def group_phrase(
+    group, # An attribute group name, as the collection writes it
+    phrases=None, # User phrases {group: (placement, phrase)}, looked up first
+):
     "(placement, phrase) of `group`: from `phrases`, else `GROUP_PHRASES` (any case, spaces or '_'), else ('post', 'group: {}')"
     for d in (phrases or {}, GROUP_PHRASES):
         for k in (group, _key(group)):
             if k in d: return d[k]
     return ('post', str(group) + ': {}')
 
-def fill_phrase(fmt, text):
+def fill_phrase(
+    fmt, # A phrase with one `{}`, e.g. 'from the {} century'
+    text, # What goes in its place
+):
     "`fmt` with `text` in place of `{}` (no `str.format`: braces in names are fine), without doubling a last word ('18th century')"
     pre,_,post = fmt.partition('{}')
     if post.strip() and text.lower().endswith(' '+post.strip().lower()): post = ''
     return pre + text + post
 
-def caption_order(groups, phrases=None):
+def caption_order(
+    groups, # Attribute group names
+    phrases=None, # User phrases (their groups count as known)
+):
     "`groups` in the order of `GROUP_PHRASES` (dimension, culture, ..., department), unknown groups last"
     known = list(dict(ifnone(phrases, {}), **GROUP_PHRASES))
     pos = lambda g: known.index(_key(g)) if _key(g) in known else known.index(g) if g in known else len(known)
     return sorted(groups, key=pos)
 
-def join_natural(vals):
+def join_natural(
+    vals, # Strings to join
+):
     "Join `vals` as in English: 'a', 'a and b', 'a, b and c'"
     vals = list(vals)
     return ' and '.join(vals) if len(vals)<3 else ', '.join(vals[:-1]) + ' and ' + vals[-1]
 
-def with_article(s):
+def with_article(
+    s, # A noun phrase
+):
     "Prefix `s` with 'a' or 'an'"
     return ('an ' if s[:1].lower() in 'aeiou' else 'a ') + s
 
-def read_phrases(fn):
+def read_phrases(
+    fn, # A JSON file {group: 'phrase with {}'} or {group: ['pre'|'post', 'phrase with {}']}
+):
     "Phrases from a JSON file: {group: 'by {}'} (after the noun) or {group: ['pre'|'post', 'format with {}']}"
     fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f"{fn}: file not found")
@@ -123,7 +138,12 @@ class LabelCaptioner(Captioner):
 # %% ../../nbs/01b_data.captions.ipynb #c026
 class TextCaptioner(Captioner):
     "Caption an item from its free-text columns, skipping empty ones; an item without any text gets `fallback`'s caption"
-    def __init__(self, cols=('title','artist','year'), fmts=None, sep=' ', fallback:Captioner=None):
+    def __init__(self,
+        cols=('title','artist','year'), # Free-text columns, in caption order
+        fmts=None, # {column: phrase with {}} (defaults: artist 'by {}', year '({})')
+        sep=' ', # Between the parts
+        fallback:Captioner=None, # Captions items without any text (e.g. a `LabelCaptioner`)
+    ):
         store_attr()
         self.fmts = {**dict(artist='by {}', artist_name='by {}', maker='by {}', year='({})', date='({})'), **ifnone(fmts, {})}
     def caption(self, row, rng=None):
@@ -134,7 +154,12 @@ class TextCaptioner(Captioner):
 
 class MixedCaptioner(Captioner):
     "Training: labels, text or both at random (with `p_text`, `p_both`); validation: text then labels"
-    def __init__(self, labels:LabelCaptioner, text:TextCaptioner, p_text=0.4, p_both=0.2): store_attr()
+    def __init__(self,
+        labels:LabelCaptioner, # Captions from the attributes
+        text:TextCaptioner, # Captions from the free text
+        p_text=0.4, # Training: probability of the text caption alone
+        p_both=0.2, # Training: probability of text and labels together
+    ): store_attr()
     def caption(self, row, rng=None):
         t = self.text.caption(row, rng)
         if not t: return self.labels.caption(row, rng)

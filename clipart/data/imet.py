@@ -169,7 +169,13 @@ def _check_image(fn, max_pixels=None):
 # %% ../../nbs/01a_data.imet.ipynb #c012
 class ImetCollection:
     "An iMet-layout collection: `df` (one row per item), `vocab` (the labels) and the `report` of skipped rows"
-    def __init__(self, df, vocab, report=None, path=None, text_cols=()):
+    def __init__(self,
+        df, # One row per item: id, image, attribute_ids, a list column per group, free-text columns
+        vocab, # The attribute vocabulary (`read_labels`)
+        report=None, # The `ReadReport` of skipped rows
+        path=None, # The collection's folder
+        text_cols=(), # The free-text columns of `df`
+    ):
         store_attr(); self.report = ifnone(report, ReadReport()); self.text_cols = list(text_cols)
     @property
     def groups(self):

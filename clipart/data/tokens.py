@@ -47,7 +47,11 @@ class PairedLoss:
 class Tokenize(Transform):
     "Tokenize a caption with an open_clip tokenizer (cached per caption); decode ids back to a `Caption`"
     loss_func = PairedLoss()
-    def __init__(self, tokenizer=None, context_length=77, cache_size=200_000):
+    def __init__(self,
+        tokenizer=None, # An open_clip tokenizer (default CLIP's BPE)
+        context_length=77, # Token positions
+        cache_size=200_000, # Captions whose tokens are kept
+    ):
         self.tokenizer = ifnone(tokenizer, get_tokenizer(context_length=context_length))
         self.context_length = getattr(self.tokenizer, 'context_length', context_length)
         self._tok = lru_cache(maxsize=cache_size)(self._tokenize)

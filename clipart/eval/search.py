@@ -45,7 +45,12 @@ def _have_faiss():
 
 class SearchIndex:
     "Exact inner-product search over normalised rows, with faiss when available and torch otherwise"
-    def __init__(self, feats, items:pd.DataFrame=None, backend='auto', chunk=4096):
+    def __init__(self,
+        feats, # Row-normalised features [n, d] (NumPy or torch)
+        items:pd.DataFrame=None, # One row per feature row (id, image, caption)
+        backend='auto', # 'faiss', 'torch', or 'auto' (faiss when installed)
+        chunk=4096, # Queries scored at once by the torch backend
+    ):
         self.feats = np.ascontiguousarray(np.asarray(feats, dtype=np.float32))
         self.items,self.chunk = items,chunk
         if backend=='auto': backend = 'faiss' if _have_faiss() else 'torch'

@@ -48,7 +48,9 @@ def encode_texts(
            for i in range(0, len(texts), bs)]
     return torch.cat(out)
 
-def find_tokenize(dls):
+def find_tokenize(
+    dls, # DataLoaders from `imet_dataloaders`
+):
     "The `Tokenize` transform of `dls`'s captions"
     return find_tfm(dls, Tokenize)
 
@@ -118,7 +120,10 @@ class AttributeScorer:
             self.thresholds[g] = cands[int(np.argmax(f))]
         return self.thresholds
 
-def vocab_values(vocab, groups=None):
+def vocab_values(
+    vocab, # An attribute vocabulary (`read_labels`)
+    groups=None, # Groups to keep (default all, in vocabulary order)
+):
     "{group: [values]} of a vocabulary, in its order"
     groups = ifnone(groups, list(dict.fromkeys(vocab.group)))
     return {g: vocab.value[vocab.group==g].tolist() for g in groups}
@@ -229,7 +234,9 @@ def _image_features(learn, item):
     m = clip_of(learn.model); m.eval()
     return m.encode_image(dl.one_batch()[0].as_subclass(torch.Tensor), normalize=True).float().cpu()
 
-def attribute_classifier(learn):
+def attribute_classifier(
+    learn, # A CLIP `Learner`
+):
     "The zero-shot classifier of the last `learn.zero_shot`, else one built from the DataLoaders' vocabulary, else None"
     clf = getattr(learn, 'zero_shot_classifier', None)
     if clf is None and getattr(learn.dls, 'attributes', None) is not None:

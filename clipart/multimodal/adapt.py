@@ -20,7 +20,9 @@ HEAD_PARAMS = ('text_projection', 'logit_scale', 'logit_bias', 'visual.proj')
 
 def _is_head(name): return name in HEAD_PARAMS or name.startswith(('visual.head.', 'visual.trunk.head.', 'visual.trunk.fc.'))
 
-def param_depths(model):
+def param_depths(
+    model, # An open_clip model (wrappers are unwrapped)
+):
     "{parameter name: (tower, depth in [0, 1))} of an open_clip model, input side 0; heads are ('head', 1.)"
     m = unwrap_model(model); m = getattr(m, 'online', m)
     towers = dict(image=[], text=[])
@@ -36,7 +38,10 @@ def param_depths(model):
         for i,n in enumerate(names): out[n] = (t, i/len(names))
     return out
 
-def clip_splitter(model, n_groups=3):
+def clip_splitter(
+    model, # An open_clip model (DDP and momentum wrappers are unwrapped)
+    n_groups=3, # Parameter groups: n_groups-1 by depth, then the heads
+):
     "`n_groups` parameter groups of a CLIP model for fastai: by depth from the input side (both towers), heads last"
     m = unwrap_model(model); m = getattr(m, 'online', m)
     d = param_depths(m)
@@ -47,14 +52,21 @@ def clip_splitter(model, n_groups=3):
     return [g for g in groups if g]
 
 # %% ../../nbs/14_adapt.ipynb #c008
-def tower_params(model, tower):
+def tower_params(
+    model, # A CLIP model
+    tower, # 'image' or 'text'
+):
     "Parameters of the 'image' or 'text' tower of a CLIP model (not the heads)"
     if tower not in ('image','text'): raise ValueError(f"tower must be 'image' or 'text', not {tower!r}")
     m = unwrap_model(model); m = getattr(m, 'online', m)
     d = param_depths(m)
     return [p for n,p in m.named_parameters() if d[n][0]==tower]
 
-def lock_tower(model, tower, heads=False):
+def lock_tower(
+    model, # A CLIP model
+    tower, # 'image' or 'text'
+    heads=False, # Lock the tower's projection too
+):
     "Turn off the gradients of `tower` ('image' or 'text'), and of its projection with `heads`; returns the locked parameters"
     ps = tower_params(model, tower)
     if heads:
@@ -63,20 +75,31 @@ def lock_tower(model, tower, heads=False):
     for p in ps: p.requires_grad_(False)
     return ps
 
-def tower_modules(model, tower):
+def tower_modules(
+    model, # A CLIP model
+    tower, # 'image' or 'text'
+):
     "The modules of `tower`, to put in eval mode when it is locked"
     m = unwrap_model(model); m = getattr(m, 'online', m)
     if tower=='image': return [m.visual]
     return [mod for n,mod in m.named_children() if n in ('transformer','token_embedding','ln_final','text')]
 
 # %% ../../nbs/14_adapt.ipynb #c011
-def layerwise_lrs(lr, decay=0.75, n_groups=3):
+def layerwise_lrs(
+    lr, # Learning rate of the heads
+    decay=0.75, # Factor per group towards the input side
+    n_groups=3, # Groups of the splitter (`clip_splitter(n_groups=...)`)
+):
     "Learning rate of each of `n_groups` parameter groups: `lr` for the heads, times `decay` per group towards the input"
     if not 0 < decay <= 1: raise ValueError(f"decay must be in (0, 1], not {decay}")
     return np.array([lr * decay**(n_groups-1-i) for i in range(n_groups)])
 
 # %% ../../nbs/14_adapt.ipynb #c014
-def wise_ft(finetuned:nn.Module, start:nn.Module, alpha=0.5):
+def wise_ft(
+    finetuned:nn.Module, # The fine-tuned model
+    start:nn.Module, # The model it started from (same architecture)
+    alpha=0.5, # 0: the start, 1: the fine-tuned model
+):
     "A copy of `finetuned` with weights (1-`alpha`)·`start` + `alpha`·`finetuned` (WiSE-FT); same architecture required"
     import copy
     ft,st = unwrap_model(finetuned),unwrap_model(start)

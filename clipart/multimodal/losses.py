@@ -29,7 +29,9 @@ def _soft_ce(logits, targets): return -(F.log_softmax(logits, dim=1) * targets).
 
 class QueueClipLoss(nn.Module):
     "Symmetric InfoNCE of online queries against [momentum keys; queue], optionally with momentum distillation"
-    def __init__(self, alpha=0.): super().__init__(); self.alpha = alpha
+    def __init__(self,
+        alpha=0., # Momentum distillation weight (ALBEF); 0: one-hot targets
+    ): super().__init__(); self.alpha = alpha
     def forward(self, img, txt, logit_scale, img_k, txt_k, img_queue, txt_queue):
         n,(rank,_) = len(img),dist_rank_world()
         # under DDP the momentum keys of every rank's batch are negatives too (they carry no gradient)

@@ -20,7 +20,9 @@ __all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'register_configs', 'create_clip_mod
 # %% ../../nbs/05_models.ipynb #c005
 CONFIG_DIR = Path(str(files('clipart')))/'model_configs'
 
-def register_configs(path=CONFIG_DIR):
+def register_configs(
+    path=CONFIG_DIR, # A JSON model config, or a folder of them (one per model, named after it)
+):
     "Register open_clip model configs (a JSON file, or a folder of them: one per model) through `open_clip.add_model_config`"
     open_clip.add_model_config(Path(path))
 
@@ -72,12 +74,16 @@ def create_clip_model(
     if siglip: m.clipart_cfg.update(init_logit_bias=-10., init_logit_scale=math.log(10))
     return m
 
-def image_size(model):
+def image_size(
+    model, # A CLIP model
+):
     "The image size `model` expects"
     s = clip_of(model).visual.image_size
     return s[0] if isinstance(s, (tuple,list)) else s
 
-def clip_of(m):
+def clip_of(
+    m, # A CLIP model, maybe in DDP or `CLIPMoCo` wrappers
+):
     "The open_clip model inside DDP and momentum (`online`) wrappers"
     m = unwrap_model(m)
     return getattr(m, 'online', m)

@@ -32,7 +32,9 @@ class MicroBatched(nn.Module):
 class GradCache(Callback):
     "Forward each batch in micro-batches of `micro_bs` (see `MicroBatched`): the negatives of the whole batch at the memory of a micro-batch"
     order = -4  # after CLIPTrainer/CLIPMOCOTrainer have wrapped the model
-    def __init__(self, micro_bs=64): store_attr()
+    def __init__(self,
+        micro_bs=64, # Items per forward pass (the loss still sees the whole batch)
+    ): store_attr()
     def _wrap(self):
         if not isinstance(self.learn.model, MicroBatched): self.learn.model = MicroBatched(self.learn.model, self.micro_bs)
     def after_create(self): self._wrap()

@@ -22,7 +22,9 @@ def _plain(o):
 class SSLTrainer(Callback):
     "Turn a batch of images into the views of `views` and train on the method's `loss` of the model's output"
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
-    def __init__(self, views:Views=None): self.views = views
+    def __init__(self,
+        views:Views=None, # The views to train on (default `default_views` at the batch's image size)
+    ): self.views = views
     def default_views(self, size): return two_views(size)
     def before_fit(self): self.learn.loss_func = self.lf
     def before_batch(self):
@@ -75,7 +77,11 @@ def knn_monitor(
 
 class KNNAccuracy(Metric):
     "fastai metric: `knn_monitor` of the learner's model after each validation pass"
-    def __init__(self, k=20, tau=0.07, max_memory=20_000): store_attr(); self.learn,self._value = None,None
+    def __init__(self,
+        k=20, # Neighbours
+        tau=0.07, # Temperature of the neighbour weights
+        max_memory=20_000, # At most this many (random, fixed) training items as memory
+    ): store_attr(); self.learn,self._value = None,None
     def reset(self): self._value = None
     def accumulate(self, learn): self.learn = learn
     @property
