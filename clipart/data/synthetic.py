@@ -92,7 +92,14 @@ def _motif(d, tag, cx, cy, r):
         d.ellipse([cx-r*.7,cy-r*.35,cx+r*.5,cy+r*.35], fill=(250,120,20)); d.polygon([(cx+r*.4,cy),(cx+r,cy-r*.45),(cx+r,cy+r*.45)], fill=(250,120,20))
 
 # %% ../../nbs/02_synthetic.ipynb #c008
-def draw_artwork(culture, medium, tags, dimension, size=96, seed=0):
+def draw_artwork(
+    culture, # Its culture: the border pattern
+    medium, # Its medium: the texture and palette
+    tags, # Its tags: the motifs drawn
+    dimension, # Its dimension: the scale of the motifs
+    size=96, # Image side
+    seed=0, # Seed of the placement and noise
+):
     "A `size`px image whose border shows `culture`, background `medium`, motifs `tags` and their scale `dimension`"
     rng = np.random.default_rng(seed)
     im = Image.fromarray(_texture(medium, size, rng))

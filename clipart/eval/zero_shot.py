@@ -91,7 +91,9 @@ def attribute_prompts(
 
 class AttributeScorer:
     "Base of per-group attribute classifiers: `values` per group, `scores(feats)`, top-k/threshold predictions"
-    def __init__(self, values:dict): self.values,self.thresholds = values,{}
+    def __init__(self,
+        values:dict, # {group: [values]} scored by this classifier
+    ): self.values,self.thresholds = values,{}
     def scores(self, feats): raise NotImplementedError
 
     def targets(self, df):

@@ -73,7 +73,11 @@ class _FeatureStore:
 
 class RetrievalMetric(Metric):
     "One retrieval figure (e.g. 'i2t_R@1') read from a shared `_FeatureStore`"
-    def __init__(self, store, key, owner=False): store_attr()
+    def __init__(self,
+        store, # The `_FeatureStore` shared by the metrics of one `retrieval_metrics()`
+        key, # The figure reported, e.g. 'i2t_R@1'
+        owner=False, # This metric gathers the features (one per store)
+    ): store_attr()
     def reset(self):
         if self.owner: self.store.reset()
     def accumulate(self, learn):

@@ -50,7 +50,7 @@ def create_clip_model(
     image_size=None, # Override the image size
     context_length=None, # Override the text context length
     siglip=False, # Initialise scale and bias for the SigLIP loss
-    device='cpu',
+    device='cpu', # Device of the weights
     **kwargs # Passed to `open_clip.create_model`
 ):
     "An open_clip CLIP model whose forward gives normalised features and the learnable temperature"

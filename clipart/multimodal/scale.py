@@ -17,7 +17,10 @@ __all__ = ['MicroBatched', 'GradCache', 'AutocastMixedPrecision', 'set_grad_chec
 # %% ../../nbs/13_scale.ipynb #c005
 class MicroBatched(nn.Module):
     "Run `module` on micro-batches of `micro_bs` with checkpointing, so the loss sees the whole batch at the memory of one micro-batch"
-    def __init__(self, module, micro_bs=64): super().__init__(); self.module,self.micro_bs = module,micro_bs
+    def __init__(self,
+        module, # The model to run
+        micro_bs=64, # Items per forward pass
+    ): super().__init__(); self.module,self.micro_bs = module,micro_bs
     def __getattr__(self, k):
         try: return super().__getattr__(k)
         except AttributeError: return getattr(self.module, k)

@@ -15,7 +15,11 @@ __all__ = ['RandomResizedCrop', 'RandomFlip', 'ColorJitter', 'RandomGrayscale', 
 # %% ../../nbs/03_augment.ipynb #c006
 class RandomResizedCrop(nn.Module):
     "Crop an independent random box from each image (area in `scale`, aspect in `ratio`) and resize it to `size`"
-    def __init__(self, size, scale=(0.08, 1.), ratio=(3/4, 4/3)): super().__init__(); store_attr()
+    def __init__(self,
+        size, # Output side
+        scale=(0.08, 1.), # Range of the crop's area, as a fraction of the image
+        ratio=(3/4, 4/3), # Range of the crop's aspect ratio
+    ): super().__init__(); store_attr()
     def boxes(self, n, device=None):
         "`[n, 4]` boxes (cx, cy, w, h) as fractions of the image"
         area = torch.empty(n, device=device).uniform_(*self.scale)
@@ -40,12 +44,20 @@ def _luma(x): return (0.299*x[:,0] + 0.587*x[:,1] + 0.114*x[:,2]).unsqueeze(1)
 
 class RandomFlip(nn.Module):
     "Mirror each image left-right with probability `p`"
-    def __init__(self, p=0.5): super().__init__(); self.p = p
+    def __init__(self,
+        p=0.5, # Probability for each image
+    ): super().__init__(); self.p = p
     def forward(self, x): return torch.where(_apply(x, self.p), x.flip(-1), x)
 
 class ColorJitter(nn.Module):
     "Per-image random brightness, contrast, saturation and hue, with probability `p`"
-    def __init__(self, brightness=0.4, contrast=0.4, saturation=0.2, hue=0.1, p=0.8): super().__init__(); store_attr()
+    def __init__(self,
+        brightness=0.4, # Strength of the brightness change (a factor in [1-b, 1+b])
+        contrast=0.4, # Strength of the contrast change
+        saturation=0.2, # Strength of the saturation change
+        hue=0.1, # Largest hue rotation, as a fraction of a turn
+        p=0.8, # Probability for each image
+    ): super().__init__(); store_attr()
     def _f(self, x, d, on):
         f = 1 + (torch.rand(len(x), device=x.device)*2 - 1)*d
         return torch.where(on.view(-1), f, torch.ones_like(f)).view(-1,1,1,1)
@@ -67,12 +79,19 @@ class ColorJitter(nn.Module):
 
 class RandomGrayscale(nn.Module):
     "Replace each image by its luma with probability `p`"
-    def __init__(self, p=0.2): super().__init__(); self.p = p
+    def __init__(self,
+        p=0.2, # Probability for each image
+    ): super().__init__(); self.p = p
     def forward(self, x): return torch.where(_apply(x, self.p), _luma(x).expand_as(x), x)
 
 class GaussianBlur(nn.Module):
     "Blur each image with probability `p` and its own sigma in `sigma` (pixels at `ref_size`, scaled to the image)"
-    def __init__(self, p=0.5, sigma=(0.1, 2.), kernel_frac=0.1, ref_size=224): super().__init__(); store_attr()
+    def __init__(self,
+        p=0.5, # Probability for each image
+        sigma=(0.1, 2.), # Range of the blur's sigma, in pixels at `ref_size`
+        kernel_frac=0.1, # Kernel size as a fraction of the image side
+        ref_size=224, # Image side the sigmas refer to (they scale with the image)
+    ): super().__init__(); store_attr()
     def forward(self, x):
         B,C,H,W = x.shape
         scale = H/self.ref_size
@@ -88,7 +107,10 @@ class GaussianBlur(nn.Module):
 
 class Solarize(nn.Module):
     "Invert the pixels above `threshold` of each image with probability `p`"
-    def __init__(self, p=0.2, threshold=0.5): super().__init__(); store_attr()
+    def __init__(self,
+        p=0.2, # Probability for each image
+        threshold=0.5, # Values at or above it are inverted
+    ): super().__init__(); store_attr()
     def forward(self, x): return torch.where(_apply(x, self.p) & (x >= self.threshold), 1-x, x)
 
 # %% ../../nbs/03_augment.ipynb #c014
@@ -112,7 +134,9 @@ def augment_pipeline(
 
 class Views(nn.Module):
     "One augmented view of a clean batch per pipeline in `augs`"
-    def __init__(self, augs): super().__init__(); self.augs = nn.ModuleList(augs)
+    def __init__(self,
+        augs, # One augmentation pipeline per view
+    ): super().__init__(); self.augs = nn.ModuleList(augs)
     def forward(self, x): return [a(x) for a in self.augs]
     def __len__(self): return len(self.augs)
 

@@ -16,7 +16,10 @@ __all__ = ['BarlowTwinsLoss', 'create_barlow_twins_model', 'BarlowTwins']
 # %% ../../nbs/25_barlow_twins.ipynb #c005
 class BarlowTwinsLoss(nn.Module):
     "Barlow Twins: (1 - C_ii)² on the diagonal + λ·C_ij² off it, C the cross-correlation of standardised embeddings"
-    def __init__(self, lambd=5e-3, eps=1e-5): super().__init__(); store_attr()
+    def __init__(self,
+        lambd=5e-3, # Weight of the off-diagonal terms
+        eps=1e-5, # Added to the standard deviation when standardising
+    ): super().__init__(); store_attr()
     def forward(self, z1, z2):
         if dist_rank_world()[1] > 1: z1,z2 = gather_all(z1, grad=True),gather_all(z2, grad=True)
         std = lambda z: (z - z.mean(0)) / (z.var(0, unbiased=False) + self.eps).sqrt()

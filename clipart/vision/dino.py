@@ -20,7 +20,11 @@ __all__ = ['WeightNormLinear', 'DINOHead', 'DINOLoss', 'update_center', 'DINOMod
 # %% ../../nbs/26_dino.ipynb #c005
 class WeightNormLinear(nn.Module):
     "Bias-free linear layer with rows g·v/‖v‖; `g` fixed at 1 unless `learn_g`"
-    def __init__(self, in_dim, out_dim, learn_g=False):
+    def __init__(self,
+        in_dim, # Input width
+        out_dim, # Output width
+        learn_g=False, # Learn the weight norm g (else fixed at 1: DINO's `norm_last_layer`)
+    ):
         super().__init__()
         self.v = nn.Parameter(nn.init.trunc_normal_(torch.empty(out_dim, in_dim), std=0.02))
         self.g = nn.Parameter(torch.ones(out_dim, 1), requires_grad=learn_g)
@@ -28,7 +32,14 @@ class WeightNormLinear(nn.Module):
 
 class DINOHead(nn.Module):
     "DINO projection head: MLP (GELU, no BN) to a bottleneck, L2 normalisation, weight-normalised last layer"
-    def __init__(self, in_dim, out_dim=65536, hidden=2048, bottleneck=256, n_layers=3, norm_last_layer=True):
+    def __init__(self,
+        in_dim, # Encoder features
+        out_dim=65536, # Output dimensions (the softmax is over these)
+        hidden=2048, # Width of the MLP
+        bottleneck=256, # Width before the last layer
+        n_layers=3, # Layers of the MLP
+        norm_last_layer=True, # Fix the last layer's norm
+    ):
         super().__init__()
         self.mlp = MLPHead(in_dim, hidden, bottleneck, n_layers, bn=False, act=nn.GELU)
         self.last_layer = WeightNormLinear(bottleneck, out_dim, learn_g=not norm_last_layer)
@@ -37,7 +48,9 @@ class DINOHead(nn.Module):
 # %% ../../nbs/26_dino.ipynb #c008
 class DINOLoss(nn.Module):
     "DINO: cross-entropy of the centred, sharpened teacher on each global view against the student on every other view"
-    def __init__(self, student_temp=0.1): super().__init__(); self.student_temp = student_temp
+    def __init__(self,
+        student_temp=0.1, # Softmax temperature of the student
+    ): super().__init__(); self.student_temp = student_temp
     def forward(self, student:list, teacher:list, center, teacher_temp):
         ps = [F.softmax((t - center)/teacher_temp, dim=-1).detach() for t in teacher]
         terms = [-(p * F.log_softmax(s/self.student_temp, dim=-1)).sum(-1).mean()
@@ -45,7 +58,11 @@ class DINOLoss(nn.Module):
         return sum(terms) / len(terms)
 
 @torch.no_grad()
-def update_center(center, teacher:list, m=0.9):
+def update_center(
+    center, # The running centre of the teacher's outputs, updated in place
+    teacher:list, # The teacher's outputs of this batch (one per global view)
+    m=0.9, # Momentum of the centre
+):
     "EMA of the centre towards the mean teacher output (over all views and ranks)"
     t = torch.cat(teacher)
     s = t.sum(0, keepdim=True)
@@ -57,7 +74,11 @@ def update_center(center, teacher:list, m=0.9):
 # %% ../../nbs/26_dino.ipynb #c011
 class DINOModel(MomentumModel):
     "Student, EMA teacher over the global views, and the centre of the teacher's outputs"
-    def __init__(self, student:SSLModel, n_global=2, out_dim=None):
+    def __init__(self,
+        student:SSLModel, # Encoder + DINO head
+        n_global=2, # Views the teacher sees (the global ones)
+        out_dim=None, # Width of the centre (default the head's output)
+    ):
         super().__init__(student, n_target=n_global, embed_with='target')
         self.register_buffer('center', torch.zeros(1, ifnone(out_dim, student.head.last_layer.v.shape[0])))
 
@@ -73,8 +94,16 @@ def create_dino_model(
 
 class DINO(SSLTrainer):
     "DINO: multi-crop self-distillation from an EMA teacher with centring and sharpening"
-    def __init__(self, views=None, student_temp=0.1, teacher_temp=0.04, warmup_teacher_temp=0.04, warmup_epochs=0,
-                 center_momentum=0.9, momentum=0.996, freeze_last_layer=1):
+    def __init__(self,
+        views=None, # A `Views` (default `multi_crop_views`)
+        student_temp=0.1, # Softmax temperature of the student
+        teacher_temp=0.04, # Teacher temperature after the warm-up
+        warmup_teacher_temp=0.04, # Teacher temperature at the start
+        warmup_epochs=0, # Epochs of the linear teacher-temperature warm-up
+        center_momentum=0.9, # Momentum of the centre of the teacher's outputs
+        momentum=0.996, # Starting EMA momentum of the teacher, raised to 1 along a cosine
+        freeze_last_layer=1, # Epochs during which the head's last layer is not updated
+    ):
         super().__init__(views); store_attr('teacher_temp,warmup_teacher_temp,warmup_epochs,center_momentum,momentum,freeze_last_layer')
         self.loss_fn = DINOLoss(student_temp)
     def default_views(self, size): return multi_crop_views(size, n_local=4)

@@ -20,14 +20,21 @@ IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
 
 class ImageNormalize(nn.Module):
     "(x - mean) / std per channel, for images in [0, 1]"
-    def __init__(self, mean, std):
+    def __init__(self,
+        mean, # Per-channel mean
+        std, # Per-channel standard deviation
+    ):
         super().__init__()
         self.register_buffer('mean', torch.tensor(mean).view(1,-1,1,1)); self.register_buffer('std', torch.tensor(std).view(1,-1,1,1))
     def forward(self, x): return (x - self.mean) / self.std
 
 class Encoder(nn.Module):
     "Normalise, then a `body` that returns pooled features of size `num_features`"
-    def __init__(self, body, num_features, stats=IMAGENET_STATS):
+    def __init__(self,
+        body, # The network: images in, pooled features out
+        num_features, # Width of its features
+        stats=IMAGENET_STATS, # (mean, std) used to normalise [0, 1] images first
+    ):
         super().__init__(); self.norm,self.body,self.num_features = ImageNormalize(*stats),body,num_features
     def forward(self, x): return self.body(self.norm(x))
 
@@ -83,7 +90,15 @@ def save_encoder(
 # %% ../../nbs/09_encoders.ipynb #c009
 class MLPHead(nn.Sequential):
     "`n_layers` linear layers in_dim -> hidden ... -> out_dim; hidden ones followed by [BatchNorm] and `act`"
-    def __init__(self, in_dim, hidden=2048, out_dim=128, n_layers=2, bn=True, last_bn=False, act=nn.ReLU):
+    def __init__(self,
+        in_dim, # Input width
+        hidden=2048, # Hidden width
+        out_dim=128, # Output width
+        n_layers=2, # Linear layers
+        bn=True, # BatchNorm after each hidden layer
+        last_bn=False, # BatchNorm (without affine) after the last layer
+        act=nn.ReLU, # Activation
+    ):
         layers,d = [],in_dim
         for _ in range(n_layers-1):
             layers += [nn.Linear(d, hidden, bias=not bn), *([nn.BatchNorm1d(hidden)] if bn else []), act()]; d = hidden
@@ -94,7 +109,11 @@ class MLPHead(nn.Sequential):
 # %% ../../nbs/09_encoders.ipynb #c012
 class SSLModel(nn.Module):
     "`encoder` then `head` (then `predictor`) on each view; views of the same size share one forward pass"
-    def __init__(self, encoder, head, predictor=None):
+    def __init__(self,
+        encoder, # From `create_encoder`
+        head, # Projection head on the encoder's features
+        predictor=None, # Predictor on the projections (BYOL)
+    ):
         super().__init__(); self.encoder,self.head = encoder,head
         if predictor is not None: self.predictor = predictor
     def forward(self, *views):

@@ -16,7 +16,9 @@ __all__ = ['InfoNCELoss', 'create_moco_model', 'MoCo']
 # %% ../../nbs/22_moco.ipynb #c005
 class InfoNCELoss(nn.Module):
     "MoCo's InfoNCE: each query's own key is the positive, the queue's keys the negatives"
-    def __init__(self, temperature=0.2): super().__init__(); self.temperature = temperature
+    def __init__(self,
+        temperature=0.2, # Softmax temperature
+    ): super().__init__(); self.temperature = temperature
     def forward(self, q, k, queue):
         q,k = F.normalize(q, dim=1),F.normalize(k, dim=1)
         logits = torch.cat([(q*k).sum(1, keepdim=True), q @ queue.to(q.dtype).T], 1) / self.temperature

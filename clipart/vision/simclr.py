@@ -16,7 +16,9 @@ __all__ = ['NTXentLoss', 'create_simclr_model', 'SimCLR']
 # %% ../../nbs/21_simclr.ipynb #c005
 class NTXentLoss(nn.Module):
     "SimCLR's NT-Xent: each of 2N views against all other views (of every rank), its partner view the positive"
-    def __init__(self, temperature=0.1): super().__init__(); self.temperature = temperature
+    def __init__(self,
+        temperature=0.1, # Softmax temperature
+    ): super().__init__(); self.temperature = temperature
     def forward(self, z1, z2):
         n = len(z1)
         z = F.normalize(torch.cat([z1, z2]), dim=1)

@@ -23,7 +23,11 @@ def _all_reduce(t):
     return t
 
 @torch.no_grad()
-def sinkhorn_knopp(scores, eps=0.05, n_iters=3):
+def sinkhorn_knopp(
+    scores, # Prototype scores [n, K] of this rank's batch
+    eps=0.05, # Entropy weight: smaller gives sharper codes
+    n_iters=3, # Normalisation rounds
+):
     "Balanced soft assignments `[B, K]` of `scores` (samples x prototypes): rows sum to 1, prototypes share the mass equally"
     top = scores.float().max()
     if dist_rank_world()[1] > 1: dist.all_reduce(top, op=dist.ReduceOp.MAX)
@@ -38,7 +42,11 @@ def sinkhorn_knopp(scores, eps=0.05, n_iters=3):
 # %% ../../nbs/24_swav.ipynb #c008
 class SwAVLoss(nn.Module):
     "SwAV swapped prediction: the Sinkhorn codes of each view in `assign` predicted from every other view"
-    def __init__(self, temperature=0.1, eps=0.05, n_iters=3): super().__init__(); store_attr()
+    def __init__(self,
+        temperature=0.1, # Softmax temperature of the swapped prediction
+        eps=0.05, # Entropy weight of Sinkhorn-Knopp
+        n_iters=3, # Sinkhorn-Knopp iterations
+    ): super().__init__(); store_attr()
     def forward(self, scores:list, assign=(0, 1), queue_scores:list=None):
         loss = 0.
         for j,i in enumerate(assign):
@@ -52,7 +60,14 @@ class SwAVLoss(nn.Module):
 # %% ../../nbs/24_swav.ipynb #c011
 class SwAVHead(nn.Module):
     "Projector, L2 normalisation and prototype scores: returns (embedding, scores)"
-    def __init__(self, in_dim, hidden=2048, dim=128, n_prototypes=3000, queue_size=0, n_assign=2):
+    def __init__(self,
+        in_dim, # Encoder features
+        hidden=2048, # Width of the projection head
+        dim=128, # Width of the normalised features
+        n_prototypes=3000, # Prototypes
+        queue_size=0, # Features kept per assignment view (0: no queue)
+        n_assign=2, # Views whose codes are computed
+    ):
         super().__init__()
         self.projector,self.prototypes = MLPHead(in_dim, hidden, dim),nn.Linear(dim, n_prototypes, bias=False)
         self.queues = nn.ModuleList([FeatureQueue(queue_size, dim) for _ in range(n_assign)]) if queue_size else None
