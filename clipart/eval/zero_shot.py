@@ -132,9 +132,15 @@ def vocab_values(
 
 class ZeroShotClassifier(AttributeScorer):
     "Per-group text classifiers built from an attribute vocabulary by prompt ensembling"
-    def __init__(self, model, tokenize:Tokenize, vocab:pd.DataFrame, groups=None,
-                 templates=CAPTION_TEMPLATES, # Templates for every group, or {group: templates}
-                 nouns=ART_NOUNS[:1], phrases=None):
+    def __init__(self,
+        model, # A CLIP model
+        tokenize:Tokenize, # The `Tokenize` of its DataLoaders (`find_tokenize(dls)`)
+        vocab:pd.DataFrame, # The attribute vocabulary (`read_labels`)
+        groups=None, # Groups to classify (default all)
+        templates=CAPTION_TEMPLATES, # Templates for every group, or {group: templates}
+        nouns=ART_NOUNS[:1], # Nouns for the object in the prompts
+        phrases=None, # Phrases per group, as for the training captions
+    ):
         super().__init__(vocab_values(vocab, groups))
         self.weights = {}
         for g,vals in self.values.items():

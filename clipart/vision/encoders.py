@@ -141,7 +141,13 @@ def _split(y, sizes):
 # %% ../../nbs/09_encoders.ipynb #c014
 class MomentumModel(nn.Module):
     "An online `SSLModel`, its EMA target/teacher (seeing the first `n_target` views) and an optional feature queue"
-    def __init__(self, online:SSLModel, queue_size=0, queue_dim=None, n_target=None, embed_with='online'):
+    def __init__(self,
+        online:SSLModel, # The model being trained
+        queue_size=0, # Keys kept in a feature queue (0: none)
+        queue_dim=None, # Width of the queued features
+        n_target=None, # The target sees the first `n_target` views (default all)
+        embed_with='online', # Features for kNN and inference from the 'online' or the 'target' encoder
+    ):
         super().__init__()
         self.online,self.n_target,self.embed_with = online,n_target,embed_with
         self.target = momentum_copy(SSLModel(online.encoder, online.head))
