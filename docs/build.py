@@ -29,7 +29,9 @@ def api_doc(module, src):
     except SyntaxError: return out
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith('_') and hasattr(module, node.name):
-            md = show_doc(getattr(module, node.name))._repr_markdown_()
+            doc = show_doc(getattr(module, node.name))
+            if doc is None: continue   # e.g. a plum-dispatched `show_batch` method: nbdev has no page for it
+            md = doc._repr_markdown_()
             md = re.sub(r'^---\s*', '', md.strip())
             md = re.sub(r'\[source\]\([^)]*\)\{[^}]*\}\s*', '', md)  # quarto-only source link
             out.append(md_cell('<div class="api-doc" markdown>\n\n' + md.replace('### ', '#### ', 1) + '\n\n</div>'))
