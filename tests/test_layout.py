@@ -50,20 +50,23 @@ def test_no_open_clip_outside_text_modules():
     users = sorted(m for m,imps in GRAPH.items() if any(i=='open_clip' or i.startswith('open_clip.') for i in imps))
     assert all(m.startswith(('clipart.multimodal.','clipart.eval.','clipart.cli.')) or m=='clipart.data.tokens' for m in users), users
 
+def fresh_python(code):
+    "stdout of `code` run in a fresh interpreter (nothing imported before it)"
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode==0, out.stderr
+    return out.stdout
+
 def test_vision_and_reader_import_no_open_clip():
     # a fresh interpreter: importing the image-only half must not load open_clip, even indirectly
     code = ("import sys, clipart.data.imet, clipart.data.captions, clipart.data.images, clipart.data.synthetic, "
             "clipart.vision.pretrain, clipart.vision.ssl, clipart.dist, clipart.momentum, clipart.training; "
             "print(sorted(m for m in sys.modules if m.split('.')[0]=='open_clip'))")
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert out.returncode==0, out.stderr
-    assert out.stdout.strip()=='[]', out.stdout
+    out = fresh_python(code)
+    assert out.strip()=='[]', out
 
 def test_all_exports_the_main_api():
     code = ("from clipart.all import *; g = globals(); print(all(n in g for n in ['read_imet','imet_dataloaders','create_clip_model','CLIPTrainer',"
             "'CLIPMOCOTrainer','SimCLR','DINO','zero_shot_report','SearchIndex','evaluate','Learner','history','gather_all']), "
             "RandomResizedCrop.__module__, image_size.__module__)")
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
-    assert out.returncode==0, out.stderr
-    ok,rrc,isz = out.stdout.split()
-    assert ok=='True' and rrc=='fastai.vision.augment' and not isz.startswith('clipart'), out.stdout
+    ok,rrc,isz = fresh_python(code).split()
+    assert ok=='True' and rrc=='fastai.vision.augment' and not isz.startswith('clipart'), (ok, rrc, isz)

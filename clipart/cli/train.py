@@ -243,8 +243,7 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     if algo=='clip-moco':
         # a queue longer than the data holds stale keys of the very items of the batch: false negatives
         queue_size = ifnone(queue_size, min(4096, max(16, len(dls.train_ds)//4)))
-        trainer = CLIPMOCOTrainer(queue_size=queue_size, momentum=momentum, alpha=alpha)
-        trainer.lock = lock
+        trainer = CLIPMOCOTrainer(queue_size=queue_size, momentum=momentum, alpha=alpha, lock=lock)
         print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
     else: trainer = CLIPTrainer(loss=algo, lock=lock)
     if grad_checkpointing: set_grad_checkpointing(model)

@@ -85,7 +85,7 @@ def evaluate_collection(
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import image_size
     from clipart.multimodal.clip import CLIPTrainer
-    dls = imet_dataloaders(coll, size=image_size(model), bs=bs, context_length=model.context_length if hasattr(model, 'context_length') else clip_of(model).context_length,
+    dls = imet_dataloaders(coll, size=image_size(model), bs=bs, context_length=clip_of(model).context_length,
                            valid_pct=valid_pct, seed=seed, num_workers=0, phrases=phrases)
     learn = Learner(dls, model, cbs=CLIPTrainer())
     return evaluate(learn, coll.vocab, show_fn=show_fn, probes=probes, phrases=phrases)[0]

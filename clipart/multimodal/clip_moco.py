@@ -23,8 +23,9 @@ class CLIPMOCOTrainer(CLIPTrainer):
         cosine=False, # Raise m from `momentum` to 1 along a cosine over training
         alpha=0., # Momentum distillation weight (ALBEF); 0 = one-hot targets
         max_scale=100., # Clamp of exp(logit_scale)
+        lock=None, # 'image' or 'text': keep that tower as it is (LiT)
     ):
-        super().__init__(loss='clip', max_scale=max_scale)
+        super().__init__(loss='clip', max_scale=max_scale, lock=lock)
         store_attr('queue_size,momentum,cosine,alpha')
     def _wrap(self):
         if not isinstance(unwrap_model(self.learn.model), CLIPMoCo): self.learn.model = CLIPMoCo(self.learn.model, self.queue_size)
