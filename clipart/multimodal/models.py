@@ -44,6 +44,39 @@ def _cfg_name(cfg):
 @functools.lru_cache(None)
 def _custom_dir(): return Path(tempfile.mkdtemp(prefix='clipart-configs-'))
 
+def _image_encoder(spec):
+    "(timm name, weights file or None) of an `image_encoder`: a file from `save_encoder`/`clipart-pretrain`, (name, file), or a timm name"
+    if isinstance(spec, (tuple, list)): arch,fn = spec
+    elif str(spec).endswith(('.safetensors','.pth','.pt','.bin')) or Path(str(spec)).exists():
+        fn = Path(str(spec))
+        if not fn.is_file(): raise FileNotFoundError(f"image encoder {fn} not found")
+        meta = {}
+        if fn.suffix=='.safetensors':
+            with safe_open(str(fn), 'pt') as f: meta = f.metadata() or {}
+        arch = meta.get('clipart_encoder_arch')
+        if arch is None: raise ValueError(f"{fn}: no architecture name in its metadata; pass image_encoder=(timm_name, '{fn}')")
+    else: arch,fn = str(spec),None
+    if arch.startswith('fastai:'): raise ValueError(f"image encoder {arch}: fastai architectures cannot be open_clip towers; pretrain a timm architecture (e.g. resnet18)")
+    return arch,(None if fn is None else Path(fn))
+
+def _load_trunk(trunk, fn):
+    "Load an encoder's weights (`save_encoder` layout: a timm model without classifier) into an open_clip timm tower"
+    if not fn.is_file(): raise FileNotFoundError(f"image encoder {fn} not found")
+    import timm
+    sd = timm.models.load_state_dict(str(fn), weights_only=True)
+    own = trunk.state_dict()
+    missing = [k for k in own if k not in sd]
+    bad = [k for k in own if k in sd and sd[k].shape!=own[k].shape]
+    if missing or bad: raise ValueError(f"{fn}: does not fit the image tower ({len(missing)} weights missing, e.g. {missing[:2]}; {len(bad)} of the wrong shape, e.g. {bad[:2]})")
+    trunk.load_state_dict({k:sd[k] for k in own})
+
+def _with_image_encoder(name, arch):
+    "The config of model `name` with a timm `arch` (average-pooled, linear projection) as its image tower"
+    base = open_clip.get_model_config(name)
+    if base is None: raise ValueError(f"unknown model {name!r}")
+    vc = dict(timm_model_name=arch, timm_model_pretrained=False, timm_pool='avg', timm_proj='linear', image_size=base['vision_cfg']['image_size'])
+    return dict(base, vision_cfg=vc)
+
 def create_clip_model(
     name_or_config='clipart-tiny-vit', # open_clip/clipart model name, config dict, or 'local-dir:/path'
     pretrained=None, # open_clip tag (e.g. 'openai') or local checkpoint path
@@ -51,10 +84,16 @@ def create_clip_model(
     context_length=None, # Override the text context length
     siglip=False, # Initialise scale and bias for the SigLIP loss
     device='cpu', # Device of the weights
+    image_encoder=None, # Image tower from a `save_encoder`/`clipart-pretrain` file, (timm name, file), or a timm name; the text tower from `name_or_config`
     **kwargs # Passed to `open_clip.create_model`
 ):
     "An open_clip CLIP model whose forward gives normalised features and the learnable temperature"
     name = _cfg_name(dict(name_or_config)) if isinstance(name_or_config, dict) else name_or_config
+    enc_file = None
+    if image_encoder is not None:
+        if pretrained is not None: raise ValueError("pass either `pretrained` (a whole CLIP) or `image_encoder` (its image tower), not both")
+        arch,enc_file = _image_encoder(image_encoder)
+        name = _cfg_name(_with_image_encoder(name, arch))
     if not name.startswith(('local-dir:','hf-hub:')) and open_clip.get_model_config(name) is None:
         raise ValueError(f"unknown model {name!r}; known: clipart's {list(CLIPART_CONFIGS)} and open_clip.list_models()")
     if pretrained is not None and Path(pretrained).suffix and not Path(pretrained).exists() and '/' in str(pretrained):
@@ -66,6 +105,7 @@ def create_clip_model(
     try: m = open_clip.create_model(name, pretrained=pretrained, force_image_size=image_size, device=device, **kwargs)
     finally:
         if quiet: logging.getLogger().removeFilter(quiet)
+    if enc_file is not None: _load_trunk(m.visual.trunk, enc_file)
     m.clipart_name = name
     m.clipart_cfg = open_clip.get_model_config(name) if not name.startswith('local-dir:') else json.loads(
         (Path(name[len('local-dir:'):])/'open_clip_config.json').read_text())['model_cfg']
@@ -90,7 +130,12 @@ def clip_of(
 
 # %% ../../nbs/05_models.ipynb #c011
 def _state_dict(model):
-    return {k:v.detach().contiguous().cpu() for k,v in clip_of(model).state_dict().items()}
+    m = clip_of(model)
+    if any('lora_A' in n for n,_ in m.named_parameters()):   # LoRA adapters: save a merged copy, a plain open_clip model
+        import copy
+        from .adapt import merge_lora
+        m = merge_lora(copy.deepcopy(m))
+    return {k:v.detach().contiguous().cpu() for k,v in m.state_dict().items()}
 
 def save_clip(
     model, # A CLIP model from `create_clip_model` (wrappers are unwrapped)

@@ -76,15 +76,18 @@ def create_encoder(
             raise
         nf = body.num_features
     if local: _load_local(body, pretrained)
-    return Encoder(body, nf, stats)
+    enc = Encoder(body, nf, stats)
+    enc.arch = name   # written into saved weights: `create_clip_model(image_encoder=file)` rebuilds the tower from it
+    return enc
 
 def save_encoder(
     encoder:Encoder, # From `create_encoder` (or a trained SSL model's `encoder`)
     path, # A .safetensors file (`create_encoder(name, pretrained=path)` and timm read it)
 ):
-    "Save the encoder's body weights as safetensors, loadable by `create_encoder(name, pretrained=path)` and by timm"
+    "Save the encoder's body weights as safetensors (its architecture name in the metadata), loadable by `create_encoder(name, pretrained=path)` and by timm"
     from safetensors.torch import save_file
-    save_file({k:v.contiguous() for k,v in encoder.body.state_dict().items()}, str(path))
+    meta = {'clipart_encoder_arch': encoder.arch} if getattr(encoder, 'arch', None) else None
+    save_file({k:v.contiguous() for k,v in encoder.body.state_dict().items()}, str(path), metadata=meta)
     return Path(path)
 
 # %% ../../nbs/09_encoders.ipynb #c009
