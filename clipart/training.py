@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_training.ipynb #c002
 from __future__ import annotations
-import os, random, sys
+import os, random, sys, time
 from pathlib import Path
 import numpy as np, torch
 from fastai.basics import *
@@ -122,13 +122,20 @@ def history(
 
 # %% ../nbs/12_training.ipynb #c013
 class PlainProgress(Callback):
-    "One plain line per epoch (losses, metrics, time) instead of progress bars: for log files and CI"
+    "One plain line per epoch (losses, metrics, time, estimated time left) instead of progress bars: for log files and CI"
     order = 60
-    def before_fit(self): self.learn.logger,self.n = self._log,self.n_epoch
+    def before_fit(self): self.learn.logger,self.n,self.t0,self.first = self._log,self.n_epoch,time.time(),None
     def _log(self, log):
         names = self.recorder.metric_names
-        parts = [f"epoch {int(log[0])+1}/{self.n}"] + [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n,v in zip(names[1:], log[1:])]
+        ep = int(log[0]); self.first = ifnone(self.first, ep)   # a resumed fit starts later
+        parts = [f"epoch {ep+1}/{self.n}"] + [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n,v in zip(names[1:], log[1:])]
+        if ep+1 < self.n: parts.append(f"left ~{_duration((time.time()-self.t0)/(ep+1-self.first)*(self.n-ep-1))}")
         print('  '.join(parts), flush=True)
+
+def _duration(s):
+    "Seconds as '42s', '3m05s' or '1h02m'"
+    s = int(round(s))
+    return f"{s}s" if s < 60 else f"{s//60}m{s%60:02d}s" if s < 3600 else f"{s//3600}h{s%3600//60:02d}m"
 
 def plain_progress(
     learn, # A `Learner`
