@@ -98,3 +98,46 @@ def test_wise_ft_sweep_and_source_forgetting(tmp_path, synth_path):
     src = res['source']
     assert src['kept_F2'] == src['adapted']['zero_shot']['overall']['sample_F2'] / src['start']['zero_shot']['overall']['sample_F2']
     assert abs(s['0.0']['source_F2'] - src['start']['zero_shot']['overall']['sample_F2']) < 1e-6
+
+def test_ssl_image_tower_then_lit(tmp_path):
+    "clipart-pretrain's encoder becomes the image tower (--image-encoder), locked while the text side learns (--lock image)"
+    from clipart.cli.pretrain import clipart_pretrain
+    clipart_pretrain(out=str(tmp_path/'ssl'), algo='simclr', arch='test_resnet', epochs=1, bs=16, size=64)
+    enc = load_file(tmp_path/'ssl'/'encoder.safetensors')
+    res = clipart_train(out=str(tmp_path/'o'), image_encoder=str(tmp_path/'ssl'/'encoder.safetensors'), lock='image', **KW)
+    w = weights(tmp_path/'o')
+    assert all(torch.equal(w[f'visual.trunk.{k}'], v) for k,v in enc.items())   # the SSL tower, bit for bit
+    assert res['history'][-1]['train_loss'] < res['history'][0]['train_loss']
+    assert res['image_encoder'].endswith('encoder.safetensors')
+
+@pytest.mark.skipif(__import__('importlib').util.find_spec('peft') is None, reason="peft not installed (pip install -e '.[lora]')")
+def test_lora_run_saves_a_plain_open_clip_model(tmp_path):
+    "--lora-rank: few parameters train, the towers' frozen weights barely move, and the saved model is plain open_clip"
+    import open_clip
+    from clipart.multimodal.models import create_clip_model, save_clip
+    torch.manual_seed(0); start = create_clip_model('clipart-tiny-vit'); save_clip(start, tmp_path/'start.safetensors')
+    res = clipart_train(out=str(tmp_path/'o'), pretrained=str(tmp_path/'start.safetensors'), lora_rank=4, ema=0.9, **KW)
+    assert res['trainable_params'] < 0.05*sum(p.numel() for p in start.parameters())
+    plain = open_clip.create_model(f"local-dir:{tmp_path/'o'/'model'}")
+    assert set(plain.state_dict()) == set(start.state_dict())
+    a,b = start.state_dict()['visual.transformer.resblocks.0.mlp.c_fc.weight'], plain.state_dict()['visual.transformer.resblocks.0.mlp.c_fc.weight']
+    assert 0 < (a-b).abs().max() and torch.linalg.matrix_rank((b-a).double(), atol=1e-6) <= 4   # a merged rank-4 change
+    assert res['ema']==0.9 and res['lora_rank']==4
+
+def test_fine_tune_heads_first(tmp_path):
+    "--freeze-epochs: heads only for that many epochs, then everything; the history has both phases"
+    res = clipart_train(out=str(tmp_path/'o'), freeze_epochs=1, **KW)
+    assert len(res['history']) == 1 + KW['epochs'] and res['freeze_epochs']==1
+
+@pytest.mark.slow
+def test_real_open_clip_architecture_from_a_local_checkpoint(tmp_path):
+    "ViT-B-32 at random init, saved by the test as a plain state dict, loads through --pretrained PATH and trains at 64 px"
+    import open_clip
+    torch.manual_seed(0)
+    m = open_clip.create_model('ViT-B-32')
+    torch.save(m.state_dict(), tmp_path/'vit_b_32.pt')
+    res = clipart_train(out=str(tmp_path/'o'), arch='ViT-B-32', pretrained=str(tmp_path/'vit_b_32.pt'), size=64, lock='image',
+                        **{**KW, 'epochs': 1, 'n_synthetic': 40})
+    w = weights(tmp_path/'o')
+    assert torch.equal(w['visual.conv1.weight'], m.state_dict()['visual.conv1.weight'])    # loaded, locked
+    assert not torch.equal(w['transformer.resblocks.11.mlp.c_fc.weight'], m.state_dict()['transformer.resblocks.11.mlp.c_fc.weight'])

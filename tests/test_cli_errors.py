@@ -21,6 +21,12 @@ KW = dict(n_synthetic=60, epochs=1, bs=16, workers=0, pictures=False)
     (dict(algo='clip-moco', queue_size=0), '--queue-size must be a positive integer, not 0'),
     (dict(n_synthetic=0), '--n-synthetic must be at least 10, not 0'),
     (dict(micro_bs=64), '--micro-bs must be between 1 and --bs (16), not 64'),
+    (dict(recipe='fast'), "--recipe must be one of art-cpu, not 'fast'"),
+    (dict(ema=1.), '--ema must be in (0, 1), e.g. 0.999, not 1.0'),
+    (dict(lora_rank=0), '--lora-rank must be a positive integer, not 0'),
+    (dict(freeze_epochs=1, lora_rank=4), '--freeze-epochs must be >= 0, and cannot be combined with --lora-rank or --resume (it is 1)'),
+    (dict(image_encoder='enc.safetensors', pretrained='start.pt'), '--image-encoder replaces the image tower of a new model: leave --pretrained out'),
+    (dict(image_encoder='no/such/encoder.safetensors'), '--image-encoder no/such/encoder.safetensors: file not found (an encoder.safetensors written by clipart-pretrain)'),
 ])
 def test_bad_options_are_one_line(tmp_path, opts, msg):
     with pytest.raises(SystemExit) as e: clipart_train(out=str(tmp_path/'o'), **{**KW, **opts})
@@ -149,3 +155,11 @@ def test_museum_group_names_and_tiny_validation_sets(tmp_path, synth_path):
     res = clipart_train(data=str(d), out=str(tmp_path/'o'), **{**KW, 'n_synthetic': 20, 'pictures': True, 'valid_pct': 0.1})
     assert res['n_valid'] == 4 and {'obj.type', 'size {cm}'} <= set(res['trained']['zero_shot']) and 'obj.type' in res['trained']['linear_probe']
     assert (tmp_path/'o'/'retrieval.png').exists()
+
+def test_a_recipe_fills_only_the_options_left_at_their_default(capsys):
+    from clipart.cli.train import _apply_recipe, RECIPES
+    defaults = dict(arch='clipart-tiny-vit', size=None, epochs=12, lr=2e-3, augment=False)
+    r = _apply_recipe('art-cpu', {**defaults, 'epochs': 3}, defaults)
+    assert r['epochs'] == 3                                              # given by the user: kept
+    assert all(r[k]==v for k,v in RECIPES['art-cpu'].items() if k!='epochs')
+    assert capsys.readouterr().out.startswith('recipe art-cpu: --arch ')   # says what it set

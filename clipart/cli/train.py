@@ -25,14 +25,14 @@ from ..eval.search import export_embeddings
 from ..eval.report import evaluate, plot_retrieval
 import open_clip
 from safetensors import safe_open
-from ..multimodal.adapt import clip_splitter, layerwise_lrs
+from ..multimodal.adapt import clip_splitter, layerwise_lrs, EMAWeights, add_lora, tower_params
 import copy
 from ..multimodal.adapt import wise_ft as wise_ft_model
 from ..multimodal.models import clip_of
 from ..eval.report import evaluate_collection
 
 # %% auto #0
-__all__ = ['UsageError', 'one_line_errors', 'out_lock', 'check_options', 'clipart_train']
+__all__ = ['RECIPES', 'UsageError', 'one_line_errors', 'out_lock', 'check_options', 'art_augment', 'clipart_train']
 
 # %% ../../nbs/40_cli.ipynb #c005b
 class UsageError(ValueError):
@@ -119,12 +119,25 @@ def _checkpoint_arch(path):
     v = cfg.get('vision_cfg', {})
     return f"a model with embed_dim {cfg.get('embed_dim')}, vision width {v.get('width')} and {v.get('layers')} layers"
 
-def _load_model(arch, pretrained, size, siglip):
+def _history(learn):
+    "One dict of losses and metrics per epoch of the last fit"
+    return [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
+
+def _missing(module):
+    "Whether an optional dependency is not installed"
+    import importlib.util
+    return importlib.util.find_spec(module) is None
+
+def _load_model(arch, pretrained, size, siglip, image_encoder=None):
     "`create_clip_model` with the usual failures as one clear message, and the image size checked by one forward"
     if pretrained and not Path(pretrained).exists() and ('/' in pretrained or Path(pretrained).suffix in ('.pt','.pth','.bin','.safetensors')):
         raise UsageError(f"--pretrained {pretrained}: file not found")
-    try: model = create_clip_model(arch, pretrained=pretrained, image_size=size, siglip=siglip)
-    except (ValueError, FileNotFoundError): raise
+    if image_encoder and not Path(image_encoder).is_file(): raise UsageError(f"--image-encoder {image_encoder}: file not found (an encoder.safetensors written by clipart-pretrain)")
+    try: model = create_clip_model(arch, pretrained=pretrained, image_size=size, siglip=siglip, image_encoder=image_encoder)
+    except ValueError as e:
+        if image_encoder: raise UsageError(f"--image-encoder {image_encoder}: {e}") from e
+        raise
+    except FileNotFoundError: raise
     except Exception as e:
         what = f"--pretrained {pretrained}" if pretrained else f"--arch {arch}"
         held = _checkpoint_arch(pretrained) if pretrained else None
@@ -139,10 +152,29 @@ def _load_model(arch, pretrained, size, siglip):
                          f"use the model's own size (leave --size out) or a multiple of its patch size") from e
     return model
 
+# A measured recipe for real collections on a CPU budget: `benchmarks/recipe_sweep.py`, the page "Training on real art"
+RECIPES = {'art-cpu': dict(arch='clipart-tiny-rn', size=96, epochs=15, lr=2e-3, augment=True)}
+
+def art_augment(
+    size, # Image size
+):
+    "Batch augmentations for artworks: horizontal flip, a crop of at least half the image, slight lighting changes"
+    return aug_transforms(size=size, min_scale=0.5, max_rotate=0., max_zoom=1., max_warp=0., max_lighting=0.1, flip_vert=False)
+
+_RECIPE_KEYS = ('arch','size','bs','epochs','lr','wd','algo','captions','augment')
+
+def _apply_recipe(recipe, given, defaults):
+    "The recipe's settings where the option is left at its default; the user's where given"
+    if recipe not in RECIPES: raise UsageError(f"--recipe must be one of {', '.join(RECIPES)}, not {recipe!r}")
+    out = {k: (RECIPES[recipe][k] if k in RECIPES[recipe] and given[k]==defaults[k] else given[k]) for k in given}
+    print(f"recipe {recipe}: " + ', '.join(f"--{k} {out[k]}" for k in RECIPES[recipe]))
+    return out
+
 @call_parse
 def clipart_train(
     data:str=None, # iMet-layout folder (labels.csv, train.csv, train/) (default: the built-in synthetic collection)
     captions:str='labels', # Captions from 'labels', free 'text', or 'mixed'
+    recipe:str=None, # 'art-cpu': measured settings for real collections on a CPU budget (model, size, epochs, lr, augmentation), where not given
     text:str='descriptions.csv', # Free-text CSV inside `data` (used when present)
     text_cols:str=None, # Comma-separated columns of the free-text CSV to caption from (default: all but `id`)
     missing_text:str='labels', # --captions text/mixed: items without free text are captioned from their 'labels', or 'skip'ped
@@ -151,12 +183,17 @@ def clipart_train(
     pretrained:str=None, # open_clip tag (e.g. 'openai', needs internet) or local checkpoint path
     size:int=None, # Image size (default: the model's)
     bs:int=64, # Batch size (shrunk, with a warning, to the training set when it is smaller)
+    augment:store_true=False, # Flip, crop and lighting augmentation of the training images (`art_augment`)
     epochs:int=12, # Epochs
     lr:float=2e-3, # Peak learning rate of the one-cycle schedule
     wd:float=0.1, # Weight decay
     lock:str=None, # Keep a tower as it is (LiT): 'image' or 'text'
     lr_decay:float=None, # Layer-wise learning-rate decay over 5 groups, input side smallest (e.g. 0.75)
     wise_ft:float=None, # Also write model_wise/ = WiSE-FT interpolation with the start at this alpha, and report an alpha sweep
+    ema:float=None, # Keep an EMA of the weights with this decay (e.g. 0.999): validated with, and saved as the model
+    lora_rank:int=None, # Train LoRA adapters of this rank (needs peft) instead of the towers; saved merged, plain open_clip
+    freeze_epochs:int=0, # First train only the heads for this many epochs, then everything (fastai's fine_tune)
+    image_encoder:str=None, # Image tower from clipart-pretrain (its encoder.safetensors); the text tower from --arch
     source:str=None, # A second iMet-layout collection: its zero-shot scores before and after (what adapting forgot)
     algo:str='clip', # 'clip', 'siglip' or 'clip-moco'
     queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
@@ -178,6 +215,11 @@ def clipart_train(
 ):
     "Train CLIP on an iMet-layout collection and write weights, metrics and pictures to `out`"
     with one_line_errors('clipart-train', debug):
+        if recipe is not None:
+            import inspect
+            ps,given = inspect.signature(clipart_train).parameters,dict(locals())
+            r = _apply_recipe(recipe, {k: given[k] for k in _RECIPE_KEYS}, {k: ps[k].default for k in _RECIPE_KEYS})
+            arch,size,bs,epochs,lr,wd,algo,captions,augment = (r[k] for k in _RECIPE_KEYS)
         check_options('clipart-train',
             captions=(captions in ('labels','text','mixed'), f"must be 'labels', 'text' or 'mixed', not {captions!r}"),
             algo=(algo in ('clip','siglip','clip-moco'), f"must be 'clip', 'siglip' or 'clip-moco', not {algo!r}"),
@@ -194,7 +236,12 @@ def clipart_train(
             missing_text=(missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {missing_text!r}"),
             lock=(lock in (None,'image','text'), f"must be 'image' or 'text', not {lock!r}"),
             lr_decay=(lr_decay is None or 0<lr_decay<=1, f"must be in (0, 1], not {lr_decay}"),
-            wise_ft=(wise_ft is None or 0<=wise_ft<=1, f"must be in [0, 1], not {wise_ft}"))
+            wise_ft=(wise_ft is None or 0<=wise_ft<=1, f"must be in [0, 1], not {wise_ft}"),
+            ema=(ema is None or 0<ema<1, f"must be in (0, 1), e.g. 0.999, not {ema}"),
+            lora_rank=(lora_rank is None or lora_rank>=1, f"must be a positive integer, not {lora_rank}"),
+            freeze_epochs=(freeze_epochs>=0 and not (freeze_epochs and (lora_rank or resume)), f"must be >= 0, and cannot be combined with --lora-rank or --resume (it is {freeze_epochs})"),
+            image_encoder=(image_encoder is None or pretrained is None, "replaces the image tower of a new model: leave --pretrained out"))
+        if lora_rank and _missing('peft'): raise UsageError("--lora-rank needs peft: pip install 'clipart[lora]'")
         if source is not None and not (Path(source)/'train.csv').exists(): raise UsageError(f"--source {source}: not an iMet-layout folder (no train.csv)")
         if data is not None:
             if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
@@ -205,9 +252,9 @@ def clipart_train(
         if earlier and not (resume or overwrite):
             raise UsageError(f"--out {out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite to replace it, or choose another --out")
         with out_lock(out):
-            return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier')})
+            return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier','recipe','ps','r','inspect','given')})
 
-def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, epochs, lr, wd, lock, lr_decay, wise_ft, source, algo, queue_size, momentum, alpha,
+def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, augment, epochs, lr, wd, lock, lr_decay, wise_ft, ema, lora_rank, freeze_epochs, image_encoder, source, algo, queue_size, momentum, alpha,
            valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures):
     "The job behind `clipart_train`, its options checked"
     import matplotlib; matplotlib.use('Agg')
@@ -223,7 +270,8 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     if len(coll.report):
         coll.report.to_df().to_csv(out/'skipped.csv', index=False)
         print(f"skipped {len(coll.report)} bad row(s): " + ', '.join(f'{k} {v}' for k,v in coll.report.counts().items()) + f"; listed in {out/'skipped.csv'}")
-    model = _load_model(arch, pretrained, size, algo=='siglip')
+    model = _load_model(arch, pretrained, size, algo=='siglip', image_encoder)
+    if lora_rank: add_lora(model, lora_rank)
     n_train = len(coll) - int(valid_pct*len(coll))
     if n_train < 2: raise UsageError(f"{len(coll)} items leave {n_train} for training with --valid-pct {valid_pct}: need at least 2")
     if int(valid_pct*len(coll)) < 1: raise UsageError(f"--valid-pct {valid_pct} of {len(coll)} items leaves no validation item")
@@ -232,13 +280,14 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         bs = n_train
     dl_kw = {} if workers is None else dict(num_workers=workers)
     dls = imet_dataloaders(coll, captions=captions, size=image_size(model), bs=bs, context_length=model.context_length,
-                           valid_pct=valid_pct, seed=seed, phrases=phrases, **dl_kw)
+                           valid_pct=valid_pct, seed=seed, phrases=phrases, batch_tfms=art_augment(image_size(model)) if augment else None, **dl_kw)
     read_s = time.time()-t_read
     print(f"{arch}: {sum(p.numel() for p in model.parameters())/1e6:.1f}M parameters; {len(dls.train_ds)} train / {len(dls.valid_ds)} valid items")
     if pictures:
         dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
     ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=resume, settings=dict(data=str(path), arch=arch, pretrained=pretrained, size=image_size(model),
-                              algo=algo, captions=captions, bs=bs, epochs=epochs, lr=lr, seed=seed, lock=lock, lr_decay=lr_decay))
+                              algo=algo, captions=captions, bs=bs, epochs=epochs, lr=lr, seed=seed, lock=lock, lr_decay=lr_decay,
+                              lora_rank=lora_rank, image_encoder=image_encoder, ema=ema))
     if resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
     if algo=='clip-moco':
         # a queue longer than the data holds stale keys of the very items of the batch: false negatives
@@ -247,11 +296,16 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
     else: trainer = CLIPTrainer(loss=algo, lock=lock)
     if grad_checkpointing: set_grad_checkpointing(model)
-    cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else [])
+    cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else []) + ([EMAWeights(ema)] if ema else [])
     learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd,
                     splitter=partial(clip_splitter, n_groups=5) if lr_decay else clip_splitter).to_amp(precision)
     lrs = layerwise_lrs(lr, lr_decay, 5) if lr_decay else lr
-    if lock or lr_decay: print(f"adapting: " + ', '.join(([f'{lock} tower locked'] if lock else []) + ([f'learning rates {", ".join(f"{x:.2g}" for x in lrs)} (input side first)'] if lr_decay else [])))
+    how = ([f'image tower from {image_encoder}'] if image_encoder else []) + ([f'{lock} tower locked'] if lock else []) + \
+          ([f'learning rates {", ".join(f"{x:.2g}" for x in lrs)} (input side first)'] if lr_decay else []) + \
+          ([f'LoRA rank {lora_rank}'] if lora_rank else []) + ([f'EMA of the weights, decay {ema}'] if ema else []) + \
+          ([f'heads only for {freeze_epochs} epoch(s), then everything'] if freeze_epochs else [])
+    if how: print("adapting: " + ', '.join(how))
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad and not (lock and any(p is q for q in tower_params(model, lock))))
     plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     t_eval = time.time()
     before,_ = evaluate(learn, coll.vocab, probes=False, phrases=phrases)
@@ -260,7 +314,12 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     src_before = evaluate_collection(start, src) if src is not None else None
     eval_s = time.time()-t_eval
     t0 = time.time()
-    try: learn.fit_one_cycle(epochs, lrs, start_epoch=ckpt.start_epoch)
+    heads_only = []
+    try:
+        if freeze_epochs:   # fastai's fine_tune: heads first (the last parameter group), then every group
+            learn.freeze(); learn.fit_one_cycle(freeze_epochs, lrs); learn.unfreeze()
+            heads_only = _history(learn)
+        learn.fit_one_cycle(epochs, lrs, start_epoch=ckpt.start_epoch)
     except NonFiniteLossError as e: sys.exit(f"clipart-train: {e} ({out/'checkpoint.pth'})")
     train_s = time.time()-t0
     save_clip(learn.model, out/'model')
@@ -283,11 +342,12 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         print("WiSE-FT sweep (alpha: target F2 / R@1" + (" / source F2)" if src is not None else ")") + ': ' +
               ', '.join(f"{a:g}: {v['target_F2']:.3f} / {v['target_i2t_R1']:.3f}" + (f" / {v['source_F2']:.3f}" if 'source_F2' in v else '') for a,v in sweep.items()))
     eval_s += time.time()-t_eval
-    res = {'data': str(path), 'arch': arch, 'pretrained': pretrained, 'lock': lock, 'lr_decay': lr_decay, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
+    res = {'data': str(path), 'arch': arch, 'size': image_size(model), 'augment': augment, 'pretrained': pretrained, 'lock': lock, 'lr_decay': lr_decay, 'ema': ema, 'lora_rank': lora_rank,
+           'freeze_epochs': freeze_epochs, 'image_encoder': image_encoder, 'trainable_params': n_trainable, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
            'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
            'read_seconds': round(read_s, 1), 'eval_seconds': round(eval_s, 1),
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before,
-           'history': [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]}
+           'history': heads_only + _history(learn)}
     if src is not None: res['source'] = source_res
     if wise_ft is not None: res['wise_ft'] = dict(alpha=wise_ft, sweep={str(a): v for a,v in sweep.items()})
     (out/'metrics.json').write_text(json.dumps(res, indent=1))
