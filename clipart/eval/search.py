@@ -28,14 +28,20 @@ def export_embeddings(
     path, # Output folder: image/text embeddings (.npy) and items.csv
     bs=None, # Batch size (default the DataLoaders')
 ):
-    "Write image/text embeddings and `items.csv` for the rows of `df` to folder `path`"
+    "Write image/text embeddings, `items.csv` (id, image, caption, curated labels) and the vocabulary `labels.csv` to folder `path`"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     dl = dls.test_dl(df, with_labels=True, bs=ifnone(bs, dls.bs))
     img,txt,_ = embed_dl(model, dl)
     cap = find_tfm(dls, Captioner)
     np.save(path/'image_embeddings.npy', img.numpy().astype(np.float32))
     np.save(path/'text_embeddings.npy', txt.numpy().astype(np.float32))
-    pd.DataFrame(dict(id=df['id'].values, image=df['image'].values, caption=[cap.caption(r) for _,r in df.iterrows()])).to_csv(path/'items.csv', index=False)
+    items = dict(id=df['id'].values, image=df['image'].values, caption=[cap.caption(r) for _,r in df.iterrows()])
+    vocab = getattr(dls, 'attributes', None)
+    if vocab is not None:   # what a gallery needs for facets and for curated vs predicted attributes
+        groups = [g for g in dict.fromkeys(vocab.group) if g in df.columns]
+        items['labels'] = ['|'.join(f'{g}::{v}' for g in groups for v in r[g]) for _,r in df[groups].iterrows()]
+        vocab[['attribute_id','attribute_name']].to_csv(path/'labels.csv', index=False)
+    pd.DataFrame(items).to_csv(path/'items.csv', index=False)
     return path
 
 # %% ../../nbs/32_search.ipynb #c007
@@ -68,6 +74,24 @@ class SearchIndex:
         keys,qs = torch.from_numpy(self.feats),torch.from_numpy(q)
         s,i = zip(*[(qs[j:j+self.chunk] @ keys.T).topk(k, dim=1) for j in range(0, len(qs), self.chunk)])
         return torch.cat(s).numpy(), torch.cat(i).numpy()
+    def near_duplicates(self,
+        threshold=0.95, # Smallest cosine similarity of a pair
+        k=10, # Neighbours looked at per item
+        rows=None, # Only pairs with one item among these rows (e.g. the validation items)
+        others=None, # ... and the other among these (e.g. the training items); default: any
+    ):
+        "Pairs of rows at cosine >= `threshold` (each once, best first): DataFrame (i, j, score)"
+        q = np.arange(len(self)) if rows is None else np.asarray(rows)
+        keep = None if others is None else np.isin(np.arange(len(self)), others)
+        s,idx = self.search(self.feats[q], min(k+1, len(self)))
+        out = {}
+        for a,ss,ii in zip(q, s, idx):
+            for b,sc in zip(ii, ss):
+                if b==a or sc < threshold or (keep is not None and not keep[b]): continue
+                key = (min(a,b), max(a,b)) if others is None else (a, b)
+                out[key] = max(float(sc), out.get(key, -1))
+        df = pd.DataFrame([(a,b,sc) for (a,b),sc in out.items()], columns=['i','j','score'])
+        return df.sort_values('score', ascending=False, ignore_index=True)
     @classmethod
     def load(cls, path, kind='image', **kwargs):
         "The index of an exported folder's `kind` ('image' or 'text') embeddings"
