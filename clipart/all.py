@@ -28,6 +28,7 @@ from .eval.zero_shot import *
 from .eval.probes import *
 from .eval.search import *
 from .eval.report import *
+from .eval.gallery import *
 from .multimodal.adapt import *
 # Two fastai names keep their fastai meaning here; clipart's own are one import away:
 # `clipart.vision.augment.RandomResizedCrop` (a batch transform, one box per image) and

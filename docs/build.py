@@ -121,6 +121,7 @@ def main():
         if sec is None: nav.append({title_of(nb) if name!='index.ipynb' else 'Home': name}); continue
         if sec not in sections: sections[sec] = []; nav.append({sec: sections[sec]})
         sections[sec].append({title_of(nb): name})
+    if (NBS/'images').exists(): shutil.copytree(NBS/'images', SRC/'images')   # pictures the pages link to (e.g. screenshots)
     (SRC/'extra.css').write_text('.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }\n'
                                  '.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')
     cfg = dict(site_name='clipart', site_description='CLIP-style contrastive pre-training for fine-grained art recognition',

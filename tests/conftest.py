@@ -1,4 +1,4 @@
-import os
+import os, shutil
 from pathlib import Path
 import pytest
 
@@ -27,3 +27,24 @@ def aic_path():
 def synth_path(tmp_path_factory):
     from clipart.data.synthetic import make_synthetic_imet
     return make_synthetic_imet(tmp_path_factory.mktemp('synth'), n=40, seed=3)
+
+CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')
+
+@pytest.fixture(scope='module')
+def browser(tmp_path_factory):
+    "A headless Chromium driven by selenium (skipped where it is not installed; an error in CI, which installs it)"
+    if not (CHROMIUM and DRIVER):
+        if os.environ.get('CI'): pytest.fail('chromium and chromedriver are needed in CI (.ci/run installs them)')
+        pytest.skip('chromium / chromedriver not installed')
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+              '--disable-component-update', '--disable-sync', '--window-size=1280,2000',
+              f'--user-data-dir={tmp_path_factory.mktemp("chrome-profile")}']: opts.add_argument(a)
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    d.set_page_load_timeout(60)
+    yield d
+    d.quit()

@@ -9,7 +9,6 @@ pytestmark = pytest.mark.slow   # the slow tier: `pytest --slow`
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT/'docs'/'_site'
-CHROMIUM, DRIVER = shutil.which('chromium'), shutil.which('chromedriver')
 
 @pytest.fixture(scope='module')
 def site():
@@ -20,24 +19,6 @@ def site():
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f'http://127.0.0.1:{srv.server_address[1]}/'
     srv.shutdown()
-
-@pytest.fixture(scope='module')
-def browser(tmp_path_factory):
-    if not (CHROMIUM and DRIVER):
-        if os.environ.get('CI'): pytest.fail('chromium and chromedriver are needed in CI (.ci/run installs them)')
-        pytest.skip('chromium / chromedriver not installed')
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-              '--disable-component-update', '--disable-sync', '--window-size=1280,2000',
-              f'--user-data-dir={tmp_path_factory.mktemp("chrome-profile")}']: opts.add_argument(a)
-    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    d.set_page_load_timeout(60)
-    yield d
-    d.quit()
 
 def settle(browser, timeout=20):
     "Wait until MathJax (if the page uses it) has typeset everything"
