@@ -157,6 +157,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                 'clipart/eval/gallery.py'),
                                       'clipart.eval.gallery.Gallery.__repr__': ( 'eval.gallery.html#gallery.__repr__',
                                                                                  'clipart/eval/gallery.py'),
+                                      'clipart.eval.gallery.Gallery._has': ('eval.gallery.html#gallery._has', 'clipart/eval/gallery.py'),
                                       'clipart.eval.gallery.Gallery._jpeg': ('eval.gallery.html#gallery._jpeg', 'clipart/eval/gallery.py'),
                                       'clipart.eval.gallery.Gallery._signature': ( 'eval.gallery.html#gallery._signature',
                                                                                    'clipart/eval/gallery.py'),

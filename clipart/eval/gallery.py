@@ -4,7 +4,7 @@
 
 # %% ../../nbs/34_eval.gallery.ipynb #c002
 from __future__ import annotations
-import io
+import functools, io
 from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -38,13 +38,13 @@ class Gallery:
         fn = run/'index'/'labels.csv'
         self.vocab = read_labels(fn) if fn.exists() else None
         self.pos = {str(i): n for n,i in enumerate(self.items['id'])}
-        self._clf,self._dups,self._sigs = None,{},{}
+        self._clf,self._dups,self._sigs,self._masks = None,{},{},{}
     def __len__(self): return len(self.items)
     def __repr__(self): return f"Gallery of {len(self)} items from {self.run}" + ('' if self.vocab is not None else ' (no vocabulary: no facets or attributes)')
 
-    @property
+    @functools.cached_property
     def facets(self):
-        "{group: [(value, count)]} of the curated labels, groups in vocabulary order, values most frequent first"
+        "{group: [(value, count)]} of the curated labels, groups in vocabulary order, values most frequent first (computed once)"
         c = Counter(l for ls in self.labels for l in ls)
         out = {g: [] for g in (dict.fromkeys(self.vocab.group) if self.vocab is not None else [])}
         for name,n in c.most_common():
@@ -74,7 +74,8 @@ class Gallery:
         facets=(), # 'group::value' filters, all required
     ):
         "Matching items, best first: DataFrame (row, id, caption, score); with no query, the filtered items in collection order"
-        keep = np.array([all(f in ls for f in facets) for ls in self.labels]) if facets else np.ones(len(self), bool)
+        keep = np.ones(len(self), bool)
+        for f in facets: keep &= self._has(f)
         q = None
         if text is not None and text.strip(): q = self.embed(text=text)
         elif image is not None: q = self.embed(image=image)
@@ -85,6 +86,11 @@ class Gallery:
             s = (self.feats @ q).numpy()
             rows = np.flatnonzero(keep); rows = rows[np.argsort(-s[rows], kind='stable')]; scores = s[rows]
         return pd.DataFrame(dict(row=rows, id=self.items['id'].values[rows], caption=self.items['caption'].values[rows], score=scores))
+
+    def _has(self, label):
+        "Boolean mask of the items holding curated `label` (cached per label)"
+        if label not in self._masks: self._masks[label] = np.array([label in ls for ls in self.labels])
+        return self._masks[label]
 
     def classifier(self):
         "The zero-shot classifier of the run's vocabulary (built on first use); None without a vocabulary"

@@ -1,0 +1,70 @@
+"""clipart-serve at 100,000 items: startup time and request latency under a bounded loopback load.
+
+    python benchmarks/serve_latency.py [--n 100000] [--requests 500] [--threads 8]
+
+Builds a run folder with random unit image embeddings for `--n` items (their images cycle over a small synthetic
+collection, their curated labels are drawn from its vocabulary) and the tiny model, starts the app with uvicorn on a
+loopback port, then sends `--requests` requests from `--threads` threads: text searches through the JSON API, text
+searches with a facet, and the HTML search page. Prints startup seconds, p50 / p95 / max latency per kind, and the
+error count. Targets (issue: clipart-serve): startup < 10 s, p95 of a text search < 100 ms on 2 cores, no errors.
+"""
+import argparse, json, socket, tempfile, threading, time, urllib.request, warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+import numpy as np, pandas as pd, torch
+warnings.simplefilter('ignore')
+from clipart.data.imet import read_imet
+from clipart.data.synthetic import synthetic_path
+from clipart.multimodal.models import create_clip_model, save_clip
+
+p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+p.add_argument('--n', type=int, default=100_000); p.add_argument('--requests', type=int, default=500); p.add_argument('--threads', type=int, default=8)
+a = p.parse_args()
+
+run = Path(tempfile.mkdtemp())/'run'
+coll = read_imet(synthetic_path(n=200))
+torch.manual_seed(0); m = create_clip_model('clipart-tiny-vit'); save_clip(m, run/'model')
+rng = np.random.default_rng(0)
+emb = rng.standard_normal((a.n, m.text_projection.shape[1])).astype(np.float32); emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+(run/'index').mkdir(parents=True); np.save(run/'index'/'image_embeddings.npy', emb)
+src = coll.df.sample(a.n, replace=True, random_state=0).reset_index(drop=True)
+groups = list(dict.fromkeys(coll.vocab.group))
+pd.DataFrame(dict(id=[f'item{i:06d}' for i in range(a.n)], image=src.image, caption=[f'item {i}' for i in range(a.n)],
+                  labels=['|'.join(f'{g}::{v}' for g in groups for v in r[g]) for _,r in src[groups].iterrows()])).to_csv(run/'index'/'items.csv', index=False)
+coll.vocab[['attribute_id','attribute_name']].to_csv(run/'index'/'labels.csv', index=False)
+
+import uvicorn
+from clipart.cli.serve import Gallery, gallery_app
+t0 = time.perf_counter()
+g = Gallery(run); app = gallery_app(g)
+with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
+srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=port, log_level='error'))
+threading.Thread(target=srv.run, daemon=True).start()
+while not srv.started: time.sleep(0.01)
+url = f'http://127.0.0.1:{port}'
+urllib.request.urlopen(url + '/?q=warm+up').read()   # the first page builds the facet menus once
+startup = time.perf_counter()-t0
+
+words = ['porcelain', 'silk', 'birds', 'a large bronze', 'fish and boats', 'women from japan', 'an oil painting', 'trees']
+def request(i):
+    q = words[i % len(words)] + f' {i}'
+    kind = ['api', 'api+facet', 'page'][i % 3]
+    path = {'api': '/api/search?' + urlencode(dict(q=q, k=20)), 'api+facet': '/api/search?' + urlencode(dict(q=q, k=20, f='medium::silk')),
+            'page': '/?' + urlencode(dict(q=q))}[kind]
+    t = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url + path, timeout=30) as r: ok = r.status == 200 and len(r.read()) > 0
+    except Exception: ok = False
+    return kind, time.perf_counter()-t, ok
+
+t = time.perf_counter()
+with ThreadPoolExecutor(a.threads) as ex: res = list(ex.map(request, range(a.requests)))
+wall = time.perf_counter()-t
+srv.should_exit = True
+print(f"{a.n} items, {a.requests} requests from {a.threads} threads, {torch.get_num_threads()} torch threads")
+print(f"startup (load the run, build the app, first page): {startup:.1f} s (target < 10 s)")
+for kind in ['api', 'api+facet', 'page']:
+    ts = np.array([d for k,d,_ in res if k==kind])*1000
+    print(f"{kind:>10}: p50 {np.percentile(ts, 50):.0f} ms, p95 {np.percentile(ts, 95):.0f} ms, max {ts.max():.0f} ms ({len(ts)} requests)")
+print(f"errors: {sum(not ok for *_,ok in res)}; throughput {a.requests/wall:.0f} requests/s")
