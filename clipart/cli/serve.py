@@ -109,8 +109,8 @@ def gallery_app(
         q = req.query_params.get('q', ''); chosen = [f for f in req.query_params.getlist('f') if f]
         try: page = _int(req.query_params.get('page', 1), 1, 10**9, 'page')
         except ValueError as e: return error(str(e))
-        hits = g.search(text=q or None, facets=chosen)
-        total = len(hits); hits = hits.iloc[(page-1)*PER_PAGE: page*PER_PAGE]
+        hits = g.search(text=q or None, facets=chosen, k=page*PER_PAGE)
+        total = hits.attrs['total']; hits = hits.iloc[(page-1)*PER_PAGE: page*PER_PAGE]
         what = (f'{total} items match' if q.strip() else f'{total} items' + (' with these attributes' if chosen else '') + ' (type a query to rank them)')
         params = lambda p: urlencode([('q', q)] + [('f', f) for f in chosen] + [('page', p)])
         pager = Div(*([A('← previous', href='/?'+params(page-1), id='prev')] if page>1 else []),
@@ -125,7 +125,7 @@ def gallery_app(
         try: row = g.position(id)
         except KeyError: return error(f"no item {id!r} in this run", 404)
         r = g.items.iloc[row]
-        like = g.search(like=id).head(12)
+        like = g.search(like=id, k=12)
         return _page(str(id), H2(str(id)), Div(Img(src=f'/image?row={row}', alt=str(id), style='width:min(400px,40vw);height:auto;flex:none;align-self:flex-start'),
                      Div(P(str(r['caption'])), _attr_table(g.attributes(id=id)), style='flex:1'), style='display:flex;gap:24px'),
                      H2('More like this'), _grid(g, like), n=n)
@@ -136,7 +136,7 @@ def gallery_app(
         f = form.get('file')
         try: data = _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
         except ValueError as e: return error(f"upload refused: {e}", 400)
-        hits = g.search(image=data).head(PER_PAGE)
+        hits = g.search(image=data, k=PER_PAGE)
         thumb = _thumb_data_uri(data)
         return _page('upload', H2('Your image'), Div(Img(src=thumb, alt='upload', style='width:min(320px,40vw);height:auto;flex:none;align-self:flex-start'),
                      Div(_attr_table(g.attributes(image=data)), id='predicted'), style='display:flex;gap:24px'),
@@ -178,12 +178,12 @@ def gallery_app(
         q = req.query_params.get('q', ''); chosen = [f for f in req.query_params.getlist('f') if f]
         try: k = _int(req.query_params.get('k', 20), 1, 10001, 'k')
         except ValueError as e: return JSONResponse(dict(error=str(e)), status_code=400)
-        hits = g.search(text=q or None, facets=chosen)
-        return JSONResponse(dict(query=q, facets=chosen, total=len(hits), hits=hits_json(hits, k)))
+        hits = g.search(text=q or None, facets=chosen, k=k)
+        return JSONResponse(dict(query=q, facets=chosen, total=hits.attrs['total'], hits=hits_json(hits, k)))
 
     @rt('/api/similar')
     def get(id: str = '', k: str = '20'):
-        try: k = _int(k, 1, 10001, 'k'); hits = g.search(like=id)
+        try: k = _int(k, 1, 10001, 'k'); hits = g.search(like=id, k=k)
         except KeyError: return JSONResponse(dict(error=f"no item {id!r} in this run"), status_code=404)
         except ValueError as e: return JSONResponse(dict(error=str(e)), status_code=400)
         return JSONResponse(dict(id=id, hits=hits_json(hits, k)))
@@ -222,6 +222,7 @@ def clipart_serve(
         if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise ValueError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
         g = Gallery(run, backend=backend)
         app = gallery_app(g, max_upload_mb=max_upload_mb)
-    import uvicorn
+    import uvicorn, torch
+    torch.set_num_threads(1)   # one request per worker thread: many small searches, no oversubscribed cores
     print(f"{g}\nserving on http://{host}:{port} (Ctrl-C stops)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level='warning')

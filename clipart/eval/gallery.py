@@ -12,7 +12,7 @@ from fastcore.all import *
 from ..data.imet import read_labels, open_image, ArtImage
 from ..data.tokens import get_tokenizer, Tokenize
 from ..multimodal.models import load_clip, clip_of, image_size
-from .zero_shot import ZeroShotClassifier
+from .zero_shot import ZeroShotClassifier, encode_texts
 from .search import SearchIndex, embed_query, preprocess_image
 
 # %% auto #0
@@ -59,8 +59,8 @@ class Gallery:
     @torch.no_grad()
     def embed(self, text=None, image=None):
         "Normalised embedding [d] of a text, or of an image (file, bytes or PIL image)"
-        if text is not None: return embed_query(self.model, text=text)[0]
         m = clip_of(self.model)
+        if text is not None: return encode_texts(m, self.tokenize, [text])[0]
         if isinstance(image, (str, Path)): x = preprocess_image(image, image_size(m))
         else:
             im = ArtImage.create(image if not isinstance(image, bytes) else io.BytesIO(image))
@@ -72,8 +72,9 @@ class Gallery:
         image=None, # ... or those like this image (file, bytes, PIL image) ...
         like=None, # ... or those like this item id (itself left out)
         facets=(), # 'group::value' filters, all required
+        k=None, # Only the best `k` (default: every match)
     ):
-        "Matching items, best first: DataFrame (row, id, caption, score); with no query, the filtered items in collection order"
+        "Matching items, best first: DataFrame (row, id, caption, score), `attrs['total']` matches; with no query, the filtered items in collection order"
         keep = np.ones(len(self), bool)
         for f in facets: keep &= self._has(f)
         q = None
@@ -81,22 +82,31 @@ class Gallery:
         elif image is not None: q = self.embed(image=image)
         elif like is not None:
             r = self.position(like); q = self.feats[r]; keep[r] = False
-        if q is None: rows,scores = np.flatnonzero(keep),np.full(keep.sum(), np.nan)
+        rows = np.flatnonzero(keep); total = len(rows)
+        k = total if k is None else min(k, total)
+        if q is None: rows,scores = rows[:k],np.full(k, np.nan)
         else:
-            s = (self.feats @ q).numpy()
-            rows = np.flatnonzero(keep); rows = rows[np.argsort(-s[rows], kind='stable')]; scores = s[rows]
-        return pd.DataFrame(dict(row=rows, id=self.items['id'].values[rows], caption=self.items['caption'].values[rows], score=scores))
+            s = (self.feats @ q).numpy()[rows]
+            top = np.argpartition(-s, k-1)[:k] if 0 < k < total else np.arange(total)
+            top = top[np.argsort(-s[top], kind='stable')]
+            rows,scores = rows[top],s[top]
+        out = pd.DataFrame(dict(row=rows, id=self.items['id'].values[rows], caption=self.items['caption'].values[rows], score=scores))
+        out.attrs['total'] = total
+        return out
 
     def _has(self, label):
         "Boolean mask of the items holding curated `label` (cached per label)"
         if label not in self._masks: self._masks[label] = np.array([label in ls for ls in self.labels])
         return self._masks[label]
 
+    @functools.cached_property
+    def tokenize(self):
+        "The model's `Tokenize` (made once: building a tokenizer takes longer than a search)"
+        return Tokenize(get_tokenizer(context_length=clip_of(self.model).context_length))
+
     def classifier(self):
         "The zero-shot classifier of the run's vocabulary (built on first use); None without a vocabulary"
-        if self._clf is None and self.vocab is not None:
-            m = clip_of(self.model)
-            self._clf = ZeroShotClassifier(m, Tokenize(get_tokenizer(context_length=m.context_length)), self.vocab)
+        if self._clf is None and self.vocab is not None: self._clf = ZeroShotClassifier(clip_of(self.model), self.tokenize, self.vocab)
         return self._clf
 
     def attributes(self,
