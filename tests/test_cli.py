@@ -124,10 +124,10 @@ def test_lora_run_saves_a_plain_open_clip_model(tmp_path):
     assert 0 < (a-b).abs().max() and torch.linalg.matrix_rank((b-a).double(), atol=1e-6) <= 4   # a merged rank-4 change
     assert res['ema']==0.9 and res['lora_rank']==4
 
-def test_fine_tune_heads_first(tmp_path):
-    "--freeze-epochs: heads only for that many epochs, then everything; the history has both phases"
-    res = clipart_train(out=str(tmp_path/'o'), freeze_epochs=1, **KW)
-    assert len(res['history']) == 1 + KW['epochs'] and res['freeze_epochs']==1
+def test_fine_tune_heads_first_with_augmentation(tmp_path):
+    "--freeze-epochs: heads only for that many epochs, then everything; the history has both phases. --augment trains"
+    res = clipart_train(out=str(tmp_path/'o'), freeze_epochs=1, augment=True, **KW)
+    assert len(res['history']) == 1 + KW['epochs'] and res['freeze_epochs']==1 and res['augment']
 
 @pytest.mark.slow
 def test_real_open_clip_architecture_from_a_local_checkpoint(tmp_path):

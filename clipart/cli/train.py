@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd, torch
 from fastcore.script import call_parse, bool_arg, store_true
 from fastai.basics import *
+from fastai.vision.augment import aug_transforms
 from ..data.imet import read_imet, ImetCollection
 from ..data.captions import read_phrases
 from ..data.tokens import imet_dataloaders, decode_tokens
