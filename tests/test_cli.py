@@ -128,6 +128,19 @@ def test_fine_tune_heads_first_with_augmentation(tmp_path):
     "--freeze-epochs: heads only for that many epochs, then everything; the history has both phases. --augment trains"
     res = clipart_train(out=str(tmp_path/'o'), freeze_epochs=1, augment=True, **KW)
     assert len(res['history']) == 1 + KW['epochs'] and res['freeze_epochs']==1 and res['augment']
+    assert res['valid_copies_of_train'] == 0 and not (tmp_path/'o'/'leaks.csv').exists()   # look-alikes are not copies
+
+def test_copies_across_the_split_are_reported(tmp_path, synth_path):
+    "A validation item whose image is a training item's (one photograph under two records) is counted and listed"
+    import pandas as pd, shutil
+    d = tmp_path/'dup'; shutil.copytree(synth_path, d)
+    tr = pd.read_csv(d/'train.csv')
+    for i in tr.id: shutil.copy(d/'train'/f'{i}.jpg', d/'train'/f'{i}b.jpg')
+    pd.concat([tr, tr.assign(id=tr.id + 'b')]).to_csv(d/'train.csv', index=False)
+    res = clipart_train(out=str(tmp_path/'o'), data=str(d), **KW)
+    leaks = pd.read_csv(tmp_path/'o'/'leaks.csv')
+    assert res['valid_copies_of_train'] == len(leaks) > 0
+    assert (leaks.valid_id.str.rstrip('b') == leaks.train_id.str.rstrip('b')).all()          # each is a record's twin
 
 @pytest.mark.slow
 def test_real_open_clip_architecture_from_a_local_checkpoint(tmp_path):

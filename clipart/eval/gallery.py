@@ -16,7 +16,7 @@ from .zero_shot import ZeroShotClassifier, encode_texts
 from .search import SearchIndex, embed_query, preprocess_image
 
 # %% auto #0
-__all__ = ['Gallery']
+__all__ = ['Gallery', 'pixel_signature', 'split_leaks']
 
 # %% ../../nbs/34_eval.gallery.ipynb #c005
 class Gallery:
@@ -86,7 +86,7 @@ class Gallery:
         k = total if k is None else min(k, total)
         if q is None: rows,scores = rows[:k],np.full(k, np.nan)
         else:
-            s = (self.feats @ q).numpy()[rows]
+            s = (self.index.feats @ np.asarray(q, dtype=np.float32))[rows]   # NumPy's matrix-vector product: 3x torch's on one thread
             top = np.argpartition(-s, k-1)[:k] if 0 < k < total else np.arange(total)
             top = top[np.argsort(-s[top], kind='stable')]
             rows,scores = rows[top],s[top]
@@ -129,11 +129,7 @@ class Gallery:
         return pd.DataFrame(rows, columns=['group','value','score','rank','predicted','curated'])
 
     def _signature(self, row):
-        "A 48x48 grayscale thumbnail, standardised: the pixel correlation of two images is the dot product"
-        if row not in self._sigs:
-            im = open_image(self.items['image'].iloc[row], max_size=128).convert('L').resize((48, 48))
-            x = np.asarray(im, dtype=np.float32).ravel(); x = x - x.mean()
-            self._sigs[row] = x / (np.linalg.norm(x) + 1e-6)
+        if row not in self._sigs: self._sigs[row] = pixel_signature(self.items['image'].iloc[row])
         return self._sigs[row]
 
     def duplicates(self,
@@ -162,3 +158,27 @@ class Gallery:
     def image(self, row, size=768):
         "JPEG bytes of item `row`'s image, at most `size` pixels a side"
         return self._jpeg(int(row), size)
+
+# %% ../../nbs/34_eval.gallery.ipynb #c007
+def pixel_signature(
+    fn, # An image file
+    size=48, # Side of the grayscale thumbnail
+):
+    "A `size`x`size` grayscale thumbnail, standardised: the pixel correlation of two images is the dot product"
+    im = open_image(fn, max_size=128).convert('L').resize((size, size))
+    x = np.asarray(im, dtype=np.float32).ravel(); x = x - x.mean()
+    return x / (np.linalg.norm(x) + 1e-6)
+
+def split_leaks(
+    feats, # Image embeddings of every item [n, d], row-normalised
+    images, # Image files of the items (same order)
+    valid, # Rows of the validation items
+    train, # Rows of the training items
+    threshold=0.98, # Smallest embedding cosine of a candidate pair
+    pixels=0.995, # Smallest pixel correlation of a copy
+):
+    "Validation items whose image is a copy of a training item's: DataFrame (valid, train, score, pixels)"
+    d = SearchIndex(feats, backend='torch').near_duplicates(threshold, k=5, rows=valid, others=train)
+    d = d.rename(columns=dict(i='valid', j='train'))
+    d['pixels'] = [float(pixel_signature(images[a]) @ pixel_signature(images[b])) for a,b in zip(d.valid, d.train)]
+    return d[d.pixels >= pixels].drop_duplicates('valid').reset_index(drop=True)
