@@ -247,6 +247,7 @@ def clipart_train(
             freeze_epochs=(freeze_epochs>=0 and not (freeze_epochs and (lora_rank or resume)), f"must be >= 0, and cannot be combined with --lora-rank or --resume (it is {freeze_epochs})"),
             image_encoder=(image_encoder is None or pretrained is None, "replaces the image tower of a new model: leave --pretrained out"))
         if lora_rank and _missing('peft'): raise UsageError("--lora-rank needs peft: pip install 'clipart[lora]'")
+        if image_encoder and not Path(image_encoder).is_file(): raise UsageError(f"--image-encoder {image_encoder}: file not found (an encoder.safetensors written by clipart-pretrain)")
         if source is not None and not (Path(source)/'train.csv').exists(): raise UsageError(f"--source {source}: not an iMet-layout folder (no train.csv)")
         if data is not None:
             if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
