@@ -294,7 +294,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                               'clipart/multimodal/adapt.py'),
                                           'clipart.multimodal.adapt.EMAWeights.before_validate': ( 'adapt.html#emaweights.before_validate',
                                                                                                    'clipart/multimodal/adapt.py'),
-                                          'clipart.multimodal.adapt._clip': ('adapt.html#_clip', 'clipart/multimodal/adapt.py'),
                                           'clipart.multimodal.adapt._is_head': ('adapt.html#_is_head', 'clipart/multimodal/adapt.py'),
                                           'clipart.multimodal.adapt.add_lora': ('adapt.html#add_lora', 'clipart/multimodal/adapt.py'),
                                           'clipart.multimodal.adapt.clip_splitter': ( 'adapt.html#clip_splitter',

@@ -10,7 +10,7 @@ import numpy as np, torch, torch.nn as nn
 from fastcore.all import *
 import copy, warnings
 from fastai.callback.core import Callback
-from ..dist import unwrap_model
+from .models import clip_of
 from ..momentum import ema_update
 
 # %% auto #0
@@ -26,7 +26,7 @@ def param_depths(
     model, # An open_clip model (wrappers are unwrapped)
 ):
     "{parameter name: (tower, depth in [0, 1))} of an open_clip model, input side 0; heads are ('head', 1.)"
-    m = unwrap_model(model); m = getattr(m, 'online', m)
+    m = clip_of(model)
     towers = dict(image=[], text=[])
     out = {}
     for n,_ in m.named_parameters():
@@ -45,7 +45,7 @@ def clip_splitter(
     n_groups=3, # Parameter groups: n_groups-1 by depth, then the heads
 ):
     "`n_groups` parameter groups of a CLIP model for fastai: by depth from the input side (both towers), heads last"
-    m = unwrap_model(model); m = getattr(m, 'online', m)
+    m = clip_of(model)
     d = param_depths(m)
     groups = [[] for _ in range(n_groups)]
     for n,p in m.named_parameters():
@@ -60,7 +60,7 @@ def tower_params(
 ):
     "Parameters of the 'image' or 'text' tower of a CLIP model (not the heads)"
     if tower not in ('image','text'): raise ValueError(f"tower must be 'image' or 'text', not {tower!r}")
-    m = unwrap_model(model); m = getattr(m, 'online', m)
+    m = clip_of(model)
     d = param_depths(m)
     return [p for n,p in m.named_parameters() if d[n][0]==tower]
 
@@ -72,7 +72,7 @@ def lock_tower(
     "Turn off the gradients of `tower` ('image' or 'text'), and of its projection with `heads`; returns the locked parameters"
     ps = tower_params(model, tower)
     if heads:
-        m = unwrap_model(model); m = getattr(m, 'online', m)
+        m = clip_of(model)
         ps += [p for n,p in m.named_parameters() if n==('visual.proj' if tower=='image' else 'text_projection') or (tower=='image' and n.startswith('visual.head.'))]
     for p in ps: p.requires_grad_(False)
     return ps
@@ -82,7 +82,7 @@ def tower_modules(
     tower, # 'image' or 'text'
 ):
     "The modules of `tower`, to put in eval mode when it is locked"
-    m = unwrap_model(model); m = getattr(m, 'online', m)
+    m = clip_of(model)
     if tower=='image': return [m.visual]
     return [mod for n,mod in m.named_children() if n in ('transformer','token_embedding','ln_final','text')]
 
@@ -104,8 +104,7 @@ def wise_ft(
 ):
     "A copy of `finetuned` with weights (1-`alpha`)·`start` + `alpha`·`finetuned` (WiSE-FT); same architecture required"
     import copy
-    ft,st = unwrap_model(finetuned),unwrap_model(start)
-    ft,st = getattr(ft, 'online', ft),getattr(st, 'online', st)
+    ft,st = clip_of(finetuned),clip_of(start)
     a,b = st.state_dict(),ft.state_dict()
     if a.keys()!=b.keys() or any(a[k].shape!=b[k].shape for k in a): raise ValueError("wise_ft needs two models of the same architecture")
     out = copy.deepcopy(ft)
@@ -113,11 +112,6 @@ def wise_ft(
     return out
 
 # %% ../../nbs/14_adapt.ipynb #cd3aed7
-def _clip(model):
-    "The CLIP model inside DDP and momentum (`online`) wrappers"
-    m = unwrap_model(model)
-    return getattr(m, 'online', m)
-
 class EMAWeights(Callback):
     "Exponential moving average of the weights: updated after each step, used for validation, left in the model after the fit"
     order = 70   # after the trainer's own after_step (the temperature clamp)
@@ -129,13 +123,13 @@ class EMAWeights(Callback):
         if not 0 <= decay <= 1: raise ValueError(f"decay must be in [0, 1], not {decay}")
         store_attr()
     def before_fit(self):
-        self.ema,self.n = copy.deepcopy(_clip(self.model)).requires_grad_(False),0
+        self.ema,self.n = copy.deepcopy(clip_of(self.model)).requires_grad_(False),0
     def after_step(self):
         d = min(self.decay, (1+self.n)/(10+self.n)) if self.warmup else self.decay
-        with torch.no_grad(): ema_update(self.ema, _clip(self.model), d)
+        with torch.no_grad(): ema_update(self.ema, clip_of(self.model), d)
         self.n += 1
     def _swap(self):
-        for p,e in zip(_clip(self.model).parameters(), self.ema.parameters()): p.data,e.data = e.data,p.data
+        for p,e in zip(clip_of(self.model).parameters(), self.ema.parameters()): p.data,e.data = e.data,p.data
     def before_validate(self):
         if self.validate and self.n: self._swap()
     def after_validate(self):
@@ -150,7 +144,7 @@ def lora_targets(
     towers=('image','text'), # The towers to adapt
 ):
     "Names of the modules of `towers` that take LoRA adapters: attention (`nn.MultiheadAttention`) and linear layers, not the heads"
-    m = _clip(model)
+    m = clip_of(model)
     mods = dict(m.named_modules())
     mha = {n for n,x in mods.items() if isinstance(x, nn.MultiheadAttention)}
     out = []
@@ -163,7 +157,7 @@ def has_lora(
     model, # A CLIP model
 ):
     "Whether `model` holds LoRA adapters"
-    return any('lora_A' in n for n,_ in _clip(model).named_parameters())
+    return any('lora_A' in n for n,_ in clip_of(model).named_parameters())
 
 def add_lora(
     model, # A CLIP model (changed in place)
@@ -177,7 +171,7 @@ def add_lora(
     try: from peft import LoraConfig, inject_adapter_in_model
     except ImportError: raise ImportError("LoRA needs peft: pip install 'clipart[lora]' (or pip install peft)") from None
     if isinstance(towers, str): towers = (towers,)
-    m = _clip(model)
+    m = clip_of(model)
     targets = lora_targets(m, towers)
     if not targets: raise ValueError(f"no module of the {'/'.join(towers)} tower(s) takes LoRA adapters")
     inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=ifnone(alpha, rank), lora_dropout=dropout, target_modules=targets), m)
@@ -188,7 +182,7 @@ def merge_lora(
     model, # A CLIP model with LoRA adapters (changed in place)
 ):
     "Fold the LoRA adapters into the weights they adapt and remove them: a plain open_clip model again"
-    m = _clip(model)
+    m = clip_of(model)
     if not has_lora(m): return model
     from peft.tuners.lora import LoraLayer
     with warnings.catch_warnings():
