@@ -10,7 +10,7 @@ import pandas as pd
 from fastai.data.all import *
 from fastai.vision.data import ImageBlock
 from fastai.vision.augment import Resize
-from .imet import ImetCollection, ArtImage, _check_image
+from .imet import ImetCollection, ArtImage, check_image_files
 
 # %% auto #0
 __all__ = ['image_dataloaders']
@@ -66,7 +66,7 @@ def _readable(files, check=True, on_bad='raise'):
     "The files that decode as images, and a list of (file, reason) for those that do not"
     if on_bad not in ('raise','skip'): raise ValueError(f"on_bad must be 'raise' or 'skip', not {on_bad!r}")
     if not check: return files,[]
-    reasons = parallel(_check_image, files, n_workers=4, threadpool=True, progress=False)
+    reasons = check_image_files(files)   # unchanged files are not decoded again
     bad = [(str(f), r[0]+r[1]) for f,r in zip(files, reasons) if r is not None]
     if bad and on_bad=='raise': raise ValueError(f"{bad[0][0]}: {bad[0][1]}" + (f" (and {len(bad)-1} more bad files)" if len(bad)>1 else ''))
     if bad: warnings.warn(f"skipped {len(bad)} unreadable image file(s) of {len(files)}, e.g. {bad[0][0]}: {bad[0][1]}")

@@ -4,7 +4,8 @@
 
 # %% ../../nbs/01a_data.imet.ipynb #c002
 from __future__ import annotations
-import os, threading, unicodedata, warnings
+import gc, hashlib, json, os, threading, unicodedata, warnings
+from contextlib import contextmanager
 from collections import Counter
 from importlib.resources import files
 from pathlib import Path
@@ -16,7 +17,7 @@ from fastai.vision.core import PILImage
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'ReadReport', 'read_labels', 'sample_path', 'imet2020_vocab', 'shared_data',
-           'ImageTooLarge', 'open_image', 'ArtImage', 'ImetCollection', 'read_imet']
+           'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir', 'check_image_files', 'ImetCollection', 'read_imet']
 
 # %% ../../nbs/01a_data.imet.ipynb #c005
 class ReadReport:
@@ -166,6 +167,58 @@ def _check_image(fn, max_pixels=None):
     except ImageTooLarge as e: return 'image over the pixel cap', f" ({str(e).split(': ',1)[1]})"
     except Exception as e: return 'not a readable image', f" ({type(e).__name__}: {e})"
 
+# %% ../../nbs/01a_data.imet.ipynb #c2fed26
+def cache_dir():
+    "clipart's cache folder: `$CLIPART_CACHE`, else `$XDG_CACHE_HOME/clipart`, else `~/.cache/clipart`"
+    if os.environ.get('CLIPART_CACHE'): return Path(os.environ['CLIPART_CACHE'])
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'clipart'
+
+def _manifest_file(folder):
+    "The manifest of checked images of `folder`, named by a hash of its absolute path"
+    return cache_dir()/'checked'/(hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:20] + '.json')
+
+def _load_manifest(fn, max_pixels):
+    "The `files` entries of manifest `fn` if it exists, reads and was made with `max_pixels`; else {}"
+    try: m = json.loads(Path(fn).read_text())
+    except (OSError, ValueError): return {}
+    return m.get('files', {}) if isinstance(m, dict) and m.get('max_pixels')==max_pixels and m.get('version')==1 else {}
+
+def _save_manifest(fn, folder, max_pixels, files):
+    "Write the manifest atomically (a unique temporary file, then a rename); warn if it cannot be written"
+    try:
+        fn.parent.mkdir(parents=True, exist_ok=True)
+        tmp = fn.with_name(f'{fn.name}.{os.getpid()}.{threading.get_ident()}.tmp')
+        tmp.write_text(json.dumps(dict(version=1, folder=str(folder), max_pixels=max_pixels, files=files)))
+        os.replace(tmp, fn)
+    except OSError as e: warnings.warn(f"could not write the image-check manifest {fn} ({e}): the next read checks every image again")
+
+def check_image_files(
+    files, # Image files
+    max_pixels=None, # Images over this many pixels are bad (default `MAX_PIXELS`)
+    n_workers=4, # Threads that decode
+    cache=True, # Reuse and update the manifest of earlier checks (unchanged files are not decoded again)
+)->list:
+    "For each file, None if it decodes as an image, else (kind, detail) of why not; unchanged files' verdicts come from the manifest"
+    files,mp = [str(f) for f in files],ifnone(max_pixels, MAX_PIXELS)   # strings, not Paths: this runs on 100k files
+    out,stats,todo = [None]*len(files),{},[]
+    for i,f in enumerate(files):
+        try: st = os.stat(f); stats[i] = [st.st_size, st.st_mtime_ns]
+        except OSError as e: out[i] = ('not a readable image', f" ({type(e).__name__}: {e})")
+    by_dir = groupby(stats, lambda i: os.path.dirname(files[i])) if cache else {}
+    known = {d: _load_manifest(_manifest_file(d), mp) for d in by_dir}
+    for i in stats:
+        e = known[os.path.dirname(files[i])].get(os.path.basename(files[i])) if cache else None
+        if e is not None and e[:2]==stats[i]: out[i] = None if e[2] is None else tuple(e[2])
+        else: todo.append(i)
+    for i,r in zip(todo, parallel(partial(_check_image, max_pixels=mp), [files[i] for i in todo], n_workers=n_workers, threadpool=True, progress=False)):
+        out[i] = r
+    changed = {os.path.dirname(files[i]) for i in todo}
+    for d in (changed if cache else ()):
+        ent = known[d]
+        for i in by_dir[d]: ent[os.path.basename(files[i])] = [*stats[i], None if out[i] is None else list(out[i])]
+        _save_manifest(_manifest_file(d), Path(d).resolve(), mp, ent)
+    return out
+
 # %% ../../nbs/01a_data.imet.ipynb #c012
 class ImetCollection:
     "An iMet-layout collection: `df` (one row per item), `vocab` (the labels) and the `report` of skipped rows"
@@ -202,8 +255,20 @@ def read_imet(
     check_images=True, # Decode every image once to catch truncated, empty, oversized and non-image files
     max_pixels=None, # Images over this many pixels are bad rows (default `MAX_PIXELS`)
     n_workers=4, # Threads used to check images
+    cache=True, # Reuse the manifest of earlier image checks: unchanged files are not decoded again (`check_image_files`)
 )->ImetCollection:
     "Read an iMet-layout folder into an `ImetCollection`"
+    with _no_gc(): return _read_imet(path, labels, items, images, text, text_cols, on_bad, check_images, max_pixels, n_workers, cache)
+
+@contextmanager
+def _no_gc():
+    "Pause the cyclic garbage collector: building 100k small rows otherwise triggers collections that scan every live object (2-4x slower)"
+    was = gc.isenabled(); gc.disable()
+    try: yield
+    finally:
+        if was: gc.enable()
+
+def _read_imet(path, labels, items, images, text, text_cols, on_bad, check_images, max_pixels, n_workers, cache):
     path = Path(path)
     if not path.is_dir(): raise FileNotFoundError(f"{path}: folder not found")
     report = ReadReport()
@@ -217,12 +282,14 @@ def read_imet(
     order = {a:i for i,a in enumerate(vocab.attribute_id)}
     ifn, idir = path/items, path/images
     if not idir.is_dir(): raise FileNotFoundError(f"{idir}: image folder not found")
-    files = {}   # NFC stem -> image files (ids and file names match across Unicode normal forms, e.g. macOS's NFD)
-    for p in sorted(idir.iterdir()):
-        if p.suffix.lower() in IMAGE_EXTS: files.setdefault(_nfc(p.stem), []).append(p)
+    files,sdir = {},str(idir)   # NFC stem -> image files (ids and file names match across Unicode normal forms, e.g. macOS's NFD)
+    with os.scandir(idir) as it: names = sorted(e.name for e in it)   # plain strings: Path objects cost seconds on 100k files
+    for nm in names:
+        stem,ext = os.path.splitext(nm)
+        if ext.lower() in IMAGE_EXTS: files.setdefault(_nfc(stem), []).append(nm)
     df, rows, seen = _read_csv(ifn, ['id','attribute_ids']), [], {}
     if not len(df): raise ValueError(f"{ifn}: no items (only a header)")
-    for i,(id_,ids) in enumerate(zip(df['id'], df.attribute_ids)):
+    for i,(id_,ids) in enumerate(zip(df['id'].tolist(), df.attribute_ids.tolist())):
         line,id_ = i+2,_nfc(id_)
         if not id_: bad(ifn, line, None, "empty id"); continue
         if id_ in seen: bad(ifn, line, id_, "duplicated id", f" (first on line {seen[id_]})"); continue
@@ -234,13 +301,13 @@ def read_imet(
         unknown = [a for a in aids if a not in gid]
         if unknown: bad(ifn, line, id_, "unknown attribute id", f"(s) {unknown} (not in {labels})"); continue
         if id_ not in files: bad(ifn, line, id_, "image file not found", f": {idir/id_}{{{','.join(IMAGE_EXTS)}}}"); continue
-        if len(files[id_])>1: bad(ifn, line, id_, "several image files for one id", f": {[p.name for p in files[id_]]} (keep one)"); continue
+        if len(files[id_])>1: bad(ifn, line, id_, "several image files for one id", f": {files[id_]} (keep one)"); continue
         aids = sorted(dict.fromkeys(aids), key=order.get)
-        row = dict(id=id_, image=str(files[id_][0]), attribute_ids=aids, **{g:[] for g in groups})
+        row = dict(id=id_, image=os.path.join(sdir, files[id_][0]), attribute_ids=aids, **{g:[] for g in groups})
         for a in aids: row[gid[a][0]].append(gid[a][1])
         rows.append((line, row))
     if check_images and rows:
-        reasons = parallel(partial(_check_image, max_pixels=max_pixels), [r['image'] for _,r in rows], n_workers=n_workers, threadpool=True, progress=False)
+        reasons = check_image_files([r['image'] for _,r in rows], max_pixels=max_pixels, n_workers=n_workers, cache=cache)
         ok = []
         for (line,row),why in zip(rows, reasons):
             if why is None: ok.append((line,row))
