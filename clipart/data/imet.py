@@ -16,8 +16,9 @@ from fastai.data.all import *
 from fastai.vision.core import PILImage
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'ReadReport', 'read_labels', 'sample_path', 'imet2020_vocab', 'shared_data',
-           'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir', 'check_image_files', 'ImetCollection', 'read_imet']
+__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'read_labels', 'sample_path', 'imet2020_vocab',
+           'shared_data', 'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir', 'check_image_files', 'ImetCollection',
+           'read_imet']
 
 # %% ../../nbs/01a_data.imet.ipynb #c005
 class ReadReport:
@@ -168,6 +169,8 @@ def _check_image(fn, max_pixels=None):
     except Exception as e: return 'not a readable image', f" ({type(e).__name__}: {e})"
 
 # %% ../../nbs/01a_data.imet.ipynb #c2fed26
+MANIFEST_MIN_FILES = 1000   # smaller lists are checked in about a second: no manifest (none cluttering the cache for temporary folders)
+
 def cache_dir():
     "clipart's cache folder: `$CLIPART_CACHE`, else `$XDG_CACHE_HOME/clipart`, else `~/.cache/clipart`"
     if os.environ.get('CLIPART_CACHE'): return Path(os.environ['CLIPART_CACHE'])
@@ -196,10 +199,11 @@ def check_image_files(
     files, # Image files
     max_pixels=None, # Images over this many pixels are bad (default `MAX_PIXELS`)
     n_workers=4, # Threads that decode
-    cache=True, # Reuse and update the manifest of earlier checks (unchanged files are not decoded again)
+    cache=True, # Reuse and update the manifest of earlier checks (for `MANIFEST_MIN_FILES` files or more)
 )->list:
     "For each file, None if it decodes as an image, else (kind, detail) of why not; unchanged files' verdicts come from the manifest"
     files,mp = [str(f) for f in files],ifnone(max_pixels, MAX_PIXELS)   # strings, not Paths: this runs on 100k files
+    cache = cache and len(files) >= MANIFEST_MIN_FILES
     out,stats,todo = [None]*len(files),{},[]
     for i,f in enumerate(files):
         try: st = os.stat(f); stats[i] = [st.st_size, st.st_mtime_ns]
