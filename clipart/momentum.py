@@ -10,7 +10,7 @@ from fastcore.all import *
 from .dist import gather_all
 
 # %% auto #0
-__all__ = ['ema_update', 'cosine_momentum', 'momentum_copy', 'FeatureQueue', 'CLIPMoCo']
+__all__ = ['ema_update', 'cosine_momentum', 'momentum_for_steps', 'momentum_copy', 'FeatureQueue', 'CLIPMoCo']
 
 # %% ../nbs/08_momentum.ipynb #c005
 @torch.no_grad()
@@ -31,6 +31,15 @@ def cosine_momentum(
 ):
     "Momentum rising from `m0` at step 0 to 1 at `total` along a cosine"
     return 1 - (1-m0) * (math.cos(math.pi*min(step, total)/max(total, 1)) + 1) / 2
+
+def momentum_for_steps(
+    total, # Optimiser steps of the run
+    frac=0.05, # EMA time scale 1/(1-m) as a fraction of the run
+    lo=0.5, # Smallest momentum returned
+    hi=0.995, # Largest momentum returned (the usual CLIP-MoCo/ALBEF value, reached from 4,000 steps)
+):
+    "A momentum whose EMA time scale is `frac` of the run: m = 1 - 1/(frac·total), clipped to [lo, hi]"
+    return float(min(hi, max(lo, 1 - 1/max(frac*total, 1e-9))))
 
 def momentum_copy(
     model:nn.Module, # The online model

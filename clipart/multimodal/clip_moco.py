@@ -8,7 +8,7 @@ import torch
 from fastai.basics import *
 from .clip import CLIPTrainer
 from .losses import QueueClipLoss
-from ..momentum import CLIPMoCo, cosine_momentum
+from ..momentum import CLIPMoCo, cosine_momentum, momentum_for_steps
 from ..dist import unwrap_model
 
 # %% auto #0
@@ -19,7 +19,7 @@ class CLIPMOCOTrainer(CLIPTrainer):
     "CLIP with momentum towers and image/text queues as negatives (optionally ALBEF momentum distillation)"
     def __init__(self,
         queue_size=4096, # Keys kept in each queue (any size)
-        momentum=0.995, # EMA momentum m of the momentum towers
+        momentum=None, # EMA momentum m of the momentum towers; None: from the run's length (`momentum_for_steps`)
         cosine=False, # Raise m from `momentum` to 1 along a cosine over training
         alpha=0., # Momentum distillation weight (ALBEF); 0 = one-hot targets
         max_scale=100., # Clamp of exp(logit_scale)
@@ -34,12 +34,14 @@ class CLIPMOCOTrainer(CLIPTrainer):
         self._wrap()
         self.loss_fn,self.learn.loss_func = QueueClipLoss(self.alpha),self.lf
         self.total_steps = self.n_epoch * len(self.dls.train)
+        self.m = momentum_for_steps(self.total_steps) if self.momentum is None else self.momentum
     def lf(self, pred, *yb):
         "Queue loss of `(image, text, scale, image_keys, text_keys)` against the current queues"
         m = unwrap_model(self.model)
         return self.loss_fn(*pred, m.img_queue.feats.clone(), m.txt_queue.feats.clone())
     def current_momentum(self):
-        return cosine_momentum(self.momentum, self.train_iter, self.total_steps) if self.cosine else self.momentum
+        "The EMA momentum of this step"
+        return cosine_momentum(self.m, self.train_iter, self.total_steps) if self.cosine else self.m
     def after_step(self):
         super().after_step()
         unwrap_model(self.model).update(self.current_momentum(), self.extra[1], self.extra[2])
