@@ -1,6 +1,6 @@
 """A recipe for real paintings on a CPU budget: a sweep of clipart-train's settings on wikiart17k.
 
-    python benchmarks/recipe_sweep.py [--n-items 6000] [--configs default,rn,...] [--seeds 1] [--out sweep.json]
+    python benchmarks/recipe_sweep.py [--n-items 6000] [--configs default,rn,...] [--seeds 1] [--first-seed 0] [--out sweep.json]
 
 Every config trains from scratch on the same fixed split (20 % validation, split seed 42, as clipart-train) of
 `../shared/data/wikiart17k` (or `--n-items` of it, drawn once), then reports on the validation split: zero-shot sample
@@ -39,6 +39,7 @@ p.add_argument('--n-items', type=int, default=None, help='items of wikiart17k (d
 p.add_argument('--configs', default='default,rn,vit-96px,siglip,mixed-captions,augment', help='comma-separated names from CONFIGS')
 p.add_argument('--epochs', type=int, default=None, help='override every config\'s epochs')
 p.add_argument('--seeds', type=int, default=1)
+p.add_argument('--first-seed', type=int, default=0, help='seeds run are first-seed .. first-seed+seeds-1')
 p.add_argument('--out', default=None)
 a = p.parse_args()
 
@@ -54,7 +55,7 @@ rows = []
 for name in a.configs.split(','):
     c = {**BASE, **CONFIGS[name]}
     if a.epochs: c['epochs'] = a.epochs
-    for seed in range(a.seeds):
+    for seed in range(a.first_seed, a.first_seed+a.seeds):
         set_seed(seed)
         m = create_clip_model(c['arch'], image_size=c['size'], siglip=c['algo']=='siglip')
         s = image_size(m)

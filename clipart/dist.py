@@ -4,10 +4,11 @@
 
 # %% ../nbs/00_dist.ipynb #c002
 from __future__ import annotations
+import os
 import torch, torch.distributed as dist, torch.distributed.nn
 
 # %% auto #0
-__all__ = ['dist_rank_world', 'gather_all', 'unwrap_model']
+__all__ = ['dist_rank_world', 'gather_all', 'unwrap_model', 'init_distributed']
 
 # %% ../nbs/00_dist.ipynb #c005
 def dist_rank_world():
@@ -32,3 +33,23 @@ def unwrap_model(
     "The module inside DDP/DataParallel (and other `.module`) wrappers, or `m`"
     while hasattr(m, 'module'): m = m.module
     return m
+
+# %% ../nbs/00_dist.ipynb #c004f1c
+def _broadcast_on_backend(self, t, rank):
+    "fastai `DistributedDL._broadcast` on the process group's device: CUDA for NCCL, CPU for gloo"
+    dev = 'cuda' if dist.get_backend()=='nccl' else 'cpu'
+    t = torch.tensor(t, dtype=torch.long, device=dev)
+    dist.broadcast(t, rank)
+    return t.cpu().tolist()
+
+def init_distributed():
+    "Join the process group `torchrun`/`accelerate launch` describe in the environment (NCCL on GPUs, else gloo); (rank, world size)"
+    world = int(os.environ.get('WORLD_SIZE', 1))
+    if world > 1 and not dist.is_initialized():
+        cuda = torch.cuda.is_available()
+        if cuda: torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
+        dist.init_process_group('nccl' if cuda else 'gloo')
+    if world > 1:
+        from fastai.distributed import DistributedDL
+        DistributedDL._broadcast = _broadcast_on_backend
+    return dist_rank_world()

@@ -8,13 +8,18 @@ import os, random, sys, time
 from pathlib import Path
 import numpy as np, torch
 from fastai.basics import *
-from .dist import unwrap_model
+from .dist import unwrap_model, dist_rank_world
 
 # %% auto #0
 __all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'TrainingCheckpoint',
            'NonFiniteLossError', 'StopOnNonFinite', 'history', 'PlainProgress', 'plain_progress']
 
 # %% ../nbs/12_training.ipynb #c005
+def _train_dl(learn):
+    "The training DataLoader (inside fastai's `DistributedDL` under DDP)"
+    dl = learn.dls.train
+    return getattr(dl, 'dl', dl)
+
 def rng_states(
     learn=None, # Also the training DataLoader's RNG
 ):
@@ -23,7 +28,7 @@ def rng_states(
     d = dict(python=random.getstate(), torch=torch.get_rng_state(),
              numpy=dict(state=torch.from_numpy(st.astype(np.int64)), pos=int(pos), has_gauss=int(gauss), cached=float(cached)))
     if torch.cuda.is_available(): d['cuda'] = torch.cuda.get_rng_state_all()
-    if learn is not None and getattr(learn, 'dls', None) is not None: d['dl'] = learn.dls.train.rng.getstate()
+    if learn is not None and getattr(learn, 'dls', None) is not None: d['dl'] = _train_dl(learn).rng.getstate()
     return d
 
 def set_rng_states(
@@ -35,7 +40,7 @@ def set_rng_states(
     n = d['numpy']
     np.random.set_state(('MT19937', n['state'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']))
     if 'cuda' in d and torch.cuda.is_available(): torch.cuda.set_rng_state_all(d['cuda'])
-    if learn is not None and 'dl' in d: learn.dls.train.rng.setstate(d['dl'])
+    if learn is not None and 'dl' in d: _train_dl(learn).rng.setstate(d['dl'])
 
 def _plain(o):
     "Tuples of tuples back from lists, as `random.setstate` wants them"
@@ -100,7 +105,7 @@ class TrainingCheckpoint(Callback):
     def after_epoch(self):
         if self.epoch < self.start_epoch:   # a skipped epoch: its history is the one saved before the interruption
             if len(self.state.get('history', [])) > self.epoch: self.recorder.values[-1] = self.state['history'][self.epoch]
-        else: save_training_state(self.learn, self.path, settings=self.settings)
+        elif dist_rank_world()[0]==0: save_training_state(self.learn, self.path, settings=self.settings)   # one writer under DDP
 
 class NonFiniteLossError(FloatingPointError): pass
 

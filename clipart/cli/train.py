@@ -18,6 +18,10 @@ from ..data.synthetic import synthetic_path
 from ..multimodal.models import create_clip_model, save_clip, image_size
 from ..multimodal.clip import CLIPTrainer, retrieval_metrics
 from ..multimodal.clip_moco import CLIPMOCOTrainer
+from ..momentum import momentum_for_steps
+from ..dist import init_distributed
+from contextlib import nullcontext, redirect_stdout
+import torch.distributed as dist
 from ..multimodal.scale import GradCache, set_grad_checkpointing
 from ..training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError, plain_progress
 from ..eval.zero_shot import embed_dl, retrieval_report, find_tokenize, zero_shot_report
@@ -82,6 +86,20 @@ def check_options(
     "Raise `UsageError` for the first `--name` whose (ok, what it must be) check fails"
     for name,(ok,must) in checks.items():
         if not ok: raise UsageError(f"--{name.replace('_','-')} {must}")
+
+@contextmanager
+def _distributed():
+    "(rank, world size) under torchrun / accelerate launch (the process group joined, and left at the end); (0, 1) otherwise"
+    rank,world = init_distributed()
+    try: yield rank,world
+    finally:
+        if world > 1 and dist.is_initialized(): dist.destroy_process_group()
+
+def _rank0_first(f, rank, world):
+    "`f()` on rank 0, then on the others (what writes a shared cache, e.g. the synthetic collection)"
+    if rank==0: res = f()
+    if world > 1: dist.barrier()
+    return f() if rank else res
 
 # %% ../../nbs/40_cli.ipynb #c008
 def _text_csv(path, text, captions):
@@ -175,105 +193,20 @@ def _apply_recipe(recipe, given, defaults):
     print(f"recipe {recipe}: " + ', '.join(f"--{k} {out[k]}" for k in RECIPES[recipe]))
     return out
 
-@call_parse
-def clipart_train(
-    data:str=None, # iMet-layout folder (labels.csv, train.csv, train/) (default: the built-in synthetic collection)
-    captions:str='labels', # Captions from 'labels', free 'text', or 'mixed'
-    recipe:str=None, # 'art-cpu': measured settings for real collections on a CPU budget (model, size, epochs, lr, augmentation), where not given
-    text:str='descriptions.csv', # Free-text CSV inside `data` (used when present)
-    text_cols:str=None, # Comma-separated columns of the free-text CSV to caption from (default: all but `id`)
-    missing_text:str='labels', # --captions text/mixed: items without free text are captioned from their 'labels', or 'skip'ped
-    templates:str=None, # JSON file of phrases per attribute group, e.g. {"donor": "given by {}"} (see `read_phrases`)
-    arch:str='clipart-tiny-vit', # open_clip or clipart model name
-    pretrained:str=None, # open_clip tag (e.g. 'openai', needs internet) or local checkpoint path
-    size:int=None, # Image size (default: the model's)
-    bs:int=64, # Batch size (shrunk, with a warning, to the training set when it is smaller)
-    augment:store_true=False, # Flip, crop and lighting augmentation of the training images (`art_augment`)
-    epochs:int=12, # Epochs
-    lr:float=2e-3, # Peak learning rate of the one-cycle schedule
-    wd:float=0.1, # Weight decay
-    lock:str=None, # Keep a tower as it is (LiT): 'image' or 'text'
-    lr_decay:float=None, # Layer-wise learning-rate decay over 5 groups, input side smallest (e.g. 0.75)
-    wise_ft:float=None, # Also write model_wise/ = WiSE-FT interpolation with the start at this alpha, and report an alpha sweep
-    ema:float=None, # Keep an EMA of the weights with this decay (e.g. 0.999): validated with, and saved as the model
-    lora_rank:int=None, # Train LoRA adapters of this rank (needs peft) instead of the towers; saved merged, plain open_clip
-    freeze_epochs:int=0, # First train only the heads for this many epochs, then everything (fastai's fine_tune)
-    image_encoder:str=None, # Image tower from clipart-pretrain (its encoder.safetensors); the text tower from --arch
-    source:str=None, # A second iMet-layout collection: its zero-shot scores before and after (what adapting forgot)
-    algo:str='clip', # 'clip', 'siglip' or 'clip-moco'
-    queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
-    momentum:float=0.995, # clip-moco: EMA momentum of the momentum towers
-    alpha:float=0., # clip-moco: momentum distillation weight (ALBEF)
-    valid_pct:float=0.2, # Validation fraction, in (0, 1)
-    out:str='clipart_out', # Output folder
-    seed:int=42, # Random seed
-    resume:store_true=False, # Continue from `out`/checkpoint.pth
-    overwrite:store_true=False, # Replace an earlier run in `out` (without it, a folder holding one is refused)
-    skip_bad:store_true=False, # Skip (and report) bad rows instead of stopping
-    n_synthetic:int=1000, # Items in the synthetic collection
-    workers:int=None, # DataLoader workers (default fastai's)
-    precision:str='fp32', # 'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)
-    micro_bs:int=None, # Forward each batch in micro-batches of this size (GradCache): big batches, small memory
-    grad_checkpointing:store_true=False, # open_clip activation checkpointing in both towers
-    pictures:bool_arg=True, # Save batch, loss and retrieval pictures
-    debug:store_true=False, # Show the traceback of an error instead of one line
-):
-    "Train CLIP on an iMet-layout collection and write weights, metrics and pictures to `out`"
-    with one_line_errors('clipart-train', debug):
-        if recipe is not None:
-            import inspect
-            ps,given = inspect.signature(clipart_train).parameters,dict(locals())
-            r = _apply_recipe(recipe, {k: given[k] for k in _RECIPE_KEYS}, {k: ps[k].default for k in _RECIPE_KEYS})
-            arch,size,bs,epochs,lr,wd,algo,captions,augment = (r[k] for k in _RECIPE_KEYS)
-        check_options('clipart-train',
-            captions=(captions in ('labels','text','mixed'), f"must be 'labels', 'text' or 'mixed', not {captions!r}"),
-            algo=(algo in ('clip','siglip','clip-moco'), f"must be 'clip', 'siglip' or 'clip-moco', not {algo!r}"),
-            precision=(precision in ('fp32','bf16','fp16'), f"must be 'fp32', 'bf16' or 'fp16', not {precision!r}"),
-            bs=(bs>=1, f"must be a positive integer, not {bs}"), epochs=(epochs>=1, f"must be a positive integer, not {epochs}"),
-            lr=(lr>0, f"must be positive, not {lr}"), wd=(wd>=0, f"must be >= 0, not {wd}"),
-            valid_pct=(0<valid_pct<1, f"must be between 0 and 1 (exclusive), not {valid_pct}"),
-            size=(size is None or size>=16, f"must be at least 16 pixels, not {size}"),
-            queue_size=(queue_size is None or queue_size>=1, f"must be a positive integer, not {queue_size}"),
-            momentum=(0<=momentum<1, f"must be in [0, 1), not {momentum}"), alpha=(0<=alpha<=1, f"must be in [0, 1], not {alpha}"),
-            micro_bs=(micro_bs is None or 1<=micro_bs<=bs, f"must be between 1 and --bs ({bs}), not {micro_bs}"),
-            n_synthetic=(data is not None or n_synthetic>=10, f"must be at least 10, not {n_synthetic}"),
-            workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"),
-            missing_text=(missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {missing_text!r}"),
-            lock=(lock in (None,'image','text'), f"must be 'image' or 'text', not {lock!r}"),
-            lr_decay=(lr_decay is None or 0<lr_decay<=1, f"must be in (0, 1], not {lr_decay}"),
-            wise_ft=(wise_ft is None or 0<=wise_ft<=1, f"must be in [0, 1], not {wise_ft}"),
-            ema=(ema is None or 0<ema<1, f"must be in (0, 1), e.g. 0.999, not {ema}"),
-            lora_rank=(lora_rank is None or lora_rank>=1, f"must be a positive integer, not {lora_rank}"),
-            freeze_epochs=(freeze_epochs>=0 and not (freeze_epochs and (lora_rank or resume)), f"must be >= 0, and cannot be combined with --lora-rank or --resume (it is {freeze_epochs})"),
-            image_encoder=(image_encoder is None or pretrained is None, "replaces the image tower of a new model: leave --pretrained out"))
-        if lora_rank and _missing('peft'): raise UsageError("--lora-rank needs peft: pip install 'clipart[lora]'")
-        if image_encoder and not Path(image_encoder).is_file(): raise UsageError(f"--image-encoder {image_encoder}: file not found (an encoder.safetensors written by clipart-pretrain)")
-        if source is not None and not (Path(source)/'train.csv').exists(): raise UsageError(f"--source {source}: not an iMet-layout folder (no train.csv)")
-        if data is not None:
-            if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
-            for fn in ('labels.csv','train.csv'):
-                if not (Path(data)/fn).exists(): raise UsageError(f"--data {data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)")
-        phrases = read_phrases(templates) if templates else None
-        earlier = [f for f in ('checkpoint.pth','metrics.json','model') if (Path(out)/f).exists()]
-        if earlier and not (resume or overwrite):
-            raise UsageError(f"--out {out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite to replace it, or choose another --out")
-        with out_lock(out):
-            return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier','recipe','ps','r','inspect','given')})
-
 def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, augment, epochs, lr, wd, lock, lr_decay, wise_ft, ema, lora_rank, freeze_epochs, image_encoder, source, algo, queue_size, momentum, alpha,
-           valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures):
+           valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures, rank=0, world=1):
     "The job behind `clipart_train`, its options checked"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     set_seed(seed)
-    path = Path(data) if data else synthetic_path(n=n_synthetic)
+    path = Path(data) if data else _rank0_first(lambda: synthetic_path(n=n_synthetic), rank, world)
     t_read = time.time()
     coll = read_imet(path, text=_text_csv(path, text, captions), on_bad='skip' if skip_bad else 'raise',
                      text_cols=text_cols.split(',') if text_cols else None)
     if captions!='labels': coll = _without_text(coll, missing_text)
     print(coll)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    if len(coll.report):
+    if len(coll.report) and rank==0:
         coll.report.to_df().to_csv(out/'skipped.csv', index=False)
         print(f"skipped {len(coll.report)} bad row(s): " + ', '.join(f'{k} {v}' for k,v in coll.report.counts().items()) + f"; listed in {out/'skipped.csv'}")
     model = _load_model(arch, pretrained, size, algo=='siglip', image_encoder)
@@ -285,11 +218,12 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         print(f"warning: --bs {bs} is larger than the {n_train} training items: using --bs {n_train}")
         bs = n_train
     dl_kw = {} if workers is None else dict(num_workers=workers)
-    dls = imet_dataloaders(coll, captions=captions, size=image_size(model), bs=bs, context_length=model.context_length,
+    dls = imet_dataloaders(coll, captions=captions, size=image_size(model), bs=bs//world, context_length=model.context_length,
                            valid_pct=valid_pct, seed=seed, phrases=phrases, batch_tfms=art_augment(image_size(model)) if augment else None, **dl_kw)
     read_s = time.time()-t_read
     print(f"{arch}: {sum(p.numel() for p in model.parameters())/1e6:.1f}M parameters; {len(dls.train_ds)} train / {len(dls.valid_ds)} valid items")
-    if pictures:
+    if world > 1: print(f"{world} processes ({dist.get_backend()}): global batch {bs} = {world} x {bs//world}, data sharded per process, one loss over the global batch; rank 0 evaluates and writes")
+    if pictures and rank==0:
         dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
     ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=resume, settings=dict(data=str(path), arch=arch, pretrained=pretrained, size=image_size(model),
                               algo=algo, captions=captions, bs=bs, epochs=epochs, lr=lr, seed=seed, lock=lock, lr_decay=lr_decay,
@@ -298,8 +232,11 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     if algo=='clip-moco':
         # a queue longer than the data holds stale keys of the very items of the batch: false negatives
         queue_size = ifnone(queue_size, min(4096, max(16, len(dls.train_ds)//4)))
+        n_steps = epochs*(len(dls.train)//world)   # optimiser steps: each process takes 1/world of every global batch
+        how_m = 'given' if momentum is not None else "from the run's length"
+        momentum = ifnone(momentum, momentum_for_steps(n_steps))
         trainer = CLIPMOCOTrainer(queue_size=queue_size, momentum=momentum, alpha=alpha, lock=lock)
-        print(f"clip-moco: queue of {queue_size} keys, momentum {momentum}, distillation alpha {alpha}")
+        print(f"clip-moco: queue of {queue_size} keys, momentum {momentum:.4g} ({how_m}: EMA time scale {1/(1-momentum):.0f} of {n_steps} steps), distillation alpha {alpha}")
     else: trainer = CLIPTrainer(loss=algo, lock=lock)
     if grad_checkpointing: set_grad_checkpointing(model)
     cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else []) + ([EMAWeights(ema)] if ema else [])
@@ -314,9 +251,9 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad and not (lock and any(p is q for q in tower_params(model, lock))))
     plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     t_eval = time.time()
-    before,_ = evaluate(learn, coll.vocab, probes=False, phrases=phrases)
-    start = copy.deepcopy(clip_of(learn.model)) if (wise_ft is not None or source) else None
-    src = read_imet(source, on_bad='skip' if skip_bad else 'raise') if source else None
+    before,_ = evaluate(learn, coll.vocab, probes=False, phrases=phrases) if rank==0 else (None,None)   # single-process evaluation
+    start = copy.deepcopy(clip_of(learn.model)) if (wise_ft is not None or source) and rank==0 else None
+    src = read_imet(source, on_bad='skip' if skip_bad else 'raise') if source and rank==0 else None
     src_before = evaluate_collection(start, src) if src is not None else None
     eval_s = time.time()-t_eval
     t0 = time.time()
@@ -325,9 +262,13 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         if freeze_epochs:   # fastai's fine_tune: heads first (the last parameter group), then every group
             learn.freeze(); learn.fit_one_cycle(freeze_epochs, lrs); learn.unfreeze()
             heads_only = _history(learn)
-        learn.fit_one_cycle(epochs, lrs, start_epoch=ckpt.start_epoch)
+        with learn.distrib_ctx(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available()) if world > 1 else nullcontext():
+            learn.fit_one_cycle(epochs, lrs, start_epoch=ckpt.start_epoch)
     except NonFiniteLossError as e: sys.exit(f"clipart-train: {e} ({out/'checkpoint.pth'})")
     train_s = time.time()-t0
+    if world > 1:
+        dist.barrier()
+        if rank: return None   # rank 0 evaluates and writes the outputs
     save_clip(learn.model, out/'model')
     export_embeddings(learn.model, dls, coll.df, out/'index')
     pos = pd.Index(coll.df.index)   # rows of the index are coll.df's, in order
@@ -358,7 +299,7 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     eval_s += time.time()-t_eval
     res = {'data': str(path), 'arch': arch, 'size': image_size(model), 'augment': augment, 'pretrained': pretrained, 'lock': lock, 'lr_decay': lr_decay, 'ema': ema, 'lora_rank': lora_rank,
            'freeze_epochs': freeze_epochs, 'image_encoder': image_encoder, 'trainable_params': n_trainable, 'algo': algo, 'queue_size': queue_size if algo=='clip-moco' else None, 'captions': captions, 'epochs': epochs, 'bs': bs, 'lr': lr, 'seed': seed,
-           'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'train_seconds': round(train_s, 1),
+           'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'world_size': world, 'train_steps': learn.train_iter, 'train_seconds': round(train_s, 1),
            'read_seconds': round(read_s, 1), 'valid_copies_of_train': len(leaks), 'eval_seconds': round(eval_s, 1),
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before,
            'history': heads_only + _history(learn)}
@@ -386,3 +327,94 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     print(f"time: reading {read_s:.0f} s, training {train_s:.0f} s, evaluation {eval_s:.0f} s")
     print(f"wrote {out}/: model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png, zero_shot.png" if pictures else ''))
     return res
+
+@call_parse   # last in the module: `python -m clipart.cli.train` (torchrun -m) runs it as soon as it is defined
+def clipart_train(
+    data:str=None, # iMet-layout folder (labels.csv, train.csv, train/) (default: the built-in synthetic collection)
+    captions:str='labels', # Captions from 'labels', free 'text', or 'mixed'
+    recipe:str=None, # 'art-cpu': measured settings for real collections on a CPU budget (model, size, epochs, lr, augmentation), where not given
+    text:str='descriptions.csv', # Free-text CSV inside `data` (used when present)
+    text_cols:str=None, # Comma-separated columns of the free-text CSV to caption from (default: all but `id`)
+    missing_text:str='labels', # --captions text/mixed: items without free text are captioned from their 'labels', or 'skip'ped
+    templates:str=None, # JSON file of phrases per attribute group, e.g. {"donor": "given by {}"} (see `read_phrases`)
+    arch:str='clipart-tiny-vit', # open_clip or clipart model name
+    pretrained:str=None, # open_clip tag (e.g. 'openai', needs internet) or local checkpoint path
+    size:int=None, # Image size (default: the model's)
+    bs:int=64, # Batch size (shrunk, with a warning, to the training set when it is smaller)
+    augment:store_true=False, # Flip, crop and lighting augmentation of the training images (`art_augment`)
+    epochs:int=12, # Epochs
+    lr:float=2e-3, # Peak learning rate of the one-cycle schedule
+    wd:float=0.1, # Weight decay
+    lock:str=None, # Keep a tower as it is (LiT): 'image' or 'text'
+    lr_decay:float=None, # Layer-wise learning-rate decay over 5 groups, input side smallest (e.g. 0.75)
+    wise_ft:float=None, # Also write model_wise/ = WiSE-FT interpolation with the start at this alpha, and report an alpha sweep
+    ema:float=None, # Keep an EMA of the weights with this decay (e.g. 0.999): validated with, and saved as the model
+    lora_rank:int=None, # Train LoRA adapters of this rank (needs peft) instead of the towers; saved merged, plain open_clip
+    freeze_epochs:int=0, # First train only the heads for this many epochs, then everything (fastai's fine_tune)
+    image_encoder:str=None, # Image tower from clipart-pretrain (its encoder.safetensors); the text tower from --arch
+    source:str=None, # A second iMet-layout collection: its zero-shot scores before and after (what adapting forgot)
+    algo:str='clip', # 'clip', 'siglip' or 'clip-moco'
+    queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
+    momentum:float=None, # clip-moco: EMA momentum of the momentum towers (default: an EMA time scale of 5 % of the run's steps, at most 0.995)
+    alpha:float=0., # clip-moco: momentum distillation weight (ALBEF)
+    valid_pct:float=0.2, # Validation fraction, in (0, 1)
+    out:str='clipart_out', # Output folder
+    seed:int=42, # Random seed
+    resume:store_true=False, # Continue from `out`/checkpoint.pth
+    overwrite:store_true=False, # Replace an earlier run in `out` (without it, a folder holding one is refused)
+    skip_bad:store_true=False, # Skip (and report) bad rows instead of stopping
+    n_synthetic:int=1000, # Items in the synthetic collection
+    workers:int=None, # DataLoader workers (default fastai's)
+    precision:str='fp32', # 'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)
+    micro_bs:int=None, # Forward each batch in micro-batches of this size (GradCache): big batches, small memory
+    grad_checkpointing:store_true=False, # open_clip activation checkpointing in both towers
+    pictures:bool_arg=True, # Save batch, loss and retrieval pictures
+    debug:store_true=False, # Show the traceback of an error instead of one line
+):
+    "Train CLIP on an iMet-layout collection and write weights, metrics and pictures to `out`"
+    with one_line_errors('clipart-train', debug), _distributed() as (rank,world):
+        if recipe is not None:
+            import inspect
+            ps,given = inspect.signature(clipart_train).parameters,dict(locals())
+            r = _apply_recipe(recipe, {k: given[k] for k in _RECIPE_KEYS}, {k: ps[k].default for k in _RECIPE_KEYS})
+            arch,size,bs,epochs,lr,wd,algo,captions,augment = (r[k] for k in _RECIPE_KEYS)
+        check_options('clipart-train',
+            captions=(captions in ('labels','text','mixed'), f"must be 'labels', 'text' or 'mixed', not {captions!r}"),
+            algo=(algo in ('clip','siglip','clip-moco'), f"must be 'clip', 'siglip' or 'clip-moco', not {algo!r}"),
+            precision=(precision in ('fp32','bf16','fp16'), f"must be 'fp32', 'bf16' or 'fp16', not {precision!r}"),
+            bs=(bs>=1, f"must be a positive integer, not {bs}"), epochs=(epochs>=1, f"must be a positive integer, not {epochs}"),
+            lr=(lr>0, f"must be positive, not {lr}"), wd=(wd>=0, f"must be >= 0, not {wd}"),
+            valid_pct=(0<valid_pct<1, f"must be between 0 and 1 (exclusive), not {valid_pct}"),
+            size=(size is None or size>=16, f"must be at least 16 pixels, not {size}"),
+            queue_size=(queue_size is None or queue_size>=1, f"must be a positive integer, not {queue_size}"),
+            momentum=(momentum is None or 0<=momentum<1, f"must be in [0, 1), not {momentum}"), alpha=(0<=alpha<=1, f"must be in [0, 1], not {alpha}"),
+            micro_bs=(micro_bs is None or 1<=micro_bs<=bs, f"must be between 1 and --bs ({bs}), not {micro_bs}"),
+            n_synthetic=(data is not None or n_synthetic>=10, f"must be at least 10, not {n_synthetic}"),
+            workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"),
+            missing_text=(missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {missing_text!r}"),
+            lock=(lock in (None,'image','text'), f"must be 'image' or 'text', not {lock!r}"),
+            lr_decay=(lr_decay is None or 0<lr_decay<=1, f"must be in (0, 1], not {lr_decay}"),
+            wise_ft=(wise_ft is None or 0<=wise_ft<=1, f"must be in [0, 1], not {wise_ft}"),
+            ema=(ema is None or 0<ema<1, f"must be in (0, 1), e.g. 0.999, not {ema}"),
+            lora_rank=(lora_rank is None or lora_rank>=1, f"must be a positive integer, not {lora_rank}"),
+            freeze_epochs=(freeze_epochs>=0 and not (freeze_epochs and (lora_rank or resume)), f"must be >= 0, and cannot be combined with --lora-rank or --resume (it is {freeze_epochs})"),
+            image_encoder=(image_encoder is None or pretrained is None, "replaces the image tower of a new model: leave --pretrained out"))
+        if lora_rank and _missing('peft'): raise UsageError("--lora-rank needs peft: pip install 'clipart[lora]'")
+        if world > 1:
+            check_options('clipart-train', bs=(bs % world==0, f"{bs} is the global batch: it must be a multiple of the {world} processes"),
+                micro_bs=(micro_bs is None, f"is not supported with several processes (yet): leave it out, the batch is already split over {world} processes"),
+                lora_rank=(lora_rank is None, "is not supported with several processes (yet): train it in one process"),
+                freeze_epochs=(not freeze_epochs, "is not supported with several processes (yet): use --lock or one process"))
+        if image_encoder and not Path(image_encoder).is_file(): raise UsageError(f"--image-encoder {image_encoder}: file not found (an encoder.safetensors written by clipart-pretrain)")
+        if source is not None and not (Path(source)/'train.csv').exists(): raise UsageError(f"--source {source}: not an iMet-layout folder (no train.csv)")
+        if data is not None:
+            if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
+            for fn in ('labels.csv','train.csv'):
+                if not (Path(data)/fn).exists(): raise UsageError(f"--data {data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)")
+        phrases = read_phrases(templates) if templates else None
+        earlier = [f for f in ('checkpoint.pth','metrics.json','model') if (Path(out)/f).exists()]
+        if earlier and not (resume or overwrite) and rank==0:
+            raise UsageError(f"--out {out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite to replace it, or choose another --out")
+        with out_lock(out) if rank==0 else nullcontext(), redirect_stdout(open(os.devnull, 'w')) if rank else nullcontext():   # one writer, one voice
+            return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier','recipe','ps','r','inspect','given')})
+

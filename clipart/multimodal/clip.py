@@ -64,8 +64,9 @@ class _FeatureStore:
     def __init__(self, ks): self.ks,self.res = ks,None
     def reset(self): self.img,self.txt,self.tok,self.res = [],[],[],None
     def accumulate(self, learn):
-        self.img.append(to_detach(learn.pred[0]).float()); self.txt.append(to_detach(learn.pred[1]).float())
-        self.tok.append(to_detach(learn.yb[0]))
+        "Features of this batch, from every process under DDP (fastai's `DistributedDL.to_detach` gathers them and drops the padding)"
+        det = getattr(learn.dl, 'to_detach', to_detach)
+        self.img.append(det(learn.pred[0]).float()); self.txt.append(det(learn.pred[1]).float()); self.tok.append(det(learn.yb[0]))
     def results(self):
         if self.res is None:
             self.res = cross_modal_retrieval(torch.cat(self.img), torch.cat(self.txt), caption_groups(torch.cat(self.tok)), self.ks)
