@@ -43,3 +43,11 @@ def test_refuses_a_global_batch_that_does_not_split(tmp_path):
                         '--n-synthetic', '40', '--bs', '15', '--out', str(tmp_path/'o')], capture_output=True, text=True, timeout=300)
     assert r.returncode != 0
     assert 'clipart-train: error: --bs 15 is the global batch: it must be a multiple of the 2 processes' in r.stdout + r.stderr
+
+def test_pretrain_on_two_processes(tmp_path):
+    out = _run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m', 'clipart.cli.pretrain',
+                '--algo', 'moco', '--epochs', '2', '--bs', '32', '--label', 'dimension', '--out', str(tmp_path/'p')])
+    assert out.count('2 processes (gloo): global batch 32 = 2 x 16') == 1 and out.count('kNN accuracy on dimension') == 1
+    m = json.loads((tmp_path/'p'/'metrics.json').read_text())
+    assert m['args']['world_size'] == 2 and len(m['history']) == 2
+    assert sorted(p.name for p in (tmp_path/'p').iterdir()) == ['encoder.safetensors', 'metrics.json', 'views.png']
