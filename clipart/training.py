@@ -132,7 +132,9 @@ class PlainProgress(Callback):
     def before_fit(self): self.learn.logger,self.n,self.t0,self.first = self._log,self.n_epoch,time.time(),None
     def _log(self, log):
         names = self.recorder.metric_names
-        ep = int(log[0]); self.first = ifnone(self.first, ep)   # a resumed fit starts later
+        ep = int(log[0])
+        if len(log) <= 2: return print(f"epoch {ep+1}/{self.n}  done before the resume", flush=True)   # skipped: only its time is logged
+        self.first = ifnone(self.first, ep)   # a resumed fit starts later
         parts = [f"epoch {ep+1}/{self.n}"] + [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n,v in zip(names[1:], log[1:])]
         if ep+1 < self.n: parts.append(f"left ~{_duration((time.time()-self.t0)/(ep+1-self.first)*(self.n-ep-1))}")
         print('  '.join(parts), flush=True)
