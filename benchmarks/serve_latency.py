@@ -1,6 +1,6 @@
 """clipart-serve at 100,000 items: startup time and request latency under a bounded loopback load.
 
-    python benchmarks/serve_latency.py [--n 100000] [--requests 500] [--threads 8]
+    python benchmarks/serve_latency.py [--n 100000] [--requests 500] [--threads 8] [--workers 1]
 
 Builds a run folder with random unit image embeddings for `--n` items (their images cycle over a small synthetic
 collection, their curated labels are drawn from its vocabulary) and the tiny model, starts the app with uvicorn on a
@@ -20,6 +20,7 @@ from clipart.multimodal.models import create_clip_model, save_clip
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 p.add_argument('--n', type=int, default=100_000); p.add_argument('--requests', type=int, default=500); p.add_argument('--threads', type=int, default=8)
+p.add_argument('--workers', type=int, default=1, help='clipart-serve --workers')
 a = p.parse_args()
 
 run = Path(tempfile.mkdtemp())/'run'
@@ -40,7 +41,7 @@ url = f'http://127.0.0.1:{port}'
 t0 = time.perf_counter()   # the server is the console script in its own process, as users run it
 exe = Path(sys.executable).parent/'clipart-serve'
 if not exe.exists(): sys.exit(f"{exe}: not found: pip install -e . installs the console scripts")
-srv = subprocess.Popen([str(exe), '--run', str(run), '--port', str(port)],
+srv = subprocess.Popen([str(exe), '--run', str(run), '--port', str(port), '--workers', str(a.workers)],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 while True:
     try: urllib.request.urlopen(url + '/?q=warm+up', timeout=5).read(); break   # the first page builds the facet menus once
@@ -65,7 +66,7 @@ t = time.perf_counter()
 with ThreadPoolExecutor(a.threads) as ex: res = list(ex.map(request, range(a.requests)))
 wall = time.perf_counter()-t
 srv.terminate(); srv.wait(10)
-print(f"{a.n} items, {a.requests} requests from {a.threads} client threads to clipart-serve in its own process")
+print(f"{a.n} items, {a.requests} requests from {a.threads} client threads to clipart-serve --workers {a.workers} in its own process(es)")
 print(f"startup (python, imports, load the run, first page): {startup:.1f} s (target < 10 s)")
 for kind in ['api', 'api+facet', 'page']:
     ts = np.array([d for k,d,_ in res if k==kind])*1000

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 import numpy as np
 from fastcore.script import call_parse, store_true
-from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, Small
+from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, Small, NotStr
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from ..eval.gallery import Gallery
@@ -91,12 +91,18 @@ def gallery_app(
     app = FastHTML(default_hdrs=False, secret_key=secrets.token_hex(16), exception_handlers={404: not_found})
     rt = app.route
 
+    options = {}   # the facet menus' options as HTML, rendered once (a page renders up to 1,000 of them)
+    def facet_options(grp, cur):
+        if grp not in options:
+            options[grp] = [(v, to_xml(Option(f'{v} ({k})', value=f'{grp}::{v}'))) for v,k in g.facets[grp][:200]]
+        sel = lambda v,h: h.replace('">', '" selected>', 1) if v==cur else h
+        return NotStr(to_xml(Option(f'any {grp}', value='')) + ''.join(sel(v,h) for v,h in options[grp]))
+
     def facet_form(q, chosen):
         sel = []
-        for grp,vals in g.facets.items():
+        for grp in g.facets:
             cur = next((c.split('::',1)[1] for c in chosen if c.startswith(grp+'::')), '')
-            opts = [Option(f'any {grp}', value='')] + [Option(f'{v} ({k})', value=f'{grp}::{v}', selected=(v==cur)) for v,k in vals[:200]]
-            sel.append(Label(Select(*opts, name='f', id=f'facet-{grp}'), title=grp))
+            sel.append(Label(Select(facet_options(grp, cur), name='f', id=f'facet-{grp}'), title=grp))
         return Form(Input(type='text', name='q', value=q, placeholder='describe what to find, e.g. a porcelain vase with birds', id='q'),
                     *sel, Button('Search', type='submit', id='go'), action='/', method='get', cls='search')
 
@@ -212,17 +218,29 @@ def clipart_serve(
     port:int=8000, # Port
     max_upload_mb:int=10, # Largest accepted upload
     backend:str='auto', # Near-duplicate search: 'auto', 'faiss' or 'torch'
+    workers:int=1, # Server processes (each loads the run): more answer more requests at once on more cores
     debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Serve a local web gallery over a clipart-train run: search by text or image, facets, attributes, near-duplicates"
     with one_line_errors('clipart-serve', debug):
         check_options('clipart-serve', port=(0 < port < 65536, f"must be between 1 and 65535, not {port}"),
                       max_upload_mb=(max_upload_mb >= 1, f"must be at least 1, not {max_upload_mb}"),
-                      backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"))
+                      backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"),
+                      workers=(workers >= 1, f"must be at least 1, not {workers}"))
         if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise ValueError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
-        g = Gallery(run, backend=backend)
-        app = gallery_app(g, max_upload_mb=max_upload_mb)
-    import uvicorn, torch
-    torch.set_num_threads(1)   # one request per worker thread: many small searches, no oversubscribed cores
-    print(f"{g}\nserving on http://{host}:{port} (Ctrl-C stops)", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level='warning')
+        os.environ.update(CLIPART_SERVE_RUN=str(Path(run).resolve()), CLIPART_SERVE_BACKEND=backend, CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb))
+        app = _app_from_env() if workers==1 else None   # a run that does not load fails here, as one line
+    import uvicorn
+    print(f"{app.state.gallery if app else run}\nserving on http://{host}:{port}" + (f" with {workers} worker processes" if workers > 1 else '') + " (Ctrl-C stops)", flush=True)
+    if workers==1: uvicorn.run(app, host=host, port=port, log_level='warning')
+    else: uvicorn.run('clipart.cli.serve:_app_from_env', factory=True, workers=workers, host=host, port=port, log_level='warning')
+
+def _app_from_env():
+    "The app of one server process, for the run and options `clipart_serve` put in `CLIPART_SERVE_*` variables"
+    import torch
+    torch.set_num_threads(1)   # one request per thread: many small searches, no oversubscribed cores
+    g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'))
+    app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)))
+    app.state.gallery = g
+    g.search(text='warm up', k=1); g.facets   # the first request finds the model and the facet menus ready
+    return app
