@@ -233,10 +233,10 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         # a queue longer than the data holds stale keys of the very items of the batch: false negatives
         queue_size = ifnone(queue_size, min(4096, max(16, len(dls.train_ds)//4)))
         n_steps = epochs*(len(dls.train)//world)   # optimiser steps: each process takes 1/world of every global batch
-        how_m = 'given' if momentum is not None else "from the run's length"
-        momentum = ifnone(momentum, momentum_for_steps(n_steps))
         trainer = CLIPMOCOTrainer(queue_size=queue_size, momentum=momentum, alpha=alpha, lock=lock)
-        print(f"clip-moco: queue of {queue_size} keys, momentum {momentum:.4g} ({how_m}: EMA time scale {1/(1-momentum):.0f} of {n_steps} steps), distillation alpha {alpha}")
+        print(f"clip-moco: queue of {queue_size} keys, momentum {momentum:.4g} (an EMA time scale of {1/(1-momentum):.0f} of the run's {n_steps} steps), distillation alpha {alpha}")
+        if 1/(1-momentum) > n_steps/5: print(f"  note: the momentum towers move slowly in so short a run; CLIP (the default --algo) trained better in short runs "
+                                            f"(nbs/11_clip_moco.ipynb), or try --momentum {momentum_for_steps(n_steps):.3g} (a time scale of 5 % of the steps)")
     else: trainer = CLIPTrainer(loss=algo, lock=lock)
     if grad_checkpointing: set_grad_checkpointing(model)
     cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else []) + ([EMAWeights(ema)] if ema else [])
@@ -355,7 +355,7 @@ def clipart_train(
     source:str=None, # A second iMet-layout collection: its zero-shot scores before and after (what adapting forgot)
     algo:str='clip', # 'clip', 'siglip' or 'clip-moco'
     queue_size:int=None, # clip-moco: keys per queue (default: a quarter of the training items, at most 4096)
-    momentum:float=None, # clip-moco: EMA momentum of the momentum towers (default: an EMA time scale of 5 % of the run's steps, at most 0.995)
+    momentum:float=0.995, # clip-moco: EMA momentum of the momentum towers
     alpha:float=0., # clip-moco: momentum distillation weight (ALBEF)
     valid_pct:float=0.2, # Validation fraction, in (0, 1)
     out:str='clipart_out', # Output folder
@@ -387,7 +387,7 @@ def clipart_train(
             valid_pct=(0<valid_pct<1, f"must be between 0 and 1 (exclusive), not {valid_pct}"),
             size=(size is None or size>=16, f"must be at least 16 pixels, not {size}"),
             queue_size=(queue_size is None or queue_size>=1, f"must be a positive integer, not {queue_size}"),
-            momentum=(momentum is None or 0<=momentum<1, f"must be in [0, 1), not {momentum}"), alpha=(0<=alpha<=1, f"must be in [0, 1], not {alpha}"),
+            momentum=(0<=momentum<1, f"must be in [0, 1), not {momentum}"), alpha=(0<=alpha<=1, f"must be in [0, 1], not {alpha}"),
             micro_bs=(micro_bs is None or 1<=micro_bs<=bs, f"must be between 1 and --bs ({bs}), not {micro_bs}"),
             n_synthetic=(data is not None or n_synthetic>=10, f"must be at least 10, not {n_synthetic}"),
             workers=(workers is None or workers>=0, f"must be >= 0, not {workers}"),

@@ -19,7 +19,7 @@ class CLIPMOCOTrainer(CLIPTrainer):
     "CLIP with momentum towers and image/text queues as negatives (optionally ALBEF momentum distillation)"
     def __init__(self,
         queue_size=4096, # Keys kept in each queue (any size)
-        momentum=None, # EMA momentum m of the momentum towers; None: from the run's length (`momentum_for_steps`)
+        momentum=0.995, # EMA momentum m of the momentum towers; None: from the run's length (`momentum_for_steps`)
         cosine=False, # Raise m from `momentum` to 1 along a cosine over training
         alpha=0., # Momentum distillation weight (ALBEF); 0 = one-hot targets
         max_scale=100., # Clamp of exp(logit_scale)
