@@ -172,9 +172,8 @@ def _check_image(fn, max_pixels=None):
 MANIFEST_MIN_FILES = 1000   # smaller lists are checked in about a second: no manifest (none cluttering the cache for temporary folders)
 
 def cache_dir():
-    "clipart's cache folder: `$CLIPART_CACHE`, else `$XDG_CACHE_HOME/clipart`, else `~/.cache/clipart`"
-    if os.environ.get('CLIPART_CACHE'): return Path(os.environ['CLIPART_CACHE'])
-    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'clipart'
+    "clipart's cache folder (the synthetic collection's too): `$CLIPART_CACHE`, else `~/.cache/clipart`"
+    return Path(os.environ.get('CLIPART_CACHE') or Path.home()/'.cache'/'clipart')
 
 def _manifest_file(folder):
     "The manifest of checked images of `folder`, named by a hash of its absolute path"
