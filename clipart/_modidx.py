@@ -119,6 +119,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'clipart.data.imet.open_image': ('data.imet.html#open_image', 'clipart/data/imet.py'),
                                    'clipart.data.imet.read_imet': ('data.imet.html#read_imet', 'clipart/data/imet.py'),
                                    'clipart.data.imet.read_labels': ('data.imet.html#read_labels', 'clipart/data/imet.py'),
+                                   'clipart.data.imet.read_pairs_csv': ('data.imet.html#read_pairs_csv', 'clipart/data/imet.py'),
                                    'clipart.data.imet.sample_path': ('data.imet.html#sample_path', 'clipart/data/imet.py'),
                                    'clipart.data.imet.shared_data': ('data.imet.html#shared_data', 'clipart/data/imet.py')},
             'clipart.data.synthetic': { 'clipart.data.synthetic._border': ('synthetic.html#_border', 'clipart/data/synthetic.py'),

@@ -18,7 +18,7 @@ from fastai.vision.core import PILImage
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'read_labels', 'sample_path', 'imet2020_vocab',
            'shared_data', 'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir', 'check_image_files', 'ImetCollection',
-           'read_imet']
+           'read_imet', 'read_pairs_csv']
 
 # %% ../../nbs/01a_data.imet.ipynb #c005
 class ReadReport:
@@ -48,11 +48,11 @@ class _Bad:
 
 def _nfc(s): return unicodedata.normalize('NFC', str(s)).strip()
 
-def _read_csv(fn, cols):
+def _read_csv(fn, cols, sep=','):
     "Read `fn` as strings (UTF-8, with or without BOM; column names stripped), checking that it exists and has `cols`"
     fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f"{fn}: file not found")
-    try: df = pd.read_csv(fn, dtype=str, keep_default_na=False, encoding='utf-8-sig')
+    try: df = pd.read_csv(fn, dtype=str, keep_default_na=False, encoding='utf-8-sig', sep=sep)
     except UnicodeDecodeError as e: raise ValueError(f"{fn}: not UTF-8 text ({e.reason} at byte {e.start}); save it as UTF-8") from e
     except Exception as e: raise ValueError(f"{fn}: cannot be read as CSV ({e})") from e
     df.columns = [_nfc(c) for c in df.columns]
@@ -335,3 +335,47 @@ def _join_text(df, fn, cols=None):
     names = {c: f'text:{c}' if c in df.columns else c for c in cols}
     t = t[['id',*cols]].rename(columns=names)
     return df.merge(t, on='id', how='left').fillna({c:'' for c in names.values()}), list(names.values())
+
+# %% ../../nbs/01a_data.imet.ipynb #cac87f2
+def read_pairs_csv(
+    fn, # CSV of image paths and captions (open_clip_train's `--csv-*` format)
+    img_key='filepath', # Column of image paths (relative ones are relative to the CSV's folder)
+    caption_key='title', # Column of captions
+    sep=',', # Column separator (open_clip_train's default is a tab: '\t')
+    on_bad='raise', # 'raise' on the first bad row, or 'skip' bad rows and record them in `report`
+    check_images=True, # Decode every image once (a manifest makes later reads fast: `check_image_files`)
+    max_pixels=None, # Images over this many pixels are bad rows (default `MAX_PIXELS`)
+    n_workers=4, # Threads used to check images
+)->ImetCollection:
+    "Image–caption pairs from a CSV as an `ImetCollection` with no attributes and the captions as its text column"
+    fn = Path(fn); report = ReadReport(); bad = _Bad(on_bad, report)
+    try: df = _read_csv(fn, [img_key, caption_key], sep=sep)
+    except ValueError as e:   # most often the wrong separator: say which one the header uses
+        head = fn.read_text(encoding='utf-8', errors='replace').split('\n', 1)[0]
+        other = next((s for s in ('\t', ',', ';', '|') if s != sep and s in head), None)
+        if other is None: raise
+        raise ValueError(f"{e}; is the separator {other!r}? pass sep={other!r}") from None
+    if not len(df): raise ValueError(f"{fn}: no rows (only a header)")
+    rows,seen,root = [],{},fn.parent
+    with _no_gc():
+        for i,(p,cap) in enumerate(zip(df[img_key].tolist(), df[caption_key].tolist())):
+            line,p,cap = i+2,p.strip(),_nfc(cap)
+            if not p: bad(fn, line, None, "empty image path"); continue
+            img = p if os.path.isabs(p) else os.path.join(str(root), p)
+            if img in seen: bad(fn, line, p, "duplicated image path", f" (first on line {seen[img]})"); continue
+            seen[img] = line
+            if not cap: bad(fn, line, p, "empty caption"); continue
+            if not os.path.isfile(img): bad(fn, line, p, "image file not found", f": {img}"); continue
+            rows.append((line, dict(id=p, image=img, attribute_ids=[], caption=cap)))
+        if check_images and rows:
+            reasons = check_image_files([r['image'] for _,r in rows], max_pixels=max_pixels, n_workers=n_workers)
+            ok = []
+            for (line,row),why in zip(rows, reasons):
+                if why is None: ok.append((line,row))
+                else: bad(fn, line, row['id'], why[0], f": {row['image']}{why[1]}")
+            rows = ok
+    if not rows: raise ValueError(f"{fn}: no readable pairs: every one of the {len(df)} rows is bad ({report})")
+    out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids','caption'])
+    if len(report): warnings.warn(f"read_pairs_csv({str(fn)!r}) skipped {len(report)} bad row(s): {report}. See `.report.to_df()`.")
+    vocab = pd.DataFrame(columns=['attribute_id','attribute_name','group','value'])
+    return ImetCollection(out, vocab, report, fn.parent, ['caption'])
