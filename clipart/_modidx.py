@@ -26,6 +26,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'clipart.cli.train._history': ('cli.html#_history', 'clipart/cli/train.py'),
                                    'clipart.cli.train._load_model': ('cli.html#_load_model', 'clipart/cli/train.py'),
                                    'clipart.cli.train._missing': ('cli.html#_missing', 'clipart/cli/train.py'),
+                                   'clipart.cli.train._print_attributes': ('cli.html#_print_attributes', 'clipart/cli/train.py'),
                                    'clipart.cli.train._rank0_first': ('cli.html#_rank0_first', 'clipart/cli/train.py'),
                                    'clipart.cli.train._text_csv': ('cli.html#_text_csv', 'clipart/cli/train.py'),
                                    'clipart.cli.train._train': ('cli.html#_train', 'clipart/cli/train.py'),

@@ -154,3 +154,19 @@ def test_real_open_clip_architecture_from_a_local_checkpoint(tmp_path):
     w = weights(tmp_path/'o')
     assert torch.equal(w['visual.conv1.weight'], m.state_dict()['visual.conv1.weight'])    # loaded, locked
     assert not torch.equal(w['transformer.resblocks.11.mlp.c_fc.weight'], m.state_dict()['transformer.resblocks.11.mlp.c_fc.weight'])
+
+def test_a_csv_of_image_paths_and_captions(tmp_path, capsys):
+    "open_clip_train's CSV format: trained from captions, retrieval evaluated, no attribute report; --wise-ft refused"
+    import pandas as pd
+    from clipart.data.imet import read_imet, sample_path
+    df = read_imet(sample_path('aic48'), text='descriptions.csv').df
+    pd.DataFrame(dict(filepath=df.image, title=df.title)).to_csv(tmp_path/'pairs.tsv', sep='\t', index=False)
+    res = clipart_train(data=str(tmp_path/'pairs.tsv'), out=str(tmp_path/'o'), epochs=2, bs=8, workers=0, pictures=True, seed=0)
+    out = capsys.readouterr().out
+    assert "captions from the column 'title'" in out and 'zero-shot attributes (top-1' not in out
+    assert res['n_train'] + res['n_valid'] == 48 and res['captions'] == 'text'
+    assert set(res['trained']) == {'retrieval'} and 0 <= res['trained']['retrieval']['i2t_R@1'] <= 1
+    assert (tmp_path/'o'/'model').is_dir() and (tmp_path/'o'/'retrieval.png').exists() and not (tmp_path/'o'/'zero_shot.png').exists()
+    assert (tmp_path/'o'/'index'/'items.csv').exists()
+    with pytest.raises(SystemExit, match='--wise-ft needs attributes'):
+        clipart_train(data=str(tmp_path/'pairs.tsv'), out=str(tmp_path/'w'), wise_ft=0.5, pretrained=None, epochs=1)

@@ -11,7 +11,7 @@ import pandas as pd, torch
 from fastcore.script import call_parse, bool_arg, store_true
 from fastai.basics import *
 from fastai.vision.augment import aug_transforms
-from ..data.imet import read_imet, ImetCollection
+from ..data.imet import read_imet, read_pairs_csv, ImetCollection
 from ..data.captions import read_phrases
 from ..data.tokens import imet_dataloaders, decode_tokens
 from ..data.synthetic import synthetic_path
@@ -194,16 +194,22 @@ def _apply_recipe(recipe, given, defaults):
     return out
 
 def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrained, size, bs, augment, epochs, lr, wd, lock, lr_decay, wise_ft, ema, lora_rank, freeze_epochs, image_encoder, source, algo, queue_size, momentum, alpha,
-           valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures, rank=0, world=1):
+           valid_pct, out, seed, resume, skip_bad, n_synthetic, workers, precision, micro_bs, grad_checkpointing, pictures, rank=0, world=1,
+           csv_img_key='filepath', csv_caption_key='title', csv_separator=None):
     "The job behind `clipart_train`, its options checked"
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     set_seed(seed)
     path = Path(data) if data else _rank0_first(lambda: synthetic_path(n=n_synthetic), rank, world)
     t_read = time.time()
-    coll = read_imet(path, text=_text_csv(path, text, captions), on_bad='skip' if skip_bad else 'raise',
-                     text_cols=text_cols.split(',') if text_cols else None)
-    if captions!='labels': coll = _without_text(coll, missing_text)
+    if path.is_file():   # image-caption pairs: captions from the caption column, no attributes (retrieval only)
+        sep = ifnone(csv_separator, '\t' if path.suffix.lower()=='.tsv' else ',')
+        coll,captions = read_pairs_csv(path, csv_img_key, csv_caption_key, sep=sep, on_bad='skip' if skip_bad else 'raise'),'text'
+        print(f"captions from the column {csv_caption_key!r} of {path}; no attributes: retrieval is evaluated, zero-shot attributes are not")
+    else:
+        coll = read_imet(path, text=_text_csv(path, text, captions), on_bad='skip' if skip_bad else 'raise',
+                         text_cols=text_cols.split(',') if text_cols else None)
+        if captions!='labels': coll = _without_text(coll, missing_text)
     print(coll)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if len(coll.report) and rank==0:
@@ -310,11 +316,18 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         learn.recorder.plot_loss(); plt.savefig(out/'loss.png', dpi=80); plt.close('all')
         plot_retrieval(img, txt, tok, dls.valid_ds.items, find_tokenize(dls).tokenizer, n_queries=min(4, len(dls.valid_ds)),
                        k=min(5, len(dls.valid_ds)), fn=out/'retrieval.png')
-    r,z,zb = after['retrieval'],after['zero_shot'],before['zero_shot']
+    r = after['retrieval']
     print(f"\nvalidation retrieval ({len(dls.valid_ds)} items, chance R@1 {1/len(dls.valid_ds):.3f}): "
           f"image→text R@1 {r['i2t_R@1']:.3f} R@5 {r['i2t_R@5']:.3f} R@10 {r['i2t_R@10']:.3f} | "
           f"text→image R@1 {r['t2i_R@1']:.3f} R@5 {r['t2i_R@5']:.3f} R@10 {r['t2i_R@10']:.3f}")
-    zo,zb = z['overall'],zb['overall']
+    if 'zero_shot' in after: _print_attributes(after, before)
+    print(f"time: reading {read_s:.0f} s, training {train_s:.0f} s, evaluation {eval_s:.0f} s")
+    print(f"wrote {out}/: model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png" + (", zero_shot.png" if 'zero_shot' in after else '') if pictures else ''))
+    return res
+
+def _print_attributes(after, before):
+    "The zero-shot attribute report, and the kNN / linear-probe references"
+    z,zo,zb = after['zero_shot'],after['zero_shot']['overall'],before['zero_shot']['overall']
     print(f"zero-shot attributes (top-1 per group + thresholds fitted on train): sample F2 {zo['sample_F2']:.3f} (random init {zb['sample_F2']:.3f}), "
           f"micro F2 {zo['micro_F2']:.3f}, mAP {zo['mAP']:.3f} (random init {zb['mAP']:.3f})")
     for nm in ['knn','linear_probe']:
@@ -324,13 +337,13 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
         if g=='overall': continue
         top1 = f"top-1 {v['top1']:.3f} (chance {v['chance_top1']:.3f})" if v['top1'] is not None else ''
         print(f"  {g:<15} sample F2 {v['sample_F2']:.3f}  mAP {v['mAP']:.3f}  {top1}")
-    print(f"time: reading {read_s:.0f} s, training {train_s:.0f} s, evaluation {eval_s:.0f} s")
-    print(f"wrote {out}/: model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), metrics.json, checkpoint.pth" + (", batch.png, loss.png, retrieval.png, zero_shot.png" if pictures else ''))
-    return res
 
 @call_parse   # last in the module: `python -m clipart.cli.train` (torchrun -m) runs it as soon as it is defined
 def clipart_train(
-    data:str=None, # iMet-layout folder (labels.csv, train.csv, train/) (default: the built-in synthetic collection)
+    data:str=None, # iMet-layout folder (labels.csv, train.csv, train/), or a CSV of image paths and captions (default: the built-in synthetic collection)
+    csv_img_key:str='filepath', # --data CSV: column of image paths (relative to the CSV's folder), as open_clip_train's flag
+    csv_caption_key:str='title', # --data CSV: column of captions
+    csv_separator:str=None, # --data CSV: column separator (default: tab for .tsv, else comma)
     captions:str='labels', # Captions from 'labels', free 'text', or 'mixed'
     recipe:str=None, # 'art-cpu': measured settings for real collections on a CPU budget (model, size, epochs, lr, augmentation), where not given
     text:str='descriptions.csv', # Free-text CSV inside `data` (used when present)
@@ -407,7 +420,10 @@ def clipart_train(
                 freeze_epochs=(not freeze_epochs, "is not supported with several processes (yet): use --lock or one process"))
         if image_encoder and not Path(image_encoder).is_file(): raise UsageError(f"--image-encoder {image_encoder}: file not found (an encoder.safetensors written by clipart-pretrain)")
         if source is not None and not (Path(source)/'train.csv').exists(): raise UsageError(f"--source {source}: not an iMet-layout folder (no train.csv)")
-        if data is not None:
+        pairs = data is not None and Path(data).is_file()   # a CSV of image paths and captions
+        if pairs:
+            check_options('clipart-train', wise_ft=(wise_ft is None, "needs attributes to score the interpolations; a CSV of captions has none"))
+        elif data is not None:
             if not Path(data).is_dir(): raise UsageError(f"--data {data}: folder not found")
             for fn in ('labels.csv','train.csv'):
                 if not (Path(data)/fn).exists(): raise UsageError(f"--data {data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)")
@@ -416,5 +432,5 @@ def clipart_train(
         if earlier and not (resume or overwrite) and rank==0:
             raise UsageError(f"--out {out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite to replace it, or choose another --out")
         with out_lock(out) if rank==0 else nullcontext(), redirect_stdout(open(os.devnull, 'w')) if rank else nullcontext():   # one writer, one voice
-            return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier','recipe','ps','r','inspect','given')})
+            return _train(**{k:v for k,v in locals().items() if k not in ('debug','templates','fn','overwrite','earlier','recipe','ps','r','inspect','given','pairs')})
 

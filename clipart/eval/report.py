@@ -56,6 +56,7 @@ def evaluate(
     "Validation retrieval (identical captions are one positive), zero-shot attributes, and kNN / linear-probe references"
     dls = learn.dls
     img,txt,tok = embed_dl(learn.model, dls.valid)
+    if not len(vocab): return dict(retrieval=retrieval_report(img, txt, tok)), (img,txt,tok)   # no attributes (e.g. `read_pairs_csv`): retrieval only
     rep,clf = learn.zero_shot(vocab, show=show_fn is not None, fn=show_fn, phrases=phrases)
     res = dict(retrieval=retrieval_report(img, txt, tok), zero_shot=_json_ready(rep))
     if probes:
