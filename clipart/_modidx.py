@@ -112,6 +112,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                    'clipart.data.imet._open_unguarded': ('data.imet.html#_open_unguarded', 'clipart/data/imet.py'),
                                    'clipart.data.imet._read_csv': ('data.imet.html#_read_csv', 'clipart/data/imet.py'),
                                    'clipart.data.imet._read_imet': ('data.imet.html#_read_imet', 'clipart/data/imet.py'),
+                                   'clipart.data.imet._readable_rows': ('data.imet.html#_readable_rows', 'clipart/data/imet.py'),
                                    'clipart.data.imet._save_manifest': ('data.imet.html#_save_manifest', 'clipart/data/imet.py'),
                                    'clipart.data.imet._to_rgb': ('data.imet.html#_to_rgb', 'clipart/data/imet.py'),
                                    'clipart.data.imet.cache_dir': ('data.imet.html#cache_dir', 'clipart/data/imet.py'),

@@ -222,6 +222,14 @@ def check_image_files(
         _save_manifest(_manifest_file(d), Path(d).resolve(), mp, ent)
     return out
 
+def _readable_rows(rows, fn, bad, **kwargs):
+    "The (line, row) pairs whose `row['image']` decodes; the others reported to `bad` as rows of `fn` (kwargs: `check_image_files`)"
+    reasons = check_image_files([r['image'] for _,r in rows], **kwargs)
+    for (line,row),why in zip(rows, reasons):
+        if why is not None: bad(fn, line, row['id'], why[0], f": {row['image']}{why[1]}")
+    return [lr for lr,why in zip(rows, reasons) if why is None]
+
+
 # %% ../../nbs/01a_data.imet.ipynb #c012
 class ImetCollection:
     "An iMet-layout collection: `df` (one row per item), `vocab` (the labels) and the `report` of skipped rows"
@@ -309,13 +317,7 @@ def _read_imet(path, labels, items, images, text, text_cols, on_bad, check_image
         row = dict(id=id_, image=os.path.join(sdir, files[id_][0]), attribute_ids=aids, **{g:[] for g in groups})
         for a in aids: row[gid[a][0]].append(gid[a][1])
         rows.append((line, row))
-    if check_images and rows:
-        reasons = check_image_files([r['image'] for _,r in rows], max_pixels=max_pixels, n_workers=n_workers, cache=cache)
-        ok = []
-        for (line,row),why in zip(rows, reasons):
-            if why is None: ok.append((line,row))
-            else: bad(ifn, line, row['id'], why[0], f": {row['image']}{why[1]}")
-        rows = ok
+    if check_images and rows: rows = _readable_rows(rows, ifn, bad, max_pixels=max_pixels, n_workers=n_workers, cache=cache)
     if not rows: raise ValueError(f"{ifn}: no readable items: every one of the {len(df)} rows is bad ({report})")
     out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids',*groups])
     if text is not None: out,text_cols = _join_text(out, path/text, text_cols)
@@ -367,13 +369,7 @@ def read_pairs_csv(
             if not cap: bad(fn, line, p, "empty caption"); continue
             if not os.path.isfile(img): bad(fn, line, p, "image file not found", f": {img}"); continue
             rows.append((line, dict(id=p, image=img, attribute_ids=[], caption=cap)))
-        if check_images and rows:
-            reasons = check_image_files([r['image'] for _,r in rows], max_pixels=max_pixels, n_workers=n_workers)
-            ok = []
-            for (line,row),why in zip(rows, reasons):
-                if why is None: ok.append((line,row))
-                else: bad(fn, line, row['id'], why[0], f": {row['image']}{why[1]}")
-            rows = ok
+        if check_images and rows: rows = _readable_rows(rows, fn, bad, max_pixels=max_pixels, n_workers=n_workers)
     if not rows: raise ValueError(f"{fn}: no readable pairs: every one of the {len(df)} rows is bad ({report})")
     out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids','caption'])
     if len(report): warnings.warn(f"read_pairs_csv({str(fn)!r}) skipped {len(report)} bad row(s): {report}. See `.report.to_df()`.")
