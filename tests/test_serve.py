@@ -36,8 +36,12 @@ def go(browser, el):
     "Click `el` and wait for the next page to have loaded"
     from selenium.webdriver.support.ui import WebDriverWait
     from selenium.webdriver.support import expected_conditions as EC
+    from selenium.common.exceptions import WebDriverException
     old = browser.find_element('tag name', 'html'); el.click()
-    WebDriverWait(browser, 30).until(EC.staleness_of(old))
+    def gone(d):   # chromedriver may answer a query on the old page mid-navigation with an 'unknown error' rather than "stale"
+        try: return EC.staleness_of(old)(d)
+        except WebDriverException: return True
+    WebDriverWait(browser, 30).until(gone)
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState==='complete'"))
 
 def cards(browser): return browser.find_elements('css selector', '.card')
