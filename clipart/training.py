@@ -8,11 +8,12 @@ import os, random, sys, time
 from pathlib import Path
 import numpy as np, torch
 from fastai.basics import *
+from fastai.optimizer import OptimWrapper
 from .dist import unwrap_model, dist_rank_world
 
 # %% auto #0
 __all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'TrainingCheckpoint',
-           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'PlainProgress', 'plain_progress']
+           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'FusedAdam', 'PlainProgress', 'plain_progress']
 
 # %% ../nbs/12_training.ipynb #c005
 def _train_dl(learn):
@@ -99,7 +100,12 @@ class TrainingCheckpoint(Callback):
     def before_fit(self):
         if self.state is None: return
         unwrap_model(self.model).load_state_dict(self.state['model'])
-        self.learn.opt.load_state_dict(dict(state=self.state['opt']['state'], hypers=L(self.state['opt']['hypers'])))
+        saved,torch_opt = self.state['opt'],isinstance(self.learn.opt, OptimWrapper)
+        if torch_opt != ('param_groups' in saved):   # torch optimisers (`FusedAdam`) and fastai's keep different states
+            have,want = ('a torch optimiser', "fastai's Optimizer") if torch_opt else ("fastai's Optimizer", 'a torch optimiser')
+            raise ValueError(f"{self.path} holds the state of {want}, this run uses {have}: resume with the optimiser it was written with, or train into another folder")
+        if torch_opt: self.learn.opt.load_state_dict(saved)
+        else: self.learn.opt.load_state_dict(dict(state=saved['state'], hypers=L(saved['hypers'])))
     def before_epoch(self):
         if self.state is not None and self.epoch==self.start_epoch: set_rng_states(self.state['rng'], self.learn)
     def after_epoch(self):
@@ -124,6 +130,38 @@ def history(
     import pandas as pd
     return pd.DataFrame([list(map(float, v[:len(learn.recorder.metric_names)-2])) for v in learn.recorder.values],
                         columns=learn.recorder.metric_names[1:-1]).rename_axis('epoch')
+
+# %% ../nbs/12_training.ipynb #06fea926
+class FusedAdam(OptimWrapper):
+    "fastai's `Adam` (same hyper-parameters, decoupled weight decay, none where fastai says `do_wd=False`) stepped by torch's fused kernel"
+    def __init__(self,
+        params, # Parameters, or parameter groups (a splitter's list of lists)
+        lr=defaults.lr, # Learning rate
+        mom=0.9, # First-moment decay (beta 1)
+        sqr_mom=0.99, # Second-moment decay (beta 2)
+        eps=1e-5, # Added to the denominator
+        wd=0.01, # Decoupled weight decay
+        fused=None, # torch's fused kernel (None: where the device has one), else its foreach kernel
+    ):
+        ps = list(params)
+        groups = [dict(params=list(g)) for g in ps] if ps and isinstance(ps[0], (list, tuple, L)) else [dict(params=ps)]
+        kw = dict(lr=lr, betas=(mom, sqr_mom), eps=eps, weight_decay=0.)
+        opt = None
+        if fused is not False:
+            try: opt = torch.optim.Adam(groups, fused=True, **kw)
+            except (RuntimeError, ValueError):   # a device or dtype without the fused kernel
+                if fused: raise
+        if opt is None: opt = torch.optim.Adam(groups, foreach=True, **kw)
+        for pg in opt.param_groups: pg['decay'] = wd   # fastai's `wd`, applied by `step`
+        super().__init__(opt=opt, hp_map=dict(betas__0='mom', betas__1='sqr_mom', decay='wd', weight_decay='torch_weight_decay'))
+
+    def step(self, closure=None):
+        "fastai's decoupled weight decay on the tensors marked for it, then torch's Adam step"
+        with torch.no_grad():
+            for pg in self.opt.param_groups:
+                ps = [p for p in pg['params'] if p.grad is not None and self.state[p].get('do_wd', True)] if pg['decay'] else []
+                if ps: torch._foreach_mul_(ps, 1 - pg['lr']*pg['decay'])
+        return self.opt.step(closure)
 
 # %% ../nbs/12_training.ipynb #c013
 class PlainProgress(Callback):

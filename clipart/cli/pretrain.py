@@ -14,7 +14,7 @@ from ..data.images import image_dataloaders
 from ..vision.encoders import create_encoder, save_encoder
 from ..vision.augment import two_views, multi_crop_views, show_views
 from ..vision.ssl import KNNAccuracy, knn_monitor
-from ..training import history
+from ..training import history, FusedAdam
 from ..vision.simclr import SimCLR, create_simclr_model
 from ..vision.moco import MoCo, create_moco_model
 from ..vision.byol import BYOL, create_byol_model
@@ -56,7 +56,7 @@ def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hid
                           queue_size=max(bs, min(4096, len(dls.train_ds)//2 // bs * bs)), **kw)
     before = knn_monitor(model, dls) if label and rank==0 else None
     # per-epoch kNN accuracy in one process only (under DDP each process validates its shard); before/after always
-    learn = Learner(dls, model, cbs=cb, metrics=KNNAccuracy() if label and world==1 else None, wd=wd)
+    learn = Learner(dls, model, cbs=cb, metrics=KNNAccuracy() if label and world==1 else None, wd=wd, opt_func=FusedAdam)
     if world > 1: print(f"{world} processes ({dist.get_backend()}): global batch {bs} = {world} x {bs//world}, data sharded per process; rank 0 evaluates and writes")
     plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     x = dls.one_batch()[0][:4].as_subclass(torch.Tensor)

@@ -23,7 +23,7 @@ from ..dist import init_distributed
 from contextlib import nullcontext, redirect_stdout
 import torch.distributed as dist
 from ..multimodal.scale import GradCache, set_grad_checkpointing
-from ..training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError, plain_progress
+from ..training import TrainingCheckpoint, StopOnNonFinite, NonFiniteLossError, plain_progress, FusedAdam
 from ..eval.zero_shot import embed_dl, retrieval_report, find_tokenize, zero_shot_report
 from ..eval.probes import KNNClassifier, LinearProbe
 from ..eval.search import export_embeddings
@@ -246,7 +246,7 @@ def _train(data, captions, text, text_cols, missing_text, phrases, arch, pretrai
     else: trainer = CLIPTrainer(loss=algo, lock=lock)
     if grad_checkpointing: set_grad_checkpointing(model)
     cbs = [trainer, StopOnNonFinite(), ckpt] + ([GradCache(micro_bs)] if micro_bs else []) + ([EMAWeights(ema)] if ema else [])
-    learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd,
+    learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=wd, opt_func=FusedAdam,
                     splitter=partial(clip_splitter, n_groups=5) if lr_decay else clip_splitter).to_amp(precision)
     lrs = layerwise_lrs(lr, lr_decay, 5) if lr_decay else lr
     how = ([f'image tower from {image_encoder}'] if image_encoder else []) + ([f'{lock} tower locked'] if lock else []) + \
