@@ -4,7 +4,7 @@
 
 # %% ../../nbs/30_eval.ipynb #c002
 from __future__ import annotations
-import textwrap
+import queue, textwrap, threading
 import numpy as np, pandas as pd
 import torch, torch.nn.functional as F
 from fastcore.all import *
@@ -16,11 +16,38 @@ from ..multimodal.models import clip_of
 from ..data.imet import open_image
 
 # %% auto #0
-__all__ = ['embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'instance_retrieval', 'attribute_prompts',
+__all__ = ['prefetch', 'embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'instance_retrieval', 'attribute_prompts',
            'AttributeScorer', 'vocab_values', 'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot',
            'attribute_classifier']
 
 # %% ../../nbs/30_eval.ipynb #c005
+class _Raised:
+    def __init__(self, e): self.e = e
+
+def prefetch(
+    it, # Any iterable, e.g. a DataLoader
+    n=2, # Items made ahead
+):
+    "Iterate `it` in a background thread, `n` items ahead: loading the next batches overlaps the consumer's compute"
+    q,done,stop = queue.Queue(n),object(),threading.Event()
+    def put(x):
+        while not stop.is_set():
+            try: q.put(x, timeout=0.1); return True
+            except queue.Full: pass
+        return False
+    def work():
+        try:
+            for x in it:
+                if not put(x): return
+            put(done)
+        except BaseException as e: put(_Raised(e))   # raised again in the consumer's thread
+    threading.Thread(target=work, daemon=True).start()
+    try:
+        while (x := q.get()) is not done:
+            if isinstance(x, _Raised): raise x.e
+            yield x
+    finally: stop.set()   # a consumer that stops early ends the thread too
+
 @torch.no_grad()
 def embed_dl(
     model, # A CLIP model
@@ -29,7 +56,7 @@ def embed_dl(
     "Normalised image and text features and the tokens of every batch of `dl` (in order)"
     m = clip_of(model); m.eval()
     img,txt,tok = [],[],[]
-    for xb,yb in dl:
+    for xb,yb in prefetch(dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
         out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
         img.append(out[0].float().cpu()); txt.append(out[1].float().cpu()); tok.append(yb.cpu().as_subclass(torch.Tensor))
     return torch.cat(img), torch.cat(txt), torch.cat(tok)
