@@ -4,7 +4,7 @@
 
 # %% ../../nbs/34_eval.gallery.ipynb #c002
 from __future__ import annotations
-import functools, io
+import functools, io, threading
 from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -16,7 +16,34 @@ from .zero_shot import ZeroShotClassifier, encode_texts
 from .search import SearchIndex, embed_query, preprocess_image
 
 # %% auto #0
-__all__ = ['Gallery', 'pixel_signature', 'split_leaks']
+__all__ = ['GroupCommit', 'Gallery', 'pixel_signature', 'split_leaks']
+
+# %% ../../nbs/34_eval.gallery.ipynb #70081fb2
+class GroupCommit:
+    "Calls of `fn` on one input each, from concurrent threads, run as one call of `fn` on every input pending; a lone caller waits for nobody"
+    def __init__(self,
+        fn, # list of inputs -> list of outputs, in order
+        max_batch=64, # Inputs per call at most
+    ):
+        self.fn,self.max_batch,self.cv,self.pending,self.busy,self.calls = fn,max_batch,threading.Condition(),[],False,0
+    def __call__(self, x):
+        slot = dict(x=x, done=False)
+        with self.cv: self.pending.append(slot)
+        while True:
+            with self.cv:
+                while self.busy and not slot['done']: self.cv.wait()   # another caller is computing: wait for its turn to end
+                if slot['done']: break
+                self.busy = True   # this caller computes everything pending, its own input among it (or in its next turn)
+                batch,self.pending = self.pending[:self.max_batch],self.pending[self.max_batch:]
+                self.calls += 1
+            try: outs,err = self.fn([s['x'] for s in batch]),None
+            except Exception as e: outs,err = [None]*len(batch),e
+            with self.cv:
+                for s,o in zip(batch, outs): s.update(out=o, err=err, done=True)
+                self.busy = False; self.cv.notify_all()
+        if slot['err'] is not None: raise slot['err']
+        return slot['out']
+
 
 # %% ../../nbs/34_eval.gallery.ipynb #c005
 class Gallery:
@@ -40,6 +67,8 @@ class Gallery:
         self.pos = {str(i): n for n,i in enumerate(self.items['id'])}
         self._clf,self._dups,self._sigs,self._masks = None,{},{},{}
         self._text_embedding = functools.lru_cache(maxsize=1024)(self._embed_text)   # pages 2, 3, ... and facet changes repeat the text
+        self._texts_at_once = GroupCommit(self._embed_texts)     # concurrent queries (a server's threads) share one forward ...
+        self._scores_at_once = GroupCommit(self._score_queries)  # ... and one pass over the embeddings
     def __len__(self): return len(self.items)
     def __repr__(self): return f"Gallery of {len(self)} items from {self.run}" + ('' if self.vocab is not None else ' (no vocabulary: no facets or attributes)')
 
@@ -68,9 +97,14 @@ class Gallery:
             x = preprocess_image(im, image_size(m))
         return m.encode_image(x, normalize=True).float()[0]
 
-    def _embed_text(self, text):
-        "The text's normalised embedding: one forward of the text tower, nothing else (a search's largest cost)"
-        with torch.inference_mode(): return clip_of(self.model).encode_text(self.tokenize(text).as_subclass(torch.Tensor)[None], normalize=True).float()[0]
+    def _embed_text(self, text): return self._texts_at_once(text)
+    def _embed_texts(self, texts):
+        "Normalised embeddings of `texts`: one forward of the text tower, nothing else"
+        toks = torch.stack([self.tokenize(t).as_subclass(torch.Tensor) for t in texts])
+        with torch.inference_mode(): return list(clip_of(self.model).encode_text(toks, normalize=True).float())
+    def _score_queries(self, qs):
+        "Scores of every item for each query [d]: one matrix product, whose cost is the pass over the embeddings"
+        return list(np.stack(qs) @ self.index.feats.T)
 
     def search(self,
         text=None, # Find the items this text describes ...
@@ -92,7 +126,7 @@ class Gallery:
         k = total if k is None else min(k, total)
         if q is None: rows,scores = rows[:k],np.full(k, np.nan)
         else:
-            s = self.index.feats @ np.asarray(q, dtype=np.float32)   # NumPy's matrix-vector product: 3x torch's on one thread
+            s = self._scores_at_once(np.asarray(q, dtype=np.float32))   # NumPy's BLAS, shared with concurrent queries
             if keep is not None: s = s[rows]
             if 0 < k < total: top = torch.topk(torch.from_numpy(s), k).indices.numpy()   # sorted, best first; 5x np.argpartition
             else: top = np.argsort(-s, kind='stable')
