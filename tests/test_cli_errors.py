@@ -163,3 +163,14 @@ def test_a_recipe_fills_only_the_options_left_at_their_default(capsys):
     assert r['epochs'] == 3                                              # given by the user: kept
     assert all(r[k]==v for k,v in RECIPES['art-cpu'].items() if k!='epochs')
     assert capsys.readouterr().out.startswith('recipe art-cpu: --arch ')   # says what it set
+
+def test_resume_with_a_checkpoint_of_another_optimiser_is_one_line(tmp_path):
+    "A run written before FusedAdam (fastai's Optimizer state) is refused on --resume by name, not by fastai's callback wrapper line"
+    out = tmp_path/'o'
+    clipart_train(out=str(out), **KW)
+    ck = out/'checkpoint.pth'
+    s = torch.load(ck, weights_only=True); assert 'param_groups' in s['opt']   # clipart-train checkpoints torch's FusedAdam state
+    s['opt'] = {'state': [], 'hypers': []}; torch.save(s, ck)                 # as fastai's Adam wrote it
+    with pytest.raises(SystemExit) as e: clipart_train(out=str(out), resume=True, **KW)
+    assert str(e.value) == (f"clipart-train: error: {ck} holds the state of fastai's Optimizer, this run uses a torch optimiser: "
+                            "resume with the optimiser it was written with, or train into another folder")

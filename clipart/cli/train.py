@@ -55,7 +55,9 @@ def one_line_errors(
     try: yield
     except _EXPECTED as e:
         if debug: raise
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+        if len(lines) > 1 and lines[0].startswith('Exception occured in `'): lines = lines[1:]   # fastai's line naming the callback and event
+        msg = lines[0] if lines else type(e).__name__
         raise SystemExit(f"{prog}: error: {msg}") from None
 
 def _alive(pid):
