@@ -13,7 +13,8 @@ from .dist import unwrap_model, dist_rank_world
 
 # %% auto #0
 __all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'TrainingCheckpoint',
-           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'FusedAdam', 'PlainProgress', 'plain_progress']
+           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'FusedAdam', 'trainer_with', 'PlainProgress',
+           'plain_progress']
 
 # %% ../nbs/12_training.ipynb #c005
 def _train_dl(learn):
@@ -162,6 +163,29 @@ class FusedAdam(OptimWrapper):
                 ps = [p for p in pg['params'] if p.grad is not None and self.state[p].get('do_wd', True)] if pg['decay'] else []
                 if ps: torch._foreach_mul_(ps, 1 - pg['lr']*pg['decay'])
         return self.opt.step(closure)
+
+# %% ../nbs/12_training.ipynb #02f2ea40
+if not hasattr(Learner, '_fastai_predict'):   # fastai's own, kept once (this cell may run again)
+    Learner._fastai_predict,Learner._fastai_show_results = Learner.predict,Learner.show_results
+
+def trainer_with(
+    learn, # A Learner
+    meth, # A method name, e.g. 'predict_item'
+):
+    "The first callback of `learn` whose class defines `meth` (its trainer), or None"
+    return next((cb for cb in learn.cbs if callable(getattr(type(cb), meth, None))), None)
+
+@patch
+def predict(self:Learner, item, rm_type_tfms=None, with_input=False):
+    "The trainer callback's `predict_item(item)` when it has one (CLIP: zero-shot attributes; self-supervised: features), else fastai's"
+    cb = trainer_with(self, 'predict_item')
+    return cb.predict_item(item) if cb else Learner._fastai_predict(self, item, rm_type_tfms=rm_type_tfms, with_input=with_input)
+
+@patch
+def show_results(self:Learner, ds_idx=1, dl=None, max_n=9, **kwargs):
+    "The trainer callback's `show_learner_results` when it has one, else fastai's"
+    cb = trainer_with(self, 'show_learner_results')
+    return cb.show_learner_results(ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs) if cb else Learner._fastai_show_results(self, ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs)
 
 # %% ../nbs/12_training.ipynb #c013
 class PlainProgress(Callback):

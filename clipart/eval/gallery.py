@@ -12,8 +12,8 @@ from fastcore.all import *
 from ..data.imet import read_labels, open_image, ArtImage
 from ..data.tokens import get_tokenizer, Tokenize
 from ..multimodal.models import load_clip, clip_of, image_size
-from .zero_shot import ZeroShotClassifier, encode_texts
-from .search import SearchIndex, embed_query, preprocess_image
+from .zero_shot import ZeroShotClassifier
+from .search import SearchIndex, preprocess_image
 
 # %% auto #0
 __all__ = ['GroupCommit', 'Gallery', 'pixel_signature', 'split_leaks']

@@ -6,15 +6,17 @@
 from __future__ import annotations
 import textwrap
 from functools import partial
-import pandas as pd, torch
+import pandas as pd
+from fastcore.all import ifnone
 from ..data.tokens import decode_tokens
-from .zero_shot import embed_dl, retrieval_report, zero_shot_report
+from .embed import embed_dl, find_tokenize
+from .zero_shot import retrieval_report, zero_shot_report, zero_shot_eval, show_zero_shot
 from .probes import KNNClassifier, LinearProbe
 from ..data.imet import open_image
 from ..multimodal.models import clip_of
 
 # %% auto #0
-__all__ = ['plot_retrieval', 'evaluate', 'evaluate_collection']
+__all__ = ['plot_retrieval', 'evaluate_embeddings', 'evaluate', 'evaluate_collection']
 
 # %% ../../nbs/33_eval.report.ipynb #c005
 def plot_retrieval(
@@ -29,7 +31,6 @@ def plot_retrieval(
 ):
     "For `n_queries` validation captions, the `k` best images (true one framed green)"
     import matplotlib.pyplot as plt
-    from PIL import Image
     sims = txt[:n_queries] @ img.T
     fig,axs = plt.subplots(n_queries, k, figsize=(2*k, 2.3*n_queries), squeeze=False)
     for q in range(n_queries):
@@ -46,29 +47,50 @@ def _json_ready(df):
     "A report DataFrame as {row: {column: value}} with NaN as null"
     return {i: {c: (None if pd.isna(v) else (int(v) if c in ('n','values') else float(v))) for c,v in r.items()} for i,r in df.iterrows()}
 
+def evaluate_embeddings(
+    model, # The CLIP model (its text tower builds the zero-shot classifier)
+    tokenize, # The `Tokenize` of its captions
+    vocab, # The attribute vocabulary (empty: retrieval only)
+    valid, # (image features, text features, tokens) of the validation items
+    valid_items, # Their rows
+    train_img=None, # Image features of the training items (thresholds, probes; None: neither)
+    train_items=None, # Their rows
+    probes=True, # Add the kNN and linear-probe references
+    phrases=None, # Phrases per attribute group for the zero-shot prompts (as in training)
+    show_fn=None, # Save the zero-shot picture here
+):
+    "Validation retrieval (identical captions are one positive), zero-shot attributes and kNN / linear-probe references, from embeddings computed once"
+    img,txt,tok = valid
+    res = dict(retrieval=retrieval_report(img, txt, tok))
+    if not len(vocab): return res   # no attributes (e.g. `read_pairs_csv`): retrieval only
+    rep,clf,sc,tg = zero_shot_eval(model, tokenize, vocab, img, valid_items, train_img, train_items, phrases=phrases)
+    if show_fn is not None: show_zero_shot(valid_items, clf, sc, tg, fn=show_fn)
+    res['zero_shot'] = _json_ready(rep)
+    if probes and train_img is not None:
+        ttr = clf.targets(train_items)
+        for nm,P in [('knn', partial(KNNClassifier, k=10)), ('linear_probe', LinearProbe)]:
+            p = P(clf.values, train_img, ttr)
+            p.fit_thresholds(p.scores(train_img, exclude_self=True) if nm=='knn' else p.scores(train_img), ttr)
+            s = p.scores(img)
+            res[nm] = _json_ready(zero_shot_report(p, s, tg, p.predict(s)))
+    return res
+
 def evaluate(
     learn, # A trained CLIP `Learner`
     vocab, # The attribute vocabulary (`coll.vocab`)
     show_fn=None, # Save the zero-shot picture here
     probes=True, # Add the kNN and linear-probe references on the same embeddings
     phrases=None, # Phrases per attribute group for the zero-shot prompts (as in training)
+    max_train=None, # Embed at most this many training items (default: all with probes, 2,000 without, as `zero_shot`)
 ):
-    "Validation retrieval (identical captions are one positive), zero-shot attributes, and kNN / linear-probe references"
+    "`evaluate_embeddings` of `learn`'s validation set and training items, each embedded once; returns (report, (img, txt, tok))"
     dls = learn.dls
-    img,txt,tok = embed_dl(learn.model, dls.valid)
-    if not len(vocab): return dict(retrieval=retrieval_report(img, txt, tok)), (img,txt,tok)   # no attributes (e.g. `read_pairs_csv`): retrieval only
-    rep,clf = learn.zero_shot(vocab, show=show_fn is not None, fn=show_fn, phrases=phrases)
-    res = dict(retrieval=retrieval_report(img, txt, tok), zero_shot=_json_ready(rep))
-    if probes:
-        tr_items,va_items = dls.train_ds.items,dls.valid_ds.items
-        tr,_,_ = embed_dl(learn.model, dls.test_dl(tr_items, with_labels=True))
-        ttr,tva = clf.targets(tr_items),clf.targets(va_items)
-        for nm,P in [('knn', partial(KNNClassifier, k=10)), ('linear_probe', LinearProbe)]:
-            p = P(clf.values, tr, ttr)
-            p.fit_thresholds(p.scores(tr, exclude_self=True) if nm=='knn' else p.scores(tr), ttr)
-            sc = p.scores(img)
-            res[nm] = _json_ready(zero_shot_report(p, sc, tva, p.predict(sc)))
-    return res, (img,txt,tok)
+    valid = embed_dl(learn.model, dls.valid)
+    tr = dls.train_ds.items
+    if len(vocab): tr = tr.iloc[:ifnone(max_train, len(tr) if probes else 2000)]
+    train_img = embed_dl(learn.model, dls.test_dl(tr, with_labels=True))[0] if len(vocab) else None
+    return evaluate_embeddings(learn.model, find_tokenize(dls), vocab, valid, dls.valid_ds.items, train_img, tr,
+                               probes=probes, phrases=phrases, show_fn=show_fn), valid
 
 # %% ../../nbs/33_eval.report.ipynb #c011
 def evaluate_collection(
@@ -80,13 +102,15 @@ def evaluate_collection(
     probes=False, # Add the kNN / linear-probe references
     phrases=None, # Phrases per attribute group for the prompts
     show_fn=None, # Save the zero-shot picture here
+    dls=None, # DataLoaders of `coll` to use (default: built with `valid_pct` and `seed`, as training splits)
 ):
-    "Zero-shot attributes and retrieval of `model` on `coll`'s validation split, no training: `evaluate`'s report"
-    from fastai.learner import Learner
+    "Zero-shot attributes and retrieval of `model` on `coll`'s validation split, no training and no `Learner`: `evaluate`'s report"
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import image_size
-    from clipart.multimodal.clip import CLIPTrainer
-    dls = imet_dataloaders(coll, size=image_size(model), bs=bs, context_length=clip_of(model).context_length,
-                           valid_pct=valid_pct, seed=seed, num_workers=0, phrases=phrases)
-    learn = Learner(dls, model, cbs=CLIPTrainer())
-    return evaluate(learn, coll.vocab, show_fn=show_fn, probes=probes, phrases=phrases)[0]
+    if dls is None: dls = imet_dataloaders(coll, size=image_size(model), bs=bs, context_length=clip_of(model).context_length,
+                                           valid_pct=valid_pct, seed=seed, num_workers=0, phrases=phrases)
+    valid = embed_dl(model, dls.valid)
+    tr = dls.train_ds.items if probes else dls.train_ds.items.iloc[:2000]
+    train_img = embed_dl(model, dls.test_dl(tr, with_labels=True))[0] if len(coll.vocab) else None
+    return evaluate_embeddings(model, find_tokenize(dls), coll.vocab, valid, dls.valid_ds.items, train_img, tr,
+                               probes=probes, phrases=phrases, show_fn=show_fn)

@@ -7,14 +7,12 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from PIL import Image
 from fastcore.all import *
-from fastcore.script import call_parse
-from fastai.vision.all import PILImage, Resize
+from fastai.vision.all import Resize
 from ..data.captions import Captioner
 from ..data.tokens import CLIP_STATS, get_tokenizer, Tokenize, find_tfm
-from .zero_shot import embed_dl, encode_texts
-from ..multimodal.models import clip_of, load_clip, image_size
+from .embed import embed_dl, encode_texts
+from ..multimodal.models import clip_of, image_size
 from ..data.imet import open_image, ArtImage
 
 # %% auto #0
@@ -27,11 +25,12 @@ def export_embeddings(
     df, # Items to embed, e.g. `coll.df`
     path, # Output folder: image/text embeddings (.npy) and items.csv
     bs=None, # Batch size (default the DataLoaders')
+    embeddings=None, # (image, text) features of `df`'s rows already computed (e.g. by an evaluation): written as they are
 ):
     "Write image/text embeddings, `items.csv` (id, image, caption, curated labels) and the vocabulary `labels.csv` to folder `path`"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    dl = dls.test_dl(df, with_labels=True, bs=ifnone(bs, dls.bs))
-    img,txt,_ = embed_dl(model, dl)
+    if embeddings is None: img,txt,_ = embed_dl(model, dls.test_dl(df, with_labels=True, bs=ifnone(bs, dls.bs)))
+    else: img,txt = embeddings
     cap = find_tfm(dls, Captioner)
     np.save(path/'image_embeddings.npy', img.numpy().astype(np.float32))
     np.save(path/'text_embeddings.npy', txt.numpy().astype(np.float32))
@@ -46,8 +45,9 @@ def export_embeddings(
 
 # %% ../../nbs/32_search.ipynb #c007
 def _have_faiss():
-    try: import faiss; return True
+    try: import faiss  # noqa: F401 (whether it imports is the question)
     except ImportError: return False
+    return True
 
 class SearchIndex:
     "Exact inner-product search over normalised rows, with faiss when available and torch otherwise"

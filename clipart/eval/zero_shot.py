@@ -4,82 +4,25 @@
 
 # %% ../../nbs/30_eval.ipynb #c002
 from __future__ import annotations
-import queue, textwrap, threading
+import textwrap
 import numpy as np, pandas as pd
 import torch, torch.nn.functional as F
 from fastcore.all import *
 from fastai.learner import Learner
 from ..data.captions import LabelCaptioner, CAPTION_TEMPLATES, ART_NOUNS
-from ..data.tokens import Tokenize, find_tfm, decode_tokens
+from ..data.tokens import Tokenize, decode_tokens
 from ..metrics import cross_modal_retrieval, caption_groups, retrieval_ranks, recall_at_k, fbeta_samples, fbeta_micro, average_precision, topk_accuracy
 from ..multimodal.models import clip_of
 from ..data.imet import open_image
+from .embed import prefetch, embed_dl, encode_texts, find_tokenize
+_all_ = ['prefetch', 'embed_dl', 'encode_texts', 'find_tokenize']   # their place before `clipart.eval.embed`
+from ..multimodal.clip import CLIPTrainer
+import clipart.training  # noqa: F401 (`learn.predict` asks the trainer callback: `predict_item`)
 
 # %% auto #0
-__all__ = ['prefetch', 'embed_dl', 'encode_texts', 'find_tokenize', 'retrieval_report', 'instance_retrieval', 'attribute_prompts',
-           'AttributeScorer', 'vocab_values', 'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot',
-           'attribute_classifier']
-
-# %% ../../nbs/30_eval.ipynb #c005
-class _Raised:
-    def __init__(self, e): self.e = e
-
-def prefetch(
-    it, # Any iterable, e.g. a DataLoader
-    n=2, # Items made ahead
-):
-    "Iterate `it` in a background thread, `n` items ahead: loading the next batches overlaps the consumer's compute"
-    q,done,stop = queue.Queue(n),object(),threading.Event()
-    def put(x):
-        while not stop.is_set():
-            try: q.put(x, timeout=0.1); return True
-            except queue.Full: pass
-        return False
-    def work():
-        try:
-            for x in it:
-                if not put(x): return
-            put(done)
-        except BaseException as e: put(_Raised(e))   # raised again in the consumer's thread
-    threading.Thread(target=work, daemon=True).start()
-    try:
-        while (x := q.get()) is not done:
-            if isinstance(x, _Raised): raise x.e
-            yield x
-    finally: stop.set()   # a consumer that stops early ends the thread too
-
-@torch.no_grad()
-def embed_dl(
-    model, # A CLIP model
-    dl, # A DataLoader of (images, tokens)
-):
-    "Normalised image and text features and the tokens of every batch of `dl` (in order)"
-    m = clip_of(model); m.eval()
-    img,txt,tok = [],[],[]
-    for xb,yb in prefetch(dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
-        out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
-        img.append(out[0].float().cpu()); txt.append(out[1].float().cpu()); tok.append(yb.cpu().as_subclass(torch.Tensor))
-    return torch.cat(img), torch.cat(txt), torch.cat(tok)
-
-@torch.no_grad()
-def encode_texts(
-    model, # A CLIP model
-    tokenize, # A `Tokenize`
-    texts, # The texts
-    bs=256, # Texts encoded at once
-):
-    "Normalised text features of `texts` (`tokenize`: a `clipart.data.Tokenize`)"
-    m = clip_of(model); m.eval()
-    dev = next(m.parameters()).device
-    out = [m.encode_text(torch.stack([tokenize(t).as_subclass(torch.Tensor) for t in texts[i:i+bs]]).to(dev), normalize=True).float().cpu()
-           for i in range(0, len(texts), bs)]
-    return torch.cat(out)
-
-def find_tokenize(
-    dls, # DataLoaders from `imet_dataloaders`
-):
-    "The `Tokenize` transform of `dls`'s captions"
-    return find_tfm(dls, Tokenize)
+__all__ = ['retrieval_report', 'instance_retrieval', 'attribute_prompts', 'AttributeScorer', 'vocab_values', 'ZeroShotClassifier',
+           'zero_shot_report', 'show_zero_shot', 'zero_shot_eval', 'attribute_classifier', 'prefetch', 'embed_dl',
+           'encode_texts', 'find_tokenize']
 
 # %% ../../nbs/30_eval.ipynb #c007
 def retrieval_report(
@@ -219,7 +162,6 @@ def show_zero_shot(
 ):
     "Images with their true attributes (black) and top-`k` predicted per group (green: right, red: wrong)"
     import matplotlib.pyplot as plt
-    from PIL import Image
     nrows = (n+ncols-1)//ncols
     fig,axs = plt.subplots(nrows, 2*ncols, figsize=ifnone(figsize, (5.2*ncols, 2.4*nrows)), squeeze=False,
                            gridspec_kw=dict(width_ratios=[1,1.6]*ncols))
@@ -239,28 +181,41 @@ def show_zero_shot(
     if fn: fig.savefig(fn, dpi=80); plt.close(fig)
     return fig
 
+def zero_shot_eval(
+    model, # A CLIP model (its text tower builds the classifier)
+    tokenize, # The `Tokenize` of its captions (`find_tokenize(dls)`)
+    vocab, # The attribute vocabulary
+    valid_img, # Normalised image features of the scored items [n, d]
+    valid_items, # Their rows (group columns give the truth)
+    train_img=None, # Image features of labelled items to fit the thresholds on (None: top-k only)
+    train_items=None, # Their rows
+    templates=CAPTION_TEMPLATES, # Prompt templates
+    k=1, # Best values predicted per group
+    max_train=2000, # Thresholds are fitted on at most this many training items
+    phrases=None, # Phrases per group, as for the training captions
+):
+    "Zero-shot attributes from embeddings computed once: (report DataFrame, classifier, scores, targets) of the scored items"
+    clf = ZeroShotClassifier(model, tokenize, vocab, templates=templates, phrases=phrases)
+    if train_img is not None:
+        n = min(max_train, len(train_items))
+        clf.fit_thresholds(clf.scores(train_img[:n]), clf.targets(train_items.iloc[:n]), k=k)
+    sc,tg = clf.scores(valid_img),clf.targets(valid_items)
+    return zero_shot_report(clf, sc, tg, clf.predict(sc, k)), clf, sc, tg
+
 @patch
 def zero_shot(self:Learner, vocab, templates=CAPTION_TEMPLATES, k=1, fit_thresholds=True, max_train=2000, show=False, phrases=None, **kwargs):
     "Zero-shot attribute recognition on the validation set: returns (report DataFrame, classifier)"
-    tok = find_tokenize(self.dls)
-    clf = ZeroShotClassifier(self.model, tok, vocab, templates=templates, phrases=phrases)
-    if fit_thresholds:
-        idx = list(range(min(max_train, len(self.dls.train_ds))))
-        img_tr,_,_ = embed_dl(self.model, self.dls.test_dl(self.dls.train_ds.items.iloc[idx], with_labels=True))
-        clf.fit_thresholds(clf.scores(img_tr), clf.targets(self.dls.train_ds.items.iloc[idx]), k=k)
+    tr = self.dls.train_ds.items.iloc[:max_train]
+    img_tr = embed_dl(self.model, self.dls.test_dl(tr, with_labels=True))[0] if fit_thresholds else None
     img,_,_ = embed_dl(self.model, self.dls.valid)
     items = self.dls.valid_ds.items
-    sc,tg = clf.scores(img),clf.targets(items)
-    rep = zero_shot_report(clf, sc, tg, clf.predict(sc, k))
+    rep,clf,sc,tg = zero_shot_eval(self.model, find_tokenize(self.dls), vocab, img, items, img_tr, tr if fit_thresholds else None,
+                                   templates=templates, k=k, max_train=max_train, phrases=phrases)
     if show: show_zero_shot(items, clf, sc, tg, **kwargs)
     self.zero_shot_classifier = clf   # `learn.predict(image)` uses it
     return rep, clf
 
 # %% ../../nbs/30_eval.ipynb #c019
-_fastai_predict,_fastai_show_results = Learner.predict,Learner.show_results
-
-def _is_clip(learn): return any(type(cb).__name__ in ('CLIPTrainer','CLIPMOCOTrainer') for cb in learn.cbs)
-
 @torch.no_grad()
 def _image_features(learn, item):
     "Normalised features of one image (path or PIL image) through the DataLoaders' validation transforms"
@@ -279,11 +234,10 @@ def attribute_classifier(
     return clf
 
 @patch
-def predict(self:Learner, item, rm_type_tfms=None, with_input=False):
-    "On a CLIP learner: (attributes, mask, scores) of an image, zero-shot; its features without a vocabulary. Else fastai's"
-    if not _is_clip(self): return _fastai_predict(self, item, rm_type_tfms=rm_type_tfms, with_input=with_input)
-    feats = _image_features(self, item)
-    clf = attribute_classifier(self)
+def predict_item(self:CLIPTrainer, item):
+    "`learn.predict(image)` of a CLIP learner: (attributes, mask, scores), zero-shot; the image's features without a vocabulary"
+    feats = _image_features(self.learn, item)
+    clf = attribute_classifier(self.learn)
     if clf is None: return feats[0]
     sc = clf.scores(feats); pr = clf.predict(sc)
     names = [f'{g}::{v}' for g,vals in clf.values.items() for v in vals]
@@ -291,10 +245,10 @@ def predict(self:Learner, item, rm_type_tfms=None, with_input=False):
     return [n for n,m in zip(names, mask) if m], mask, scores
 
 @patch
-def show_results(self:Learner, ds_idx=1, dl=None, max_n=9, ncols=3, figsize=None, **kwargs):
-    "On a CLIP learner: images with their caption and the batch's best-scoring caption (green: right). Else fastai's"
-    if not _is_clip(self): return _fastai_show_results(self, ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs)
+def show_learner_results(self:CLIPTrainer, ds_idx=1, dl=None, max_n=9, ncols=3, figsize=None, **kwargs):
+    "`learn.show_results()` of a CLIP learner: images with their caption and the batch's best-scoring caption (green: right)"
     import matplotlib.pyplot as plt
+    self = self.learn
     dl = ifnone(dl, self.dls[ds_idx])
     items = dl.dataset.items.iloc[:max_n]
     img,txt,tok = embed_dl(self.model, self.dls.test_dl(items, with_labels=True))

@@ -9,6 +9,7 @@ from fastai.basics import *
 from .augment import Views, two_views
 from ..metrics import knn_accuracy
 from ..dist import unwrap_model
+import clipart.training  # noqa: F401 (`learn.predict` asks the trainer callback: `predict_item`)
 
 # %% auto #0
 __all__ = ['SSLTrainer', 'embed_images', 'knn_monitor', 'KNNAccuracy']
@@ -92,12 +93,9 @@ class KNNAccuracy(Metric):
     def name(self): return 'knn_acc'
 
 # %% ../../nbs/20_ssl.ipynb #c012c
-_predict_before_ssl = Learner.predict
-
 @patch
-def predict(self:Learner, item, rm_type_tfms=None, with_input=False):
-    "On a self-supervised learner: the encoder's features of an image (path or PIL image); else as before"
-    if not any(isinstance(cb, SSLTrainer) for cb in self.cbs): return _predict_before_ssl(self, item, rm_type_tfms=rm_type_tfms, with_input=with_input)
+def predict_item(self:SSLTrainer, item):
+    "`learn.predict(item)` of a self-supervised learner: the encoder's features of an image (path or PIL image)"
     from clipart.data.imet import ArtImage
     x = self.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0).one_batch()[0]
     m = unwrap_model(self.model); was = m.training; m.eval()
