@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_compat.ipynb #c002
 from __future__ import annotations
-import importlib, importlib.abc, importlib.util, sys, types, warnings
+import importlib, importlib.abc, importlib.util, sys, warnings
 
 # %% auto #0
 __all__ = ['moved_getattr', 'install']
@@ -23,6 +23,7 @@ _MOVED = {
     'eval': {'AttributeScorer': 'eval.zero_shot', 'ZeroShotClassifier': 'eval.zero_shot', 'attribute_prompts': 'eval.zero_shot', 'embed_dl': 'eval.zero_shot', 'encode_texts': 'eval.zero_shot', 'find_tokenize': 'eval.zero_shot', 'instance_retrieval': 'eval.zero_shot', 'retrieval_report': 'eval.zero_shot', 'show_zero_shot': 'eval.zero_shot', 'vocab_values': 'eval.zero_shot', 'zero_shot_report': 'eval.zero_shot'},
     'images': {'image_dataloaders': 'data.images'},
     'losses': {'QueueClipLoss': 'multimodal.losses', 'create_loss': 'multimodal.losses', 'dist_rank_world': 'dist', 'gather_all': 'dist'},
+    'momentum': {'CLIPMoCo': 'multimodal.clip_moco'},
     'moco': {'InfoNCELoss': 'vision.moco', 'MoCo': 'vision.moco', 'create_moco_model': 'vision.moco'},
     'models': {'CLIPART_CONFIGS': 'multimodal.models', 'clip_of': 'multimodal.models', 'create_clip_model': 'multimodal.models', 'image_size': 'multimodal.models', 'load_clip': 'multimodal.models', 'register_configs': 'multimodal.models', 'save_clip': 'multimodal.models', 'unwrap_model': 'dist'},
     'pretrain': {'SSL_ALGOS': 'vision.pretrain', 'clipart_pretrain': 'cli.pretrain', 'create_ssl': 'vision.pretrain'},
@@ -56,7 +57,7 @@ class _MovedFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     "Import hook: `clipart.<old flat module>` becomes a module holding the old names, imported from their new places"
     def find_spec(self, fullname, path=None, target=None):
         pre,_,old = fullname.partition('.')
-        if pre!='clipart' or '.' in old or old not in _MOVED or old in ('data','eval','cli'): return None
+        if pre!='clipart' or '.' in old or old not in _MOVED or old in ('data','eval','cli','momentum'): return None
         return importlib.util.spec_from_loader(fullname, self)
     def create_module(self, spec): return None
     def exec_module(self, module):

@@ -41,12 +41,13 @@ def one_process_group():
 @pytest.mark.parametrize('algo', ['clip', 'clip-moco'])
 def test_trainers_unwrap_ddp(one_process_group, synth_path, tmp_path, algo):
     from fastai.basics import Learner
+    import fastai.callback.progress   # noqa: F401 (Learner.no_bar)
     from clipart.data.imet import read_imet
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import create_clip_model, save_clip, load_clip, clip_of
     from clipart.multimodal.clip import CLIPTrainer
     from clipart.multimodal.clip_moco import CLIPMOCOTrainer
-    from clipart.momentum import CLIPMoCo
+    from clipart.multimodal.clip_moco import CLIPMoCo
     dls = imet_dataloaders(read_imet(synth_path), size=64, bs=8, context_length=32, num_workers=0)
     m = create_clip_model('clipart-tiny-vit')
     if algo=='clip-moco': m, cb = CLIPMoCo(m, queue_size=12), CLIPMOCOTrainer(queue_size=12)
@@ -66,7 +67,7 @@ def _loss_and_grads(algo, rank=0, world=1):
     "This rank's loss and (DDP-averaged when distributed) gradients on its slice of a fixed batch of 8"
     from clipart.multimodal.models import create_clip_model
     from clipart.multimodal.losses import create_loss, QueueClipLoss
-    from clipart.momentum import CLIPMoCo
+    from clipart.multimodal.clip_moco import CLIPMoCo
     torch.manual_seed(0)
     m = create_clip_model('clipart-tiny-vit', siglip=algo=='siglip')
     if algo=='clip-moco': m = CLIPMoCo(m, queue_size=6)
@@ -141,7 +142,6 @@ def test_ssl_losses_two_processes_equal_one(tmp_path, algo):
 def _trainer_step(rank, world):
     "One SGD step of a Learner with `CLIPTrainer` on this rank's share of a fixed batch of 8; the weights after it"
     from fastai.basics import Learner, DataLoaders, SGD, noop
-    import fastai.callback.progress  # Learner.no_bar
     from fastai.data.load import DataLoader
     from clipart.multimodal.models import create_clip_model, clip_of
     from clipart.multimodal.clip import CLIPTrainer

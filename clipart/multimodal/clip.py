@@ -14,27 +14,42 @@ from fastai.torch_core import trainable_params
 from .adapt import clip_splitter, lock_tower, tower_modules
 
 # %% auto #0
-__all__ = ['CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics']
+__all__ = ['LockTower', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics']
 
 # %% ../../nbs/10_clip.ipynb #c005
+class LockTower(Callback):
+    "Keep one tower of a CLIP model as it is (LiT): no gradients, and its modules in eval mode while training"
+    order = TrainEvalCallback.order+1   # after `TrainEvalCallback` puts the whole model in training mode
+    def __init__(self,
+        tower, # 'image' or 'text'
+    ):
+        if tower not in ('image', 'text'): raise ValueError(f"tower must be 'image' or 'text', not {tower!r}")
+        store_attr()
+    def before_fit(self): lock_tower(self.model, self.tower)
+    def before_train(self):
+        for m in tower_modules(self.model, self.tower): m.eval()
+
 class CLIPTrainer(Callback):
     "Contrastive image–text training: feed (images, tokens) to the model, CLIP/SigLIP loss, clamp the temperature"
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
     def __init__(self,
         loss='clip', # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid), see `create_loss`
         max_scale=100., # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
-        lock=None, # 'image' or 'text': keep that tower as it is (LiT), see `lock_tower`
+        lock=None, # 'image' or 'text': keep that tower as it is (LiT): adds a `LockTower`
     ):
         if lock not in (None, 'image', 'text'): raise ValueError(f"lock must be None, 'image' or 'text', not {lock!r}")
         store_attr()
+    def _lock_cb(self):
+        "With `lock`, a `LockTower` added to the learner (once); the one added now, else None"
+        if not self.lock or any(isinstance(c, LockTower) for c in self.learn.cbs): return None
+        cb = LockTower(self.lock); self.learn.add_cb(cb)
+        return cb
     def after_create(self):
-        "`clip_splitter` as the Learner's default splitter: `freeze`, `fine_tune` and `slice` learning rates work"
+        "`clip_splitter` as the Learner's default splitter (`freeze`, `fine_tune` and `slice` learning rates work); `LockTower` with `lock`"
         if self.learn.splitter is trainable_params: self.learn.splitter = clip_splitter
-    def before_train(self):
-        if self.lock:
-            for m in tower_modules(self.model, self.lock): m.eval()
+        self._lock_cb()
     def before_fit(self):
-        if self.lock: lock_tower(self.model, self.lock)
+        if (cb := self._lock_cb()) is not None: cb.before_fit()   # added by `fit(cbs=...)`: it missed this event
         rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
         self.loss_fn = create_loss(self.loss, rank=rank, world_size=world)
         self.learn.loss_func = self.lf

@@ -4,15 +4,44 @@
 
 # %% ../../nbs/11_clip_moco.ipynb #c002
 from __future__ import annotations
-import torch
 from fastai.basics import *
 from .clip import CLIPTrainer
 from .losses import QueueClipLoss
-from ..momentum import CLIPMoCo, cosine_momentum, momentum_for_steps
+import torch, torch.nn as nn
+from ..momentum import momentum_copy, ema_update, FeatureQueue, cosine_momentum, momentum_for_steps
 from ..dist import unwrap_model
 
 # %% auto #0
-__all__ = ['CLIPMOCOTrainer']
+__all__ = ['CLIPMoCo', 'CLIPMOCOTrainer']
+
+# %% ../../nbs/11_clip_moco.ipynb #c011
+class CLIPMoCo(nn.Module):
+    "An open_clip model plus momentum towers and image/text feature queues"
+    def __init__(self,
+        online:nn.Module, # The open_clip model being trained
+        queue_size=4096, # Keys kept in each of the image and text queues
+    ):
+        super().__init__()
+        self.online,self.momentum = online,momentum_copy(online)
+        dim = online.text_projection.shape[1] if getattr(online, 'text_projection', None) is not None else online.encode_text(
+            torch.zeros(1, online.context_length, dtype=torch.long)).shape[1]
+        self.img_queue,self.txt_queue = FeatureQueue(queue_size, dim),FeatureQueue(queue_size, dim)
+    @property
+    def logit_scale(self): return self.online.logit_scale
+    @property
+    def context_length(self): return self.online.context_length
+    def forward(self, images=None, tokens=None):
+        if images is None or tokens is None: return self.online(images, tokens)[:3]   # one modality: inference
+        img,txt,scale = self.online(images, tokens)[:3]
+        with torch.no_grad():
+            self.momentum.eval()
+            img_k,txt_k = self.momentum(images, tokens)[:2]
+        return img, txt, scale, img_k, txt_k
+    @torch.no_grad()
+    def update(self, m, img_k, txt_k):
+        "After an optimiser step: EMA of the towers with momentum `m`, then enqueue the keys"
+        ema_update(self.momentum, self.online, m)
+        self.img_queue.enqueue(img_k); self.txt_queue.enqueue(txt_k)
 
 # %% ../../nbs/11_clip_moco.ipynb #c005
 class CLIPMOCOTrainer(CLIPTrainer):
@@ -32,6 +61,7 @@ class CLIPMOCOTrainer(CLIPTrainer):
     def after_create(self): super().after_create(); self._wrap()
     def before_fit(self):
         self._wrap()
+        super().before_fit()   # what every CLIP trainer does first (a `LockTower` added by `fit(cbs=...)` locks now)
         self.loss_fn,self.learn.loss_func = QueueClipLoss(self.alpha),self.lf
         self.total_steps = self.n_epoch * len(self.dls.train)
         self.m = momentum_for_steps(self.total_steps) if self.momentum is None else self.momentum
