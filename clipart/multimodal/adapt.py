@@ -5,23 +5,20 @@ LoRA adapters (peft) and a self-supervised image tower; the last section measure
 
 # %% ../../nbs/14_adapt.ipynb #c002
 from __future__ import annotations
-import re
 import numpy as np, torch, torch.nn as nn
 from fastcore.all import *
-import copy, warnings
+import copy
 from fastai.callback.core import Callback
-from .models import clip_of
+from .models import clip_of, HEAD_PARAMS, is_head_param
+from .lora import lora_targets, has_lora, add_lora, merge_lora
+_all_ = ['HEAD_PARAMS', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']   # LoRA lives in `clipart.multimodal.lora`
 from ..momentum import ema_update
 
 # %% auto #0
-__all__ = ['HEAD_PARAMS', 'param_depths', 'clip_splitter', 'tower_params', 'lock_tower', 'tower_modules', 'layerwise_lrs',
-           'wise_ft', 'EMAWeights', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']
+__all__ = ['param_depths', 'clip_splitter', 'tower_params', 'lock_tower', 'tower_modules', 'layerwise_lrs', 'wise_ft',
+           'EMAWeights', 'HEAD_PARAMS', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']
 
 # %% ../../nbs/14_adapt.ipynb #c005
-HEAD_PARAMS = ('text_projection', 'logit_scale', 'logit_bias', 'visual.proj')
-
-def _is_head(name): return name in HEAD_PARAMS or name.startswith(('visual.head.', 'visual.trunk.head.', 'visual.trunk.fc.'))
-
 def param_depths(
     model, # An open_clip model (wrappers are unwrapped)
 ):
@@ -30,7 +27,7 @@ def param_depths(
     towers = dict(image=[], text=[])
     out = {}
     for n,_ in m.named_parameters():
-        if _is_head(n): out[n] = ('head', 1.)
+        if is_head_param(n): out[n] = ('head', 1.)
         else: towers['image' if n.startswith('visual.') else 'text'].append(n)
     # the text tower registers its token embedding after its blocks: put the input side first, the final norm last
     first = [n for n in towers['text'] if n.startswith(('token_embedding', 'positional_embedding', 'text.embeddings', 'text.transformer.embeddings'))]
@@ -137,61 +134,3 @@ class EMAWeights(Callback):
     def after_fit(self):
         "The averaged weights stay in the model; `self.ema` then holds the last trained ones"
         if self.n: self._swap()
-
-# %% ../../nbs/14_adapt.ipynb #c938d4a
-def lora_targets(
-    model, # A CLIP model
-    towers=('image','text'), # The towers to adapt
-):
-    "Names of the modules of `towers` that take LoRA adapters: attention (`nn.MultiheadAttention`) and linear layers, not the heads"
-    m = clip_of(model)
-    mods = dict(m.named_modules())
-    mha = {n for n,x in mods.items() if isinstance(x, nn.MultiheadAttention)}
-    out = []
-    for n,x in mods.items():
-        if ('image' if n.startswith('visual.') else 'text') not in towers or _is_head(n+'.weight'): continue
-        if n in mha or (isinstance(x, nn.Linear) and n.rpartition('.')[0] not in mha): out.append(n)
-    return out
-
-def has_lora(
-    model, # A CLIP model
-):
-    "Whether `model` holds LoRA adapters"
-    return any('lora_A' in n for n,_ in clip_of(model).named_parameters())
-
-def add_lora(
-    model, # A CLIP model (changed in place)
-    rank=8, # Rank r of the adapters
-    alpha=None, # Scale numerator: the change is alpha/r·BA (default: r, a scale of 1)
-    dropout=0., # Dropout on the adapters' input
-    towers=('image','text'), # The towers to adapt
-    train_heads=True, # Also train the projections and the temperature
-):
-    "Put LoRA adapters (peft) on the attention and MLP linears of `towers` and freeze all other weights (but the heads)"
-    try: from peft import LoraConfig, inject_adapter_in_model
-    except ImportError: raise ImportError("LoRA needs peft: pip install 'clipart[lora]' (or pip install peft)") from None
-    if isinstance(towers, str): towers = (towers,)
-    m = clip_of(model)
-    targets = lora_targets(m, towers)
-    if not targets: raise ValueError(f"no module of the {'/'.join(towers)} tower(s) takes LoRA adapters")
-    inject_adapter_in_model(LoraConfig(r=rank, lora_alpha=ifnone(alpha, rank), lora_dropout=dropout, target_modules=targets), m)
-    for n,p in m.named_parameters(): p.requires_grad_('lora_' in n or (train_heads and _is_head(n)))
-    return model
-
-def merge_lora(
-    model, # A CLIP model with LoRA adapters (changed in place)
-):
-    "Fold the LoRA adapters into the weights they adapt and remove them: a plain open_clip model again"
-    m = clip_of(model)
-    if not has_lora(m): return model
-    from peft.tuners.lora import LoraLayer
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')   # peft warns when an outer layer already merged an inner one
-        while (hit := next(((n,x) for n,x in m.named_modules() if isinstance(x, LoraLayer)), None)):
-            n,x = hit
-            if hasattr(x, 'unload_and_optionally_merge_module'): base = x.unload_and_optionally_merge_module(merge=True, safe_merge=False, adapter_names=None)
-            else: x.merge(); base = x.get_base_layer()
-            parent,_,child = n.rpartition('.')
-            setattr(m.get_submodule(parent) if parent else m, child, base)
-    for p in m.parameters(): p.requires_grad_(True)
-    return model

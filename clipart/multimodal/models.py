@@ -7,15 +7,15 @@ from __future__ import annotations
 import functools, json, logging, math, hashlib, tempfile
 from importlib.resources import files
 from pathlib import Path
-import torch
 import open_clip
 from safetensors.torch import save_file, safe_open
 from fastcore.all import *
 from ..dist import unwrap_model
+from ..weights import load_weights
 
 # %% auto #0
-__all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'register_configs', 'create_clip_model', 'image_size', 'clip_of', 'save_clip',
-           'load_clip']
+__all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'HEAD_PARAMS', 'register_configs', 'create_clip_model', 'image_size', 'clip_of',
+           'is_head_param', 'save_clip', 'load_clip']
 
 # %% ../../nbs/05_models.ipynb #c005
 CONFIG_DIR = Path(str(files('clipart')))/'model_configs'
@@ -59,17 +59,6 @@ def _image_encoder(spec):
     if arch.startswith('fastai:'): raise ValueError(f"image encoder {arch}: fastai architectures cannot be open_clip towers; pretrain a timm architecture (e.g. resnet18)")
     return arch,(None if fn is None else Path(fn))
 
-def _load_trunk(trunk, fn):
-    "Load an encoder's weights (`save_encoder` layout: a timm model without classifier) into an open_clip timm tower"
-    if not fn.is_file(): raise FileNotFoundError(f"image encoder {fn} not found")
-    import timm
-    sd = timm.models.load_state_dict(str(fn), weights_only=True)
-    own = trunk.state_dict()
-    missing = [k for k in own if k not in sd]
-    bad = [k for k in own if k in sd and sd[k].shape!=own[k].shape]
-    if missing or bad: raise ValueError(f"{fn}: does not fit the image tower ({len(missing)} weights missing, e.g. {missing[:2]}; {len(bad)} of the wrong shape, e.g. {bad[:2]})")
-    trunk.load_state_dict({k:sd[k] for k in own})
-
 def _with_image_encoder(name, arch):
     "The config of model `name` with a timm `arch` (average-pooled, linear projection) as its image tower"
     base = open_clip.get_model_config(name)
@@ -105,7 +94,7 @@ def create_clip_model(
     try: m = open_clip.create_model(name, pretrained=pretrained, force_image_size=image_size, device=device, **kwargs)
     finally:
         if quiet: logging.getLogger().removeFilter(quiet)
-    if enc_file is not None: _load_trunk(m.visual.trunk, enc_file)
+    if enc_file is not None: load_weights(m.visual.trunk, enc_file, 'the image tower')
     m.clipart_name = name
     m.clipart_cfg = open_clip.get_model_config(name) if not name.startswith('local-dir:') else json.loads(
         (Path(name[len('local-dir:'):])/'open_clip_config.json').read_text())['model_cfg']
@@ -128,13 +117,23 @@ def clip_of(
     m = unwrap_model(m)
     return getattr(m, 'online', m)
 
+# %% ../../nbs/05_models.ipynb #989f66fa
+HEAD_PARAMS = ('text_projection', 'logit_scale', 'logit_bias', 'visual.proj')
+
+def is_head_param(
+    name, # A parameter name of an open_clip model
+):
+    "Whether parameter `name` is a head: a projection, the temperature or bias, a timm tower's head"
+    return name in HEAD_PARAMS or name.startswith(('visual.head.', 'visual.trunk.head.', 'visual.trunk.fc.'))
+
 # %% ../../nbs/05_models.ipynb #c011
 def _state_dict(model):
     m = clip_of(model)
     if any('lora_A' in n for n,_ in m.named_parameters()):   # LoRA adapters: save a merged copy, a plain open_clip model
+        merge = getattr(m, 'clipart_merge', None)            # set by `add_lora` (models know nothing of peft)
+        if merge is None: raise ValueError("the model holds LoRA adapters clipart did not add: fold them in (`merge_lora`) before saving")
         import copy
-        from .adapt import merge_lora
-        m = merge_lora(copy.deepcopy(m))
+        m = merge(copy.deepcopy(m))
     return {k:v.detach().contiguous().cpu() for k,v in m.state_dict().items()}
 
 def save_clip(

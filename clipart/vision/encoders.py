@@ -4,12 +4,12 @@
 
 # %% ../../nbs/09_encoders.ipynb #c002
 from __future__ import annotations
-import warnings
 from pathlib import Path
 import torch, torch.nn as nn
 import timm
 from fastcore.all import *
 from ..momentum import momentum_copy, ema_update, FeatureQueue
+from ..weights import load_weights
 
 # %% auto #0
 __all__ = ['IMAGENET_STATS', 'ImageNormalize', 'Encoder', 'create_encoder', 'save_encoder', 'MLPHead', 'SSLModel',
@@ -38,18 +38,6 @@ class Encoder(nn.Module):
         super().__init__(); self.norm,self.body,self.num_features = ImageNormalize(*stats),body,num_features
     def forward(self, x): return self.body(self.norm(x))
 
-def _load_local(model, path):
-    "Load the weights in `path` into `model`: all of its keys required, unused keys reported"
-    sd = timm.models.load_state_dict(str(path), weights_only=True)
-    own = model.state_dict()
-    missing = [k for k in own if k not in sd]
-    if missing: raise ValueError(f"{path}: weights missing for {len(missing)} encoder keys, e.g. {missing[:3]}")
-    bad = [f"{k} {tuple(sd[k].shape)} != {tuple(v.shape)}" for k,v in own.items() if sd[k].shape!=v.shape]
-    if bad: raise ValueError(f"{path}: {len(bad)} weights have the wrong shape for this encoder, e.g. {bad[:2]}")
-    extra = [k for k in sd if k not in own]
-    if extra: warnings.warn(f"{path}: {len(extra)} keys not used by the encoder: {extra[:5]}")
-    model.load_state_dict({k:sd[k] for k in own})
-
 def create_encoder(
     name:str, # timm model name, or 'fastai:<arch>'
     pretrained=False, # False, True (hub weights, needs internet) or a local weights file
@@ -75,7 +63,7 @@ def create_encoder(
             if 'Unknown model' in str(e): raise ValueError(f"unknown timm model {name!r}") from None
             raise
         nf = body.num_features
-    if local: _load_local(body, pretrained)
+    if local: load_weights(body, pretrained, 'the encoder')
     enc = Encoder(body, nf, stats)
     enc.arch = name   # written into saved weights: `create_clip_model(image_encoder=file)` rebuilds the tower from it
     return enc
