@@ -8,18 +8,19 @@ F2 and mAP, the linear probe's F2 on the same frozen image embeddings, top-1 per
 artist, century), text→image R@10, and the wall time of training and evaluation. Configs are named below; the
 `art-cpu` recipe of `clipart-train --recipe art-cpu` is one of them.
 """
-import argparse, json, os, sys, time, warnings
+import argparse, json, sys, time, warnings
 from pathlib import Path
 import numpy as np, torch
 warnings.simplefilter('ignore')
 from fastai.basics import Learner, set_seed
-import fastai.callback.progress  # Learner.no_bar
+import fastai.callback.progress   # noqa: F401 (Learner.no_bar)
 from clipart.data.imet import read_imet, ImetCollection, shared_data
 from clipart.data.tokens import imet_dataloaders
 from clipart.multimodal.models import create_clip_model, image_size
 from clipart.multimodal.clip import CLIPTrainer
 from clipart.eval.report import evaluate
-from clipart.cli.train import RECIPES, art_augment
+from clipart.run.config import RECIPES
+from clipart.run.train import art_augment
 
 BASE = dict(arch='clipart-tiny-vit', size=None, bs=64, epochs=8, lr=2e-3, wd=0.1, algo='clip', captions='labels', augment=False)
 CONFIGS = {

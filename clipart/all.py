@@ -24,13 +24,15 @@ from .multimodal.losses import *
 from .multimodal.clip import *
 from .multimodal.clip_moco import *
 from .multimodal.scale import *
+from .eval.embed import *
 from .eval.zero_shot import *
 from .eval.probes import *
 from .eval.search import *
 from .eval.report import *
 from .eval.gallery import *
 from .multimodal.adapt import *
+from .multimodal.lora import *
 # Two fastai names keep their fastai meaning here; clipart's own are one import away:
 # `clipart.vision.augment.RandomResizedCrop` (a batch transform, one box per image) and
 # `clipart.multimodal.models.image_size` (the image size a model expects).
-from fastai.vision.all import RandomResizedCrop, image_size
+from fastai.vision.all import RandomResizedCrop, image_size  # noqa: F401 (fastai's, over the star imports above)

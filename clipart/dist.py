@@ -8,7 +8,7 @@ import os
 import torch, torch.distributed as dist, torch.distributed.nn
 
 # %% auto #0
-__all__ = ['dist_rank_world', 'gather_all', 'unwrap_model', 'init_distributed']
+__all__ = ['dist_rank_world', 'gather_all', 'unwrap_model', 'init_distributed', 'rank0_first']
 
 # %% ../nbs/00_dist.ipynb #c005
 def dist_rank_world():
@@ -53,3 +53,13 @@ def init_distributed():
         from fastai.distributed import DistributedDL
         DistributedDL._broadcast = _broadcast_on_backend
     return dist_rank_world()
+
+# %% ../nbs/00_dist.ipynb #f974e845
+def rank0_first(
+    f, # A function of no arguments, e.g. one that writes a cache
+):
+    "`f()` on rank 0, then on the other processes (which find what rank 0 wrote)"
+    rank,world = dist_rank_world()
+    if rank==0: res = f()
+    if world > 1: dist.barrier()
+    return f() if rank else res

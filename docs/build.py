@@ -95,7 +95,7 @@ def title_of(nb):
 
 # the sidebar follows the package: one section per subpackage, the shared core last
 SECTIONS = dict(data='Data', vision='Vision: self-supervised', multimodal='Multimodal: CLIP', eval='Evaluation and search',
-                cli='Command line', core='Shared pieces')
+                run='Runs: configs and steps', cli='Command line', core='Shared pieces')
 PAGE_SECTION = {'29_ssl_results.ipynb': 'vision'}
 
 def section_of(nb_path):

@@ -52,7 +52,7 @@ def test_nan_loss_stops_with_message(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_aic500_text_captions(aic_path, tmp_path):
     "Real images with the museum's free-text captions: runs end to end and writes its metrics"
-    res = clipart_train(data=str(aic_path), captions='mixed', out=str(tmp_path/'aic'), epochs=1, bs=32, workers=0, pictures=False)
+    clipart_train(data=str(aic_path), captions='mixed', out=str(tmp_path/'aic'), epochs=1, bs=32, workers=0, pictures=False)
     m = json.loads((tmp_path/'aic'/'metrics.json').read_text())
     assert m['n_train']==400 and m['n_valid']==100 and 'classification' in m['trained']['zero_shot'] and m['trained']['zero_shot']['overall']['n']==100
 
@@ -84,7 +84,6 @@ def test_adapt_a_pretrained_model_with_a_locked_image_tower(tmp_path):
 
 def test_wise_ft_sweep_and_source_forgetting(tmp_path, synth_path):
     "--wise-ft writes the interpolated model and an alpha sweep whose ends are the start and the adapted model; --source reports forgetting"
-    import json
     from safetensors.torch import load_file
     from clipart.multimodal.models import create_clip_model, save_clip
     torch.manual_seed(0); save_clip(create_clip_model('clipart-tiny-vit'), tmp_path/'start.safetensors')
@@ -132,7 +131,7 @@ def test_fine_tune_heads_first_with_augmentation(tmp_path):
 
 def test_copies_across_the_split_are_reported(tmp_path, synth_path):
     "A validation item whose image is a training item's (one photograph under two records) is counted and listed"
-    import pandas as pd, shutil
+    import pandas as pd
     d = tmp_path/'dup'; shutil.copytree(synth_path, d)
     tr = pd.read_csv(d/'train.csv')
     for i in tr.id: shutil.copy(d/'train'/f'{i}.jpg', d/'train'/f'{i}b.jpg')
@@ -149,8 +148,8 @@ def test_real_open_clip_architecture_from_a_local_checkpoint(tmp_path):
     torch.manual_seed(0)
     m = open_clip.create_model('ViT-B-32')
     torch.save(m.state_dict(), tmp_path/'vit_b_32.pt')
-    res = clipart_train(out=str(tmp_path/'o'), arch='ViT-B-32', pretrained=str(tmp_path/'vit_b_32.pt'), size=64, lock='image',
-                        **{**KW, 'epochs': 1, 'n_synthetic': 40})
+    clipart_train(out=str(tmp_path/'o'), arch='ViT-B-32', pretrained=str(tmp_path/'vit_b_32.pt'), size=64, lock='image',
+                  **{**KW, 'epochs': 1, 'n_synthetic': 40})
     w = weights(tmp_path/'o')
     assert torch.equal(w['visual.conv1.weight'], m.state_dict()['visual.conv1.weight'])    # loaded, locked
     assert not torch.equal(w['transformer.resblocks.11.mlp.c_fc.weight'], m.state_dict()['transformer.resblocks.11.mlp.c_fc.weight'])

@@ -156,13 +156,13 @@ def test_museum_group_names_and_tiny_validation_sets(tmp_path, synth_path):
     assert res['n_valid'] == 4 and {'obj.type', 'size {cm}'} <= set(res['trained']['zero_shot']) and 'obj.type' in res['trained']['linear_probe']
     assert (tmp_path/'o'/'retrieval.png').exists()
 
-def test_a_recipe_fills_only_the_options_left_at_their_default(capsys):
-    from clipart.cli.train import _apply_recipe, RECIPES
-    defaults = dict(arch='clipart-tiny-vit', size=None, epochs=12, lr=2e-3, augment=False)
-    r = _apply_recipe('art-cpu', {**defaults, 'epochs': 3}, defaults)
-    assert r['epochs'] == 3                                              # given by the user: kept
-    assert all(r[k]==v for k,v in RECIPES['art-cpu'].items() if k!='epochs')
+def test_a_recipe_fills_only_the_options_not_given(capsys):
+    from clipart.run.config import TrainConfig, RECIPES
+    r = TrainConfig.resolve(dict(recipe='art-cpu', epochs=3))
+    assert r.epochs == 3                                                 # given by the user: kept
+    assert all(getattr(r, k)==v for k,v in RECIPES['art-cpu'].items() if k!='epochs')
     assert capsys.readouterr().out.startswith('recipe art-cpu: --arch ')   # says what it set
+    assert TrainConfig.resolve(dict(recipe='art-cpu', epochs=12)).epochs == 12   # given, even at the default: kept
 
 def test_resume_with_a_checkpoint_of_another_optimiser_is_one_line(tmp_path):
     "A run written before FusedAdam (fastai's Optimizer state) is refused on --resume by name, not by fastai's callback wrapper line"

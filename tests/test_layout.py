@@ -1,4 +1,4 @@
-"""The package's layering: dependencies flow one way (shared core <- data <- vision | multimodal <- eval <- cli)."""
+"""The package's layering: dependencies flow one way (shared core <- data <- vision | multimodal <- eval <- run <- cli), with no import circles."""
 import ast, subprocess, sys
 from pathlib import Path
 import pytest
@@ -25,18 +25,19 @@ def imports(f):
     return out
 
 GRAPH = {module_name(f): imports(f) for f in PKG.rglob('*.py') if f.name!='_modidx.py'}
-LAYERS = dict(core=['clipart.dist','clipart.metrics','clipart.momentum','clipart.training','clipart._compat'],
-              data=['clipart.data'], vision=['clipart.vision'], multimodal=['clipart.multimodal'], eval=['clipart.eval'], cli=['clipart.cli'])
+LAYERS = dict(core=['clipart.dist','clipart.metrics','clipart.momentum','clipart.training','clipart.weights','clipart._compat'],
+              data=['clipart.data'], vision=['clipart.vision'], multimodal=['clipart.multimodal'], eval=['clipart.eval'], run=['clipart.run'], cli=['clipart.cli'])
 # what each layer may import from clipart (besides itself)
 ALLOWED = dict(core={'core'}, data={'core'}, vision={'core','data'}, multimodal={'core','data'},
-               eval={'core','data','multimodal'}, cli={'core','data','vision','multimodal','eval'})
+               eval={'core','data','multimodal'}, run={'core','data','vision','multimodal','eval'},
+               cli={'core','data','vision','multimodal','eval','run'})
 
 def layer(mod):
     for l,prefixes in LAYERS.items():
         if any(mod==p or mod.startswith(p+'.') for p in prefixes): return l
 
 def test_graph_covers_the_package():
-    assert {'clipart.data.imet','clipart.vision.simclr','clipart.multimodal.clip','clipart.eval.zero_shot','clipart.cli.train','clipart.dist'} <= set(GRAPH)
+    assert {'clipart.data.imet','clipart.vision.simclr','clipart.multimodal.clip','clipart.eval.zero_shot','clipart.cli.train','clipart.run.train','clipart.dist'} <= set(GRAPH)
     assert all(layer(m) for m in GRAPH if m not in ('clipart','clipart.all')), [m for m in GRAPH if not layer(m)]
 
 @pytest.mark.parametrize('mod', sorted(m for m in GRAPH if m not in ('clipart','clipart.all')))
@@ -45,10 +46,37 @@ def test_no_back_edges(mod):
     bad = sorted(i for i in GRAPH[mod] if i.startswith('clipart.') and layer(i) not in ALLOWED[src]|{src} and i!='clipart._compat')
     assert not bad, f"{mod} ({src}) imports {bad}: allowed layers are {sorted(ALLOWED[src]|{src})}"
 
+def _module_of(name):
+    "The clipart module an imported name belongs to (`clipart.x.y.f` -> `clipart.x.y`)"
+    while name and name not in GRAPH: name = name.rpartition('.')[0]
+    return name or None
+
+def test_no_import_circles():
+    # every import counts, those inside functions too: a circle is one even when it works at run time
+    edges = {m: {t for i in imps if i.startswith('clipart.') and (t := _module_of(i)) and t!=m and t not in ('clipart','clipart.all')} for m,imps in GRAPH.items()}
+    state, path, circles = {}, [], []
+    def visit(m):
+        state[m] = 'open'; path.append(m)
+        for t in sorted(edges.get(m, ())):
+            if state.get(t)=='open': circles.append(path[path.index(t):] + [t])
+            elif t not in state: visit(t)
+        state[m] = 'done'; path.pop()
+    for m in sorted(edges):
+        if m not in state: visit(m)
+    assert not circles, 'import circles: ' + '; '.join(' -> '.join(c) for c in circles)
+
+def test_no_script_or_benchmark_imports_a_scripts_private_names():
+    bad = []
+    for f in [*(PKG/'cli').glob('*.py'), *(PKG.parent/'benchmarks').glob('*.py')]:
+        for n in ast.walk(ast.parse(f.read_text())):
+            if isinstance(n, ast.ImportFrom) and ((n.module or '').startswith('clipart.cli') or (n.level and f.parent.name=='cli')):
+                bad += [f'{f.name}: {a.name}' for a in n.names if a.name.startswith('_')]
+    assert not bad, bad
+
 def test_no_open_clip_outside_text_modules():
     # open_clip (text models, tokenizers, its config registry) only where captions become tokens or models are built
     users = sorted(m for m,imps in GRAPH.items() if any(i=='open_clip' or i.startswith('open_clip.') for i in imps))
-    assert all(m.startswith(('clipart.multimodal.','clipart.eval.','clipart.cli.')) or m=='clipart.data.tokens' for m in users), users
+    assert all(m.startswith(('clipart.multimodal.','clipart.eval.','clipart.run.','clipart.cli.')) or m=='clipart.data.tokens' for m in users), users
 
 def fresh_python(code):
     "stdout of `code` run in a fresh interpreter (nothing imported before it)"

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/39_cli.common.ipynb #c14fb874
 from __future__ import annotations
-import argparse, inspect, os, sys
+import argparse, inspect, os
 from contextlib import contextmanager
 from dataclasses import fields
 from functools import wraps

@@ -4,65 +4,27 @@
 
 # %% ../../nbs/44_cli.eval.ipynb #c002
 from __future__ import annotations
-import json
-from pathlib import Path
-from fastcore.script import call_parse, bool_arg, store_true
-from ..data.imet import read_imet
-from ..data.captions import read_phrases
-from ..multimodal.models import create_clip_model, load_clip
-from ..eval.report import evaluate_collection
-from .train import one_line_errors, check_options, UsageError
+from ..run.config import EvalConfig
+from .common import one_line_errors, config_script
 
 # %% auto #0
-__all__ = ['load_any_clip', 'clipart_eval']
+__all__ = ['clipart_eval']
 
 # %% ../../nbs/44_cli.eval.ipynb #c005
-def load_any_clip(
-    model, # A run folder, a `save_clip` folder or file, or an open_clip name
-    pretrained=None, # With a name: a pretrained tag or a local checkpoint
-):
-    "A CLIP model from a clipart-train run folder, a `save_clip` folder or file, or an open_clip name (+ `pretrained`)"
-    p = Path(model)
-    if (p/'model').is_dir(): return load_clip(p/'model')
-    if p.is_dir() or p.suffix=='.safetensors':
-        if not p.exists(): raise UsageError(f"--model {model}: not found")
-        return load_clip(p)
-    return create_clip_model(model, pretrained=pretrained)
+def __getattr__(name):
+    "`load_any_clip` moved to `clipart.run.eval`; served here too"
+    if name!='load_any_clip': raise AttributeError(f"module 'clipart.cli.eval' has no attribute {name!r}")
+    from clipart.run.eval import load_any_clip
+    return load_any_clip
 
-@call_parse
+@config_script(EvalConfig, 'clipart-eval')
 def clipart_eval(
-    model:str=None, # A clipart-train run folder, a save_clip folder or .safetensors file, or an open_clip model name
-    data:str=None, # iMet-layout folder to score
-    pretrained:str=None, # With an open_clip name: its pretrained tag or a local checkpoint
-    valid_pct:float=0.2, # Validation fraction (thresholds are fitted on the rest)
-    seed:int=42, # Seed of the split
-    bs:int=64, # Batch size
-    probes:bool_arg=True, # Add the kNN / linear-probe references on the same embeddings
-    templates:str=None, # JSON file of phrases per attribute group (as for clipart-train)
-    skip_bad:store_true=False, # Skip (and count) bad rows instead of stopping
-    out:str=None, # Write metrics.json and zero_shot.png here
-    debug:store_true=False, # Show the traceback of an error instead of one line
+    config:str=None, # A JSON file of options (an earlier evaluation's config.json); the options given override it
+    debug:bool=False, # Show the traceback of an error instead of one line
+    **options # `EvalConfig`'s options, e.g. model='clipart_out', data='path/to/imet'
 ):
     "Score a CLIP model zero-shot on an iMet-layout collection (no training) and print the report"
-    import matplotlib; matplotlib.use('Agg')
     with one_line_errors('clipart-eval', debug):
-        check_options('clipart-eval', model=(model is not None, "is required: a run folder, a model file or an open_clip name"),
-                      data=(data is not None and (Path(data)/'train.csv').exists(), f"{data}: not an iMet-layout folder (labels.csv, train.csv, train/)"),
-                      valid_pct=(0<valid_pct<1, f"must be between 0 and 1 (exclusive), not {valid_pct}"), bs=(bs>=1, f"must be a positive integer, not {bs}"))
-        m = load_any_clip(model, pretrained)
-        coll = read_imet(data, on_bad='skip' if skip_bad else 'raise')
-        print(coll)
-        if out: Path(out).mkdir(parents=True, exist_ok=True)
-        rep = evaluate_collection(m, coll, valid_pct=valid_pct, seed=seed, bs=bs, probes=probes,
-                                  phrases=read_phrases(templates) if templates else None, show_fn=Path(out)/'zero_shot.png' if out else None)
-        n_valid = int(valid_pct*len(coll))
-        res = dict(data=str(data), model=str(model), pretrained=pretrained, n_valid=n_valid, **{'chance_R@1': 1/n_valid}, trained=rep)
-        r,z = rep['retrieval'],rep['zero_shot']
-        print(f"retrieval ({n_valid} items): image→text R@1 {r['i2t_R@1']:.3f} R@5 {r['i2t_R@5']:.3f} | text→image R@1 {r['t2i_R@1']:.3f} R@5 {r['t2i_R@5']:.3f}")
-        print(f"zero-shot attributes: sample F2 {z['overall']['sample_F2']:.3f}, mAP {z['overall']['mAP']:.3f}")
-        for g,v in z.items():
-            if g!='overall' and v.get('top1') is not None: print(f"  {g:<15} top-1 {v['top1']:.3f} (chance {v['chance_top1']:.3f})  mAP {v['mAP']:.3f}")
-        for nm in [k for k in ('knn','linear_probe') if k in rep]:
-            print(f"  supervised reference, {nm.replace('_',' ')}: sample F2 {rep[nm]['overall']['sample_F2']:.3f}")
-        if out: (Path(out)/'metrics.json').write_text(json.dumps(res, indent=1)); print(f"wrote {out}/metrics.json, zero_shot.png")
-        return res
+        cfg = EvalConfig.resolve(options, config).check()
+        from clipart.run.eval import eval_clip
+        return eval_clip(cfg)

@@ -4,113 +4,24 @@
 
 # %% ../../nbs/43_cli.pretrain.ipynb #c002
 from __future__ import annotations
-import json, time
-from pathlib import Path
-from fastcore.script import call_parse
-from fastai.basics import *
-from ..data.imet import read_imet, ImetCollection
-from ..data.synthetic import synthetic_path
-from ..data.images import image_dataloaders
-from ..vision.encoders import create_encoder, save_encoder
-from ..vision.augment import two_views, multi_crop_views, show_views
-from ..vision.ssl import KNNAccuracy, knn_monitor
-from ..training import history, FusedAdam
-from ..vision.simclr import SimCLR, create_simclr_model
-from ..vision.moco import MoCo, create_moco_model
-from ..vision.byol import BYOL, create_byol_model
-from ..vision.swav import SwAV, create_swav_model
-from ..vision.barlow_twins import BarlowTwins, create_barlow_twins_model
-from ..vision.dino import DINO, create_dino_model
-from ..vision.pretrain import SSL_ALGOS, create_ssl
-from fastcore.script import store_true
-from .train import one_line_errors, check_options, _distributed, _rank0_first
-import os, torch.distributed as dist
+import os
 from contextlib import nullcontext, redirect_stdout
-from ..training import plain_progress
+from ..run.config import PretrainConfig
+from .common import one_line_errors, world_from_env, distributed, config_script
 
 # %% auto #0
 __all__ = ['clipart_pretrain']
 
 # %% ../../nbs/43_cli.pretrain.ipynb #c008
-def _pretrain(data, label, algo, arch, pretrained, size, bs, epochs, lr, wd, hidden, dim, color, min_scale, temperature, momentum, out, seed, skip_bad, rank=0, world=1):
-    "The job behind `clipart_pretrain`, its options checked"
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    src = Path(data) if data else _rank0_first(synthetic_path, rank, world)
-    on_bad = 'skip' if skip_bad else 'raise'
-    source = read_imet(src, on_bad=on_bad) if (src/'train.csv').exists() else src
-    set_seed(seed)
-    dl_kw = dict(label=label, size=size, seed=seed, num_workers=0, **({} if isinstance(source, ImetCollection) else dict(on_bad=on_bad)))
-    dls = image_dataloaders(source, bs=bs//world, **dl_kw)   # --bs is the global batch
-    n_train = len(dls.train_ds)
-    if n_train < 2: raise ValueError(f"--data {src}: {n_train} training image(s): need at least 2")
-    if bs > n_train:   # fastai drops the last partial batch: a batch larger than the data would train nothing
-        print(f"warning: --bs {bs} is larger than the {n_train} training images: using --bs {n_train}")
-        bs = n_train - n_train % world; dls = image_dataloaders(source, bs=bs//world, **dl_kw)
-    if len(dls.skipped): print(f"skipped {len(dls.skipped)} unreadable image(s), e.g. {dls.skipped[0][0] if isinstance(dls.skipped, list) else dls.skipped.iloc[0]['reason']}")
-    enc = create_encoder(arch, pretrained=pretrained or False)
-    kw = {}
-    if temperature is not None and algo in ('simclr','moco','swav'): kw['temperature'] = temperature
-    if temperature is not None and algo=='dino': kw['teacher_temp'] = kw['warmup_teacher_temp'] = temperature
-    if momentum is not None and algo in ('moco','byol','dino'): kw['momentum'] = momentum
-    model,cb = create_ssl(algo, enc, size, hidden=hidden, dim=dim, color=color, min_scale=min_scale,  # MoCo queue: half the training set, <= 4096
-                          queue_size=max(bs, min(4096, len(dls.train_ds)//2 // bs * bs)), **kw)
-    before = knn_monitor(model, dls) if label and rank==0 else None
-    # per-epoch kNN accuracy in one process only (under DDP each process validates its shard); before/after always
-    learn = Learner(dls, model, cbs=cb, metrics=KNNAccuracy() if label and world==1 else None, wd=wd, opt_func=FusedAdam)
-    if world > 1: print(f"{world} processes ({dist.get_backend()}): global batch {bs} = {world} x {bs//world}, data sharded per process; rank 0 evaluates and writes")
-    plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
-    x = dls.one_batch()[0][:4].as_subclass(torch.Tensor)
-    import matplotlib.pyplot as plt
-    if rank==0: show_views(x.cpu(), cb.views(x), n=min(4, len(x))); plt.savefig(out/'views.png', dpi=80); plt.close()
-    t = time.time()
-    with learn.distrib_ctx(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available()) if world > 1 else nullcontext():
-        learn.fit_one_cycle(epochs, lr)
-    secs = time.time() - t
-    if world > 1:
-        dist.barrier()
-        if rank: return None   # rank 0 evaluates and writes
-    after = knn_monitor(learn.model, dls) if label else None
-    save_encoder(enc, out/'encoder.safetensors')
-    res = dict(args=dict(data=str(src), label=label, algo=algo, arch=arch, size=size, bs=bs, epochs=epochs, lr=lr,
-                         hidden=hidden, dim=dim, color=color, min_scale=min_scale, seed=seed, world_size=world),
-               knn_random=before, knn_trained=after, train_seconds=round(secs, 1),
-               history=json.loads(history(learn).to_json(orient='records')))
-    (out/'metrics.json').write_text(json.dumps(res, indent=1))
-    if label: print(f"kNN accuracy on {label}: random encoder {before:.3f} -> {algo} {after:.3f}")
-    print(f"encoder written to {out/'encoder.safetensors'} ({arch}); report in {out/'metrics.json'}")
-    return res
-
-@call_parse   # last in the module: `python -m clipart.cli.pretrain` (torchrun -m) runs it as soon as it is defined
+@config_script(PretrainConfig, 'clipart-pretrain', config=False)   # last in the module: `python -m clipart.cli.pretrain` (torchrun -m) runs it as soon as it is defined
 def clipart_pretrain(
-    data:str=None, # Image folder or iMet-layout folder (default: the synthetic collection)
-    label:str=None, # kNN monitor labels: an attribute group (iMet) or 'parent' (folder names)
-    algo:str='simclr', # simclr, moco, byol, swav, barlow_twins or dino
-    arch:str='test_resnet', # timm name or 'fastai:<arch>'
-    pretrained:str=None, # Start from these encoder weights (a local file)
-    size:int=64, # Image size
-    bs:int=64, # Batch size
-    epochs:int=10, # Epochs of fit_one_cycle
-    lr:float=1e-2, # Peak learning rate
-    wd:float=1e-2, # Weight decay
-    hidden:int=256, # MLP head width
-    dim:int=64, # Output width
-    color:float=0.5, # Colour-jitter strength
-    min_scale:float=0.25, # Smallest crop area
-    temperature:float=None, # SimCLR/MoCo/SwAV temperature, DINO teacher temperature (default: the method's)
-    momentum:float=None, # MoCo momentum, BYOL/DINO starting momentum (default: the method's; lower it for short runs)
-    out:str='clipart_pretrain', # Output folder
-    seed:int=42, # Seed of split, weights and augmentations
-    skip_bad:store_true=False, # Skip (and count) unreadable images instead of stopping at the first
-    debug:store_true=False, # Show the traceback of an error instead of one line
+    debug:bool=False, # Show the traceback of an error instead of one line
+    **options # `PretrainConfig`'s options, e.g. algo='byol', epochs=100
 ):
     "Pretrain an image encoder self-supervised; write its weights, a kNN report and the history to `out`"
-    with one_line_errors('clipart-pretrain', debug), _distributed() as (rank,world):
-        check_options('clipart-pretrain', algo=(algo in SSL_ALGOS, f"must be one of {', '.join(SSL_ALGOS)}, not {algo!r}"),
-            bs=(bs>=2, f"must be at least 2, not {bs}"), epochs=(epochs>=1, f"must be a positive integer, not {epochs}"),
-            lr=(lr>0, f"must be positive, not {lr}"), size=(size>=16, f"must be at least 16 pixels, not {size}"),
-            min_scale=(0<min_scale<=1, f"must be in (0, 1], not {min_scale}"))
-        if world > 1: check_options('clipart-pretrain', bs=(bs % world==0, f"{bs} is the global batch: it must be a multiple of the {world} processes"))
-        if data is not None and not Path(data).is_dir(): raise ValueError(f"--data {data}: folder not found")
-        with redirect_stdout(open(os.devnull, 'w')) if rank else nullcontext():   # one voice
-            return _pretrain(**{k:v for k,v in locals().items() if k!='debug'})
-
+    rank,world = world_from_env()
+    with one_line_errors('clipart-pretrain', debug):
+        cfg = PretrainConfig.resolve(options).check(world)
+        from clipart.run.pretrain import pretrain_ssl
+        with distributed() as (rank,world), redirect_stdout(open(os.devnull, 'w')) if rank else nullcontext():   # one voice
+            return pretrain_ssl(cfg, rank, world)

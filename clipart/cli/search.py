@@ -5,14 +5,13 @@
 # %% ../../nbs/42_cli.search.ipynb #c002
 from __future__ import annotations
 from pathlib import Path
-import numpy as np, pandas as pd, torch
 from fastcore.script import call_parse
 import textwrap
 from fastcore.all import ifnone
 from ..eval.search import SearchIndex, embed_query, plot_hits
 from ..multimodal.models import load_clip
 from fastcore.script import store_true
-from .train import one_line_errors, check_options
+from .common import one_line_errors, check_options, UsageError
 from ..data.imet import open_image
 
 # %% auto #0
@@ -33,13 +32,13 @@ def clipart_search(
     with one_line_errors('clipart-search', debug):
         check_options('clipart-search', text=((text is None) != (image is None), "or --image: give exactly one of them"),
             k=(k>=1, f"must be a positive integer, not {k}"), backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"))
-        if text is not None and not text.strip(): raise ValueError("--text is empty: say what to look for")
-        if image is not None and not Path(image).is_file(): raise ValueError(f"--image {image}: file not found")
+        if text is not None and not text.strip(): raise UsageError("--text is empty: say what to look for")
+        if image is not None and not Path(image).is_file(): raise UsageError(f"--image {image}: file not found")
         if image is not None:
             try: open_image(image, max_size=64)
-            except Exception as e: raise ValueError(f"--image {image}: not a readable image ({type(e).__name__})") from e
-        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise ValueError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
-        if out is not None and not Path(out).parent.is_dir(): raise ValueError(f"--out {out}: folder {Path(out).parent} does not exist")
+            except (OSError, ValueError, SyntaxError) as e: raise UsageError(f"--image {image}: not a readable image ({type(e).__name__})") from e
+        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
+        if out is not None and not Path(out).parent.is_dir(): raise UsageError(f"--out {out}: folder {Path(out).parent} does not exist")
         return _search(run, text, image, k, out, backend)
 
 def _search(run, text, image, k, out, backend):

@@ -4,17 +4,16 @@
 
 # %% ../../nbs/45_cli.serve.ipynb #c002
 from __future__ import annotations
-import base64, html, io, json, os, secrets
+import base64, io, os, secrets
 from pathlib import Path
 from urllib.parse import urlencode
 import numpy as np
 from fastcore.script import call_parse, store_true
-from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, Small, NotStr
+from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, NotStr
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from ..eval.gallery import Gallery
-from ..data.imet import open_image
-from .train import one_line_errors, check_options
+from .common import one_line_errors, check_options, UsageError
 
 # %% auto #0
 __all__ = ['CSS', 'PER_PAGE', 'gallery_app', 'clipart_serve']
@@ -76,7 +75,8 @@ def _read_image(data, max_mb):
     from PIL import Image
     try:
         with Image.open(io.BytesIO(data)) as im: im.verify()
-    except Exception: raise ValueError("the file is not an image PIL can read (JPEG, PNG, TIFF, WebP, ...)") from None
+    except Image.DecompressionBombError: raise ValueError(f"the image has more pixels than the {Image.MAX_IMAGE_PIXELS/1e6:.0f} megapixels PIL opens: upload a smaller one") from None
+    except (OSError, ValueError, SyntaxError): raise ValueError("the file is not an image PIL can read (JPEG, PNG, TIFF, WebP, ...)") from None
     return data
 
 # %% ../../nbs/45_cli.serve.ipynb #c006
@@ -150,8 +150,9 @@ def gallery_app(
 
     @rt('/duplicates')
     def get(threshold: str = '0.95', page: str = '1'):
-        try: t = float(threshold); assert 0 < t <= 1
-        except Exception: return error(f"threshold must be a number in (0, 1], not {threshold!r}")
+        try: t = float(threshold)
+        except ValueError: t = float('nan')
+        if not 0 < t <= 1: return error(f"threshold must be a number in (0, 1], not {threshold!r}")
         try: p = _int(page, 1, 10**9, 'page')
         except ValueError as e: return error(str(e))
         d = g.duplicates(t); part = d.iloc[(p-1)*20: p*20]
@@ -227,7 +228,7 @@ def clipart_serve(
                       max_upload_mb=(max_upload_mb >= 1, f"must be at least 1, not {max_upload_mb}"),
                       backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"),
                       workers=(workers >= 1, f"must be at least 1, not {workers}"))
-        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise ValueError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
+        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
         os.environ.update(CLIPART_SERVE_RUN=str(Path(run).resolve()), CLIPART_SERVE_BACKEND=backend, CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb))
         app = _app_from_env() if workers==1 else None   # a run that does not load fails here, as one line
     import uvicorn

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/36_run.config.ipynb #2c2d2e02
 from __future__ import annotations
-import dataclasses, json
+import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 

@@ -4,11 +4,11 @@
 
 # %% ../../nbs/37_run.train.ipynb #d2ff8200
 from __future__ import annotations
-import copy, dataclasses, json, time
+import copy, dataclasses, json, pickle, time
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import pandas as pd, torch
 import torch.distributed as dist
 from fastai.basics import Learner, set_seed, ifnone
 from fastai.vision.augment import aug_transforms
@@ -126,7 +126,7 @@ def build_model(
         if image_encoder: raise UsageError(f"--image-encoder {image_encoder}: {e}") from e
         raise
     except FileNotFoundError: raise
-    except Exception as e:   # open_clip and torch raise many kinds for a file that is not a checkpoint of this model
+    except (RuntimeError, KeyError, IndexError, EOFError, OSError, pickle.UnpicklingError, SafetensorError) as e:   # what open_clip and torch raise for a file that is not a checkpoint of this model
         what = f"--pretrained {pretrained}" if pretrained else f"--arch {arch}"
         held = _checkpoint_arch(pretrained) if pretrained else None
         if held and held!=arch: raise UsageError(f"{what} holds {held}, not --arch {arch}: add --arch {held}" if not held.startswith('a model') else
@@ -338,12 +338,13 @@ def train_clip(
     import matplotlib.pyplot as plt
     set_seed(cfg.seed)
     t = time.time()
-    coll = read_collection(cfg)
     out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
+    if rank==0: cfg.save(out/'config.json')   # `clipart-train --config out/config.json` runs it again
+    cfg = dataclasses.replace(cfg, data=str(data_path(cfg)))   # the synthetic collection found (rank 0 writes it first) once
+    coll = read_collection(cfg)
     if rank==0: write_skipped(coll, out)
     model = build_model(cfg)
     cfg = fit_to_data(cfg, coll)
-    if rank==0: cfg.save(out/'config.json')   # `clipart-train --config out/config.json` runs it again
     dls = build_dataloaders(cfg, coll, model, world)
     read_s = time.time()-t
     print(f"{cfg.arch}: {sum(p.numel() for p in model.parameters())/1e6:.1f}M parameters; {len(dls.train_ds)} train / {len(dls.valid_ds)} valid items")
@@ -367,7 +368,7 @@ def train_clip(
     if s.get('wise_model') is not None: save_clip(s['wise_model'], out/'model_wise')
     eval_s += time.time()-t
     after,before = s['trained'],start['before']
-    res = {**cfg.to_dict(), 'data': str(data_path(cfg)), 'size': image_size(model), 'trainable_params': n_trainable,
+    res = {**cfg.to_dict(), 'size': image_size(model), 'trainable_params': n_trainable,
            'queue_size': learn.cbs.filter(lambda c: isinstance(c, CLIPMOCOTrainer))[0].queue_size if cfg.algo=='clip-moco' else None,
            'captions': captions_of(cfg), 'n_train': len(dls.train_ds), 'n_valid': len(dls.valid_ds), 'world_size': world, 'train_steps': learn.train_iter,
            'train_seconds': round(train_s, 1), 'read_seconds': round(read_s, 1), 'valid_copies_of_train': n_leaks, 'eval_seconds': round(eval_s, 1),
