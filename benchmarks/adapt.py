@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np, torch
 warnings.simplefilter('ignore')
 from fastai.basics import Learner, set_seed, Callback
-import fastai.callback.progress  # Learner.no_bar
+import fastai.callback.progress   # noqa: F401 (Learner.no_bar)
 from clipart.data.imet import read_imet, ImetCollection, shared_data
 from clipart.data.tokens import imet_dataloaders
 from clipart.data.images import image_dataloaders
 from clipart.data.synthetic import synthetic_path
-from clipart.multimodal.models import create_clip_model, save_clip
+from clipart.multimodal.models import create_clip_model
 from clipart.multimodal.clip import CLIPTrainer
 from clipart.multimodal.adapt import clip_splitter, layerwise_lrs, wise_ft, EMAWeights, add_lora
 from clipart.eval.report import evaluate_collection

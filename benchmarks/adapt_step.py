@@ -8,7 +8,7 @@ import argparse, time, warnings
 import torch
 warnings.simplefilter('ignore')
 from fastai.basics import Learner, DataLoaders
-import fastai.callback.progress  # Learner.no_bar
+import fastai.callback.progress   # noqa: F401 (Learner.no_bar)
 from fastai.data.load import DataLoader
 from clipart.multimodal.models import create_clip_model, image_size
 from clipart.multimodal.clip import CLIPTrainer

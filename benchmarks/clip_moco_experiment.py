@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 warnings.simplefilter('ignore')
 from fastai.basics import Learner, set_seed
-import fastai.callback.progress  # Learner.no_bar
+import fastai.callback.progress   # noqa: F401 (Learner.no_bar)
 from clipart.data.imet import read_imet
 from clipart.data.synthetic import make_synthetic_imet
 from clipart.data.tokens import imet_dataloaders
@@ -20,7 +20,8 @@ from clipart.multimodal.models import create_clip_model
 from clipart.multimodal.clip import CLIPTrainer
 from clipart.multimodal.clip_moco import CLIPMOCOTrainer
 from clipart.momentum import momentum_for_steps
-from clipart.eval.zero_shot import embed_dl, retrieval_report
+from clipart.eval.embed import embed_dl
+from clipart.eval.zero_shot import retrieval_report
 from clipart.eval.report import _json_ready
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0])

@@ -10,7 +10,7 @@ facet, and the HTML search page. `--profile` records the server under the load w
 sampling slows it). Prints startup seconds, p50 / p95 / max latency per kind, and the
 error count. Targets (issue: clipart-serve): startup < 10 s, p95 of a text search < 100 ms on 2 cores, no errors.
 """
-import argparse, json, socket, tempfile, threading, time, urllib.request, warnings
+import argparse, socket, tempfile, threading, time, urllib.request, warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode

@@ -60,7 +60,7 @@ def write_csvs(a, folder):
 
 def run_clipart(a, folder):
     from functools import partial
-    import pandas as pd, torch
+    import pandas as pd
     from fastai.vision.all import Learner, Callback, ParamScheduler, SchedLin, SchedCos, combine_scheds, set_seed
     from clipart.training import FusedAdam
     from clipart.data.imet import read_pairs_csv, ImetCollection
@@ -93,7 +93,7 @@ def run_clipart(a, folder):
                 history=[[float(v) for v in r[:2]] for r in learn.recorder.values])
 
 def run_open_clip(a, folder):
-    import clipart.multimodal.models   # registers clipart's model configs with open_clip
+    import clipart.multimodal.models  # noqa: F401 (registers clipart's model configs with open_clip)
     import open_clip_train.main as ocm
     t_start = time.perf_counter()
     times = dict(train_s=[], valid_s=[])
@@ -125,7 +125,7 @@ def evaluate(a, folder, weights):
     from clipart.data.imet import read_pairs_csv
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import create_clip_model, image_size
-    from clipart.eval.zero_shot import embed_dl
+    from clipart.eval.embed import embed_dl
     from clipart.metrics import cross_modal_retrieval
     m = create_clip_model(a.arch)
     sd = load_file(weights) if weights.endswith('.safetensors') else torch.load(weights, map_location='cpu', weights_only=True)['state_dict']
@@ -173,7 +173,7 @@ def main(a):
                     rss_mb=float(np.mean([r['peak_rss_mb']['main'] for r in rs])),
                     **{k: float(np.mean([r[k] for r in rs])) for k in ('i2t_R@1', 't2i_R@1', 'i2t_R@5', 't2i_R@5')},
                     **{f'{k}_sd': float(np.std([r[k] for r in rs])) for k in ('i2t_R@1', 't2i_R@1')},
-                    own_log={k: float(np.mean([o[f'image_to_text_R@1' if k=='i2t_R@1' else 'text_to_image_R@1'] for o in own])) for k in ('i2t_R@1','t2i_R@1')} if own else None)
+                    own_log={k: float(np.mean([o['image_to_text_R@1' if k=='i2t_R@1' else 'text_to_image_R@1'] for o in own])) for k in ('i2t_R@1','t2i_R@1')} if own else None)
     s = {t: agg(t) for t in runs}
     c,o = s['clipart'],s['open_clip']
     print(f"\n{n_train} train / {n_val} validation pairs, {a.arch}, batch {a.bs}, {a.epochs} epochs, seeds {a.seeds} (mean ± sd), "

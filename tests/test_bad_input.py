@@ -49,7 +49,7 @@ def test_truncated_image(coll):
 def test_non_image_file(coll):
     id_ = pd.read_csv(coll/'train.csv').id[2]
     (coll/'train'/f'{id_}.jpg').write_text('this is not a picture')
-    check(coll, rf"line 4 .*not a readable image", 'not a readable image')
+    check(coll, r"line 4 .*not a readable image", 'not a readable image')
 
 def test_unchecked_images_are_not_decoded(coll):
     id_ = pd.read_csv(coll/'train.csv').id[2]

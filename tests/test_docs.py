@@ -1,8 +1,8 @@
 """The built docs site in a real browser: every sidebar page loads without console errors, the tutorial shows
 its images, no internal link is broken. Saves a screenshot of the tutorial under docs/_site/screenshots/."""
-import functools, http.server, os, shutil, subprocess, sys, threading, urllib.request
+import functools, http.server, subprocess, sys, threading, urllib.request
 from pathlib import Path
-from urllib.parse import urljoin, urldefrag, urlparse
+from urllib.parse import urljoin, urldefrag
 import pytest
 
 pytestmark = pytest.mark.slow   # the slow tier: `pytest --slow`

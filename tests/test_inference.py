@@ -2,7 +2,7 @@
 import warnings
 import pytest, torch
 from fastai.basics import Learner, load_learner
-import fastai.callback.progress, fastai.callback.schedule  # Learner.no_bar, lr_find
+import fastai.callback.progress, fastai.callback.schedule   # noqa: F401 (Learner.no_bar, lr_find)
 from clipart.data.imet import read_imet, sample_path
 from clipart.data.tokens import imet_dataloaders
 from clipart.data.images import image_dataloaders
@@ -11,7 +11,7 @@ from clipart.multimodal.clip import CLIPTrainer
 from clipart.multimodal.clip_moco import CLIPMOCOTrainer
 from clipart.vision.encoders import create_encoder
 from clipart.vision.pretrain import SSL_ALGOS, create_ssl
-import clipart.eval.zero_shot   # Learner.predict / show_results for CLIP learners
+import clipart.eval.zero_shot  # noqa: F401 (Learner.predict / show_results for CLIP learners)
 
 @pytest.fixture(scope='module')
 def coll(): return read_imet(sample_path())

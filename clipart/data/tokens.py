@@ -6,13 +6,12 @@
 from __future__ import annotations
 import re, textwrap
 from functools import lru_cache
-import torch
 from fastcore.all import *
 from fastai.data.all import *
 from fastai.vision.all import ImageBlock, Resize, Normalize
 import open_clip
 from .imet import ImetCollection, ArtImage
-from .captions import Captioner, LabelCaptioner, make_captioner
+from .captions import make_captioner
 from plum import dispatch
 from fastai.torch_core import TensorImage
 

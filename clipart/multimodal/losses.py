@@ -5,7 +5,7 @@
 # %% ../../nbs/06_losses.ipynb #c002
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
-import torch.distributed as dist, torch.distributed.nn
+import torch.distributed.nn
 from open_clip.loss import ClipLoss, SigLipLoss
 from fastcore.all import *
 from ..dist import dist_rank_world, gather_all

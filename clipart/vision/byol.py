@@ -4,7 +4,7 @@
 
 # %% ../../nbs/23_byol.ipynb #c002
 from __future__ import annotations
-import torch, torch.nn as nn, torch.nn.functional as F
+import torch.nn as nn, torch.nn.functional as F
 from fastai.basics import *
 from .augment import two_views
 from .encoders import MLPHead, SSLModel, MomentumModel

@@ -5,7 +5,6 @@
 # %% ../../nbs/41_pretrain.ipynb #c002
 from __future__ import annotations
 from fastai.basics import *
-from .encoders import create_encoder, save_encoder
 from .augment import two_views, multi_crop_views
 from .simclr import SimCLR, create_simclr_model
 from .moco import MoCo, create_moco_model
