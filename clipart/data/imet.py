@@ -356,7 +356,7 @@ def read_pairs_csv(
         head = fn.read_text(encoding='utf-8', errors='replace').split('\n', 1)[0]
         other = next((s for s in ('\t', ',', ';', '|') if s != sep and s in head), None)
         if other is None: raise
-        raise ValueError(f"{e}; is the separator {other!r}? pass sep={other!r}") from None
+        raise ValueError(f"{e}; is the separator {other!r}? pass sep={other!r} (clipart-train: --csv-separator {other!r})") from None
     if not len(df): raise ValueError(f"{fn}: no rows (only a header)")
     rows,seen,root = [],{},fn.parent
     with _no_gc():

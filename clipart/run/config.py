@@ -183,6 +183,7 @@ class TrainConfig(RunConfig):
         if c.source is not None and not (Path(c.source)/'train.csv').exists(): raise UsageError(f"--source {c.source}: not an iMet-layout folder (no train.csv)")
         if c.pairs: check_options('clipart-train', wise_ft=(c.wise_ft is None, "needs attributes to score the interpolations; a CSV of captions has none"))
         elif c.data is not None:
+            if Path(c.data).suffix.lower() in ('.csv','.tsv'): raise UsageError(f"--data {c.data}: file not found (a CSV of image paths and captions)")
             if not Path(c.data).is_dir(): raise UsageError(f"--data {c.data}: folder not found")
             for fn in ('labels.csv','train.csv'):
                 if not (Path(c.data)/fn).exists(): raise UsageError(f"--data {c.data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)")
