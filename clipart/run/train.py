@@ -26,7 +26,7 @@ from ..multimodal.clip_moco import CLIPMOCOTrainer
 from ..multimodal.scale import GradCache, set_grad_checkpointing
 from ..multimodal.adapt import clip_splitter, layerwise_lrs, EMAWeights, add_lora, tower_params, wise_ft
 from ..momentum import momentum_for_steps
-from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam, rng_states, set_rng_states
+from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam
 from ..eval.embed import find_tokenize
 from ..eval.report import evaluate, evaluate_embeddings, evaluate_collection, plot_retrieval
 from ..eval.search import export_embeddings
@@ -352,9 +352,8 @@ def train_clip(
     if cfg.pictures and rank==0: dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
     learn = build_learner(cfg, dls, model, world)
     n_trainable = trainable_count(learn, cfg.lock)
-    t,rng = time.time(),rng_states(learn)
+    t = time.time()
     start = score_start(cfg, learn) if rank==0 else None   # single-process evaluation
-    set_rng_states(rng, learn)   # scoring the start takes nothing from the training's random streams: a run trains as if unscored
     eval_s,t = time.time()-t,time.time()
     history = fit(cfg, learn, world)
     train_s = time.time()-t
