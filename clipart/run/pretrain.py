@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from pathlib import Path
 import torch, torch.distributed as dist
 from fastai.basics import Learner, set_seed
+import fastai.callback.schedule, fastai.distributed  # noqa: F401 (Learner.fit_one_cycle, Learner.distrib_ctx)
 from .config import PretrainConfig, UsageError
 from ..dist import rank0_first
 from ..data.imet import read_imet, ImetCollection

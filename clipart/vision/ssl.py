@@ -10,6 +10,7 @@ from .augment import Views, two_views
 from ..metrics import knn_accuracy
 from ..dist import unwrap_model
 import clipart.training  # noqa: F401 (`learn.predict` asks the trainer callback: `predict_item`)
+import fastai.callback.schedule  # noqa: F401 (Learner.fit_one_cycle, which every pretraining run calls)
 
 # %% auto #0
 __all__ = ['SSLTrainer', 'embed_images', 'knn_monitor', 'KNNAccuracy']
