@@ -51,4 +51,4 @@ def test_pretrain_on_two_processes(tmp_path):
     assert out.count('2 processes (gloo): global batch 32 = 2 x 16') == 1 and out.count('kNN accuracy on dimension') == 1
     m = json.loads((tmp_path/'p'/'metrics.json').read_text())
     assert m['args']['world_size'] == 2 and len(m['history']) == 2
-    assert sorted(p.name for p in (tmp_path/'p').iterdir()) == ['encoder.safetensors', 'metrics.json', 'views.png']
+    assert sorted(p.name for p in (tmp_path/'p').iterdir()) == ['config.json', 'encoder.safetensors', 'metrics.json', 'views.png']   # rank 0 alone writes
