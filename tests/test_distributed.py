@@ -1,4 +1,5 @@
 "Distributed pieces on CPU with gloo: queue keys gathered from every rank; callbacks unwrap DDP's `.module`."
+import fastai.callback.progress  # noqa: F401 (Learner.no_bar, in the spawned processes too)
 import os, socket
 from pathlib import Path
 import pytest, torch
