@@ -42,7 +42,6 @@ def one_process_group():
 @pytest.mark.parametrize('algo', ['clip', 'clip-moco'])
 def test_trainers_unwrap_ddp(one_process_group, synth_path, tmp_path, algo):
     from fastai.basics import Learner
-    import fastai.callback.progress   # noqa: F401 (Learner.no_bar)
     from clipart.data.imet import read_imet
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import create_clip_model, save_clip, load_clip, clip_of
