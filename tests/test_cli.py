@@ -169,3 +169,20 @@ def test_a_csv_of_image_paths_and_captions(tmp_path, capsys):
     assert (tmp_path/'o'/'index'/'items.csv').exists()
     with pytest.raises(SystemExit, match='--wise-ft needs attributes'):
         clipart_train(data=str(tmp_path/'pairs.tsv'), out=str(tmp_path/'w'), wise_ft=0.5, pretrained=None, epochs=1)
+
+def test_label_aware_run_and_its_saved_predictor(tmp_path):
+    "--label-aware jaccard trains; the run folder's predictor reloads and decides as the run's own did on the validation items"
+    import numpy as np, pandas as pd
+    from clipart.eval.predict import AttributePredictor
+    from clipart.eval.report import predictor_report
+    res = clipart_train(out=str(tmp_path/'la'), label_aware='jaccard', **KW)
+    assert res['label_aware']=='jaccard' and res['history'][-1]['train_loss'] < res['history'][0]['train_loss']
+    p = AttributePredictor.load(tmp_path/'la'/'predictor')
+    items = pd.read_csv(tmp_path/'la'/'index'/'items.csv', dtype=str, keep_default_na=False)
+    feats = torch.from_numpy(np.load(tmp_path/'la'/'index'/'image_embeddings.npy'))
+    va = (items.split=='valid').values
+    assert va.sum()==res['n_valid'] and p.calibration['n']==res['n_train']
+    # the validation rows as the run's DataLoaders hold them: curated values per group
+    rows = pd.DataFrame({g: [[l.split('::', 1)[1] for l in s.split('|') if l.startswith(g+'::')] for s in items.labels[va]] for g in p.values})
+    again = predictor_report(p, feats[va], rows)['overall']
+    assert abs(again['sample_F2'] - res['trained']['predictor']['overall']['sample_F2']) < 1e-6, (again, res['trained']['predictor']['overall'])

@@ -26,6 +26,9 @@ KW = dict(n_synthetic=60, epochs=1, bs=16, workers=0, pictures=False)
     (dict(lora_rank=0), '--lora-rank must be a positive integer, not 0'),
     (dict(freeze_epochs=1, lora_rank=4), '--freeze-epochs must be >= 0, and cannot be combined with --lora-rank or --resume (it is 1)'),
     (dict(image_encoder='enc.safetensors', pretrained='start.pt'), '--image-encoder replaces the image tower of a new model: leave --pretrained out'),
+    (dict(metric='f1'), "--metric must be 'sample_f2' or 'micro_f1', not 'f1'"),
+    (dict(label_aware='overlap'), "--label-aware must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is 'overlap', --algo clip)"),
+    (dict(label_aware='same', algo='siglip'), "--label-aware must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is 'same', --algo siglip)"),
     (dict(image_encoder='no/such/encoder.safetensors'), '--image-encoder no/such/encoder.safetensors: file not found (an encoder.safetensors written by clipart-pretrain)'),
 ])
 def test_bad_options_are_one_line(tmp_path, opts, msg):

@@ -64,7 +64,7 @@ def _attr_table(a):
     rows = [Tr(Th('group'), Th('value'), Th('score'), Th('predicted'), Th('curated'))]
     for _,r in a.iterrows():
         mark = (Span('✓', cls='ok') if r.curated else Span('✗', cls='no')) if r.predicted else ''
-        rows.append(Tr(Td(r.group), Td(r.value), Td(f'{r.score:.3f}'), Td('top-1 ', mark) if r.predicted else Td(f'#{r["rank"]}', cls='muted'),
+        rows.append(Tr(Td(r.group), Td(r.value), Td(f'{r.score:.3f}'), Td('top-1 ' if r['rank']==1 else 'also ', mark) if r.predicted else Td(f'#{r["rank"]}', cls='muted'),
                        Td('curated' if r.curated else '')))
     return Table(*rows, cls='attrs')
 

@@ -16,8 +16,8 @@ from plum import dispatch
 from fastai.torch_core import TensorImage
 
 # %% auto #0
-__all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'CaptionBlock',
-           'imet_dataloaders', 'find_tfm', 'show_batch']
+__all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens',
+           'TensorAttributes', 'AttributeTargets', 'CaptionBlock', 'imet_dataloaders', 'find_tfm', 'show_batch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -76,6 +76,25 @@ def decode_tokens(
     s = re.sub(r'(?<=\w) ([-/\']) (?=\w)', r'\1', s)
     return re.sub(r'(?<=\d) (?=\d)', '', s)
 
+# %% ../../nbs/01c_data.tokens.ipynb #15a451dc
+class TensorAttributes(TensorBase):
+    "Multi-hot attributes of a batch of items, over a collection's vocabulary"
+
+class AttributeTargets(Transform):
+    "A collection row -> its multi-hot attributes over the vocabulary (what a label-aware loss compares)"
+    def __init__(self,
+        vocab, # The collection's vocabulary (`read_labels`: group, value)
+    ):
+        self.vocab = vocab
+        self.index = {(g, v): i for i,(g,v) in enumerate(zip(vocab.group, vocab.value))}
+        self.groups = list(dict.fromkeys(vocab.group))
+    def encodes(self, row:pd.Series):
+        t = torch.zeros(len(self.index))
+        for g in self.groups:
+            for v in row.get(g, ()):
+                if (g, v) in self.index: t[self.index[g, v]] = 1.
+        return TensorAttributes(t)
+
 # %% ../../nbs/01c_data.tokens.ipynb #c033
 CLIP_STATS = (list(open_clip.OPENAI_DATASET_MEAN), list(open_clip.OPENAI_DATASET_STD))
 
@@ -102,14 +121,16 @@ def imet_dataloaders(
     item_tfms=None, # Default: `Resize(size)`
     batch_tfms=None, # Added before CLIP normalisation
     captioner=None, # A custom `Captioner` (overrides `captions`)
+    labels=False, # Also yield each item's multi-hot attributes: `(images, tokens, attributes)` batches (for label-aware losses)
     **kwargs
 ):
-    "`DataLoaders` of `(images, tokens)` for an iMet collection"
+    "`DataLoaders` of `(images, tokens)` (with `labels`, `(images, tokens, attributes)`) for an iMet collection"
     dl_kw = {k:kwargs.pop(k) for k in ['num_workers','device','shuffle','drop_last','pin_memory'] if k in kwargs}
     captioner = ifnone(captioner, make_captioner(coll, captions, **kwargs))
     splitter = ColSplitter(valid_col) if valid_col else RandomSplitter(valid_pct, seed=seed)
-    dblock = DataBlock(blocks=(ImageBlock(cls=ArtImage), CaptionBlock(captioner, tokenizer, context_length)),
-                       get_x=ColReader('image'), splitter=splitter,
+    if labels and not len(coll.vocab): raise ValueError("labels=True needs a collection with attributes; this one has no vocabulary")
+    blocks = (ImageBlock(cls=ArtImage), CaptionBlock(captioner, tokenizer, context_length)) + ((TransformBlock(type_tfms=AttributeTargets(coll.vocab)),) if labels else ())
+    dblock = DataBlock(blocks=blocks, n_inp=1, getters=[ColReader('image'), noop] + ([noop] if labels else []), splitter=splitter,
                        item_tfms=ifnone(item_tfms, Resize(size)),
                        batch_tfms=[*L(batch_tfms), Normalize.from_stats(*CLIP_STATS)])
     dls = dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)
@@ -122,12 +143,18 @@ def find_tfm(
     cls, # The transform class to find, e.g. `Tokenize` or `Captioner`
 ):
     "The first transform of type `cls` in the caption pipeline of `dls` (e.g. its `Tokenize` or `Captioner`)"
-    for t in dls.train_ds.tls[-1].tfms:
-        if isinstance(t, cls): return t
+    for tl in dls.train_ds.tls[1:]:   # the caption pipeline (and, with `labels=True`, the attributes')
+        for t in tl.tfms:
+            if isinstance(t, cls): return t
     raise ValueError(f"these DataLoaders have no `{cls.__name__}` transform")
 
 # %% ../../nbs/01c_data.tokens.ipynb #c038b
 @dispatch   # plum, as fastai registers its own show_batch methods
+def show_batch(x:TensorImage, y:tuple, samples, ctxs=None, max_n=9, **kwargs):
+    "Batches with attributes too (`imet_dataloaders(labels=True)`): shown as image and caption"
+    return show_batch(x, y[0], [s[:2] for s in samples], ctxs=ctxs, max_n=max_n, **kwargs)
+
+@dispatch
 def show_batch(x:TensorImage, y:TensorTokens, samples, ctxs=None, max_n=9, nrows=None, ncols=None, figsize=None, width=32, max_lines=4, **kwargs):
     "Images with their captions above them, at most `max_lines` lines each, laid out so that no caption overlaps an image"
     import matplotlib.pyplot as plt

@@ -43,12 +43,13 @@ def prefetch(
 @torch.no_grad()
 def embed_dl(
     model, # A CLIP model
-    dl, # A DataLoader of (images, tokens)
+    dl, # A DataLoader of (images, tokens) (and maybe attributes, ignored)
 ):
     "Normalised image and text features and the tokens of every batch of `dl` (in order)"
     m = clip_of(model); m.eval()
     img,txt,tok = [],[],[]
-    for xb,yb in prefetch(dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
+    for b in prefetch(dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
+        xb,yb = b[0],b[1]
         out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
         img.append(out[0].float().cpu()); txt.append(out[1].float().cpu()); tok.append(yb.cpu().as_subclass(torch.Tensor))
     return torch.cat(img), torch.cat(txt), torch.cat(tok)

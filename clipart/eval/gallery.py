@@ -13,6 +13,7 @@ from ..data.imet import read_labels, open_image, ArtImage
 from ..data.tokens import get_tokenizer, Tokenize
 from ..multimodal.models import load_clip, clip_of, image_size
 from .zero_shot import ZeroShotClassifier
+from .predict import AttributePredictor
 from .search import SearchIndex, preprocess_image
 
 # %% auto #0
@@ -146,8 +147,10 @@ class Gallery:
         return Tokenize(get_tokenizer(context_length=clip_of(self.model).context_length))
 
     def classifier(self):
-        "The zero-shot classifier of the run's vocabulary (built on first use); None without a vocabulary"
-        if self._clf is None and self.vocab is not None: self._clf = ZeroShotClassifier(clip_of(self.model), self.tokenize, self.vocab)
+        "The run's attribute predictor (`predictor/`: calibrated probabilities), else the zero-shot classifier of its vocabulary (built on first use); None without either"
+        if self._clf is None:
+            if (self.run/'predictor').is_dir(): self._clf = AttributePredictor.load(self.run/'predictor')
+            elif self.vocab is not None: self._clf = ZeroShotClassifier(clip_of(self.model), self.tokenize, self.vocab)
         return self._clf
 
     def attributes(self,
@@ -155,18 +158,19 @@ class Gallery:
         image=None, # ... or an image (file, bytes, PIL image)
         top=3, # Best values shown per group
     ):
-        "Per group: the `top` best-scoring values and the curated ones, with score, rank, `predicted` (top-1) and `curated` flags"
+        "Per group: the `top` best-scoring values and the curated ones, with score, rank, `predicted` (the classifier's decision: top-1, and above threshold) and `curated` flags"
         clf = self.classifier()
         if clf is None: return pd.DataFrame(columns=['group','value','score','rank','predicted','curated'])
         f = self.feats[self.position(id)][None] if id is not None else self.embed(image=image)[None]
         cur = self.labels[self.position(id)] if id is not None else frozenset()
         rows = []
-        for g,s in clf.scores(f).items():
+        sc = clf.scores(f); dec = clf.predict(sc)
+        for g,s in sc.items():
             s = s[0]; order = s.argsort(descending=True).tolist()
             vals = clf.values[g]
             for rank,j in enumerate(order, 1):
                 c = f'{g}::{vals[j]}' in cur
-                if rank <= top or c: rows.append((g, vals[j], float(s[j]), rank, rank==1, c))
+                if rank <= top or c: rows.append((g, vals[j], float(s[j]), rank, bool(dec[g][0, j]), c))
         return pd.DataFrame(rows, columns=['group','value','score','rank','predicted','curated'])
 
     def _signature(self, row):

@@ -12,11 +12,12 @@ from ..data.tokens import decode_tokens
 from .embed import embed_dl, find_tokenize
 from .zero_shot import retrieval_report, zero_shot_report, zero_shot_eval, show_zero_shot
 from .probes import KNNClassifier, LinearProbe
+from .predict import fit_predictor, calibration_errors
 from ..data.imet import open_image
 from ..multimodal.models import clip_of
 
 # %% auto #0
-__all__ = ['plot_retrieval', 'evaluate_embeddings', 'evaluate', 'evaluate_collection']
+__all__ = ['plot_retrieval', 'evaluate_embeddings', 'predictor_report', 'evaluate', 'evaluate_collection']
 
 # %% ../../nbs/33_eval.report.ipynb #c005
 def plot_retrieval(
@@ -58,12 +59,14 @@ def evaluate_embeddings(
     probes=True, # Add the kNN and linear-probe references
     phrases=None, # Phrases per attribute group for the zero-shot prompts (as in training)
     show_fn=None, # Save the zero-shot picture here
+    clf=None, # The `ZeroShotClassifier` of this model and vocabulary, if already built
+    predictor=None, # An `AttributePredictor` to report, or True: one fitted here on the training items
 ):
-    "Validation retrieval (identical captions are one positive), zero-shot attributes and kNN / linear-probe references, from embeddings computed once"
+    "Validation retrieval (identical captions are one positive), zero-shot attributes, the attribute predictor and kNN / linear-probe references, from embeddings computed once"
     img,txt,tok = valid
     res = dict(retrieval=retrieval_report(img, txt, tok))
     if not len(vocab): return res   # no attributes (e.g. `read_pairs_csv`): retrieval only
-    rep,clf,sc,tg = zero_shot_eval(model, tokenize, vocab, img, valid_items, train_img, train_items, phrases=phrases)
+    rep,clf,sc,tg = zero_shot_eval(model, tokenize, vocab, img, valid_items, train_img, train_items, phrases=phrases, clf=clf)
     if show_fn is not None: show_zero_shot(valid_items, clf, sc, tg, fn=show_fn)
     res['zero_shot'] = _json_ready(rep)
     if probes and train_img is not None:
@@ -73,7 +76,20 @@ def evaluate_embeddings(
             p.fit_thresholds(p.scores(train_img, exclude_self=True) if nm=='knn' else p.scores(train_img), ttr)
             s = p.scores(img)
             res[nm] = _json_ready(zero_shot_report(p, s, tg, p.predict(s)))
+    if predictor is True: predictor = fit_predictor(clf, train_img, train_items) if train_img is not None else None
+    if predictor is not None: res['predictor'] = predictor_report(predictor, img, valid_items)
     return res
+
+def predictor_report(
+    predictor, # A fitted `AttributePredictor`
+    feats, # Unit image features of the scored items
+    items, # Their rows (group columns give the truth)
+):
+    "`zero_shot_report` of the predictor's decisions, with the calibration error of its probabilities (overall: `ece`, `ece_top1`)"
+    tg = predictor.targets(items); s = predictor.scores(feats)
+    r = _json_ready(zero_shot_report(predictor, s, tg, predictor.predict(s)))
+    r['overall'].update(calibration_errors(s, tg, predictor.kinds))
+    return r
 
 def evaluate(
     learn, # A trained CLIP `Learner`
@@ -82,6 +98,7 @@ def evaluate(
     probes=True, # Add the kNN and linear-probe references on the same embeddings
     phrases=None, # Phrases per attribute group for the zero-shot prompts (as in training)
     max_train=None, # Embed at most this many training items (default: all with probes, 2,000 without, as `zero_shot`)
+    predictor=None, # An `AttributePredictor` to report (e.g. `learn.fit_attributes()`), or True: fit one here
 ):
     "`evaluate_embeddings` of `learn`'s validation set and training items, each embedded once; returns (report, (img, txt, tok))"
     dls = learn.dls
@@ -90,7 +107,7 @@ def evaluate(
     if len(vocab): tr = tr.iloc[:ifnone(max_train, len(tr) if probes else 2000)]
     train_img = embed_dl(learn.model, dls.test_dl(tr, with_labels=True))[0] if len(vocab) else None
     return evaluate_embeddings(learn.model, find_tokenize(dls), vocab, valid, dls.valid_ds.items, train_img, tr,
-                               probes=probes, phrases=phrases, show_fn=show_fn), valid
+                               probes=probes, phrases=phrases, show_fn=show_fn, predictor=predictor), valid
 
 # %% ../../nbs/33_eval.report.ipynb #c011
 def evaluate_collection(
@@ -100,6 +117,7 @@ def evaluate_collection(
     seed=42, # Seed of the split
     bs=64, # Batch size
     probes=False, # Add the kNN / linear-probe references
+    predictor=False, # Fit the attribute predictor on the training split and report it
     phrases=None, # Phrases per attribute group for the prompts
     show_fn=None, # Save the zero-shot picture here
     dls=None, # DataLoaders of `coll` to use (default: built with `valid_pct` and `seed`, as training splits)
@@ -110,7 +128,7 @@ def evaluate_collection(
     if dls is None: dls = imet_dataloaders(coll, size=image_size(model), bs=bs, context_length=clip_of(model).context_length,
                                            valid_pct=valid_pct, seed=seed, num_workers=0, phrases=phrases)
     valid = embed_dl(model, dls.valid)
-    tr = dls.train_ds.items if probes else dls.train_ds.items.iloc[:2000]
+    tr = dls.train_ds.items if probes or predictor else dls.train_ds.items.iloc[:2000]
     train_img = embed_dl(model, dls.test_dl(tr, with_labels=True))[0] if len(coll.vocab) else None
     return evaluate_embeddings(model, find_tokenize(dls), coll.vocab, valid, dls.valid_ds.items, train_img, tr,
-                               probes=probes, phrases=phrases, show_fn=show_fn)
+                               probes=probes, phrases=phrases, show_fn=show_fn, predictor=bool(predictor) or None)

@@ -27,7 +27,7 @@ def export_embeddings(
     bs=None, # Batch size (default the DataLoaders')
     embeddings=None, # (image, text) features of `df`'s rows already computed (e.g. by an evaluation): written as they are
 ):
-    "Write image/text embeddings, `items.csv` (id, image, caption, curated labels) and the vocabulary `labels.csv` to folder `path`"
+    "Write image/text embeddings, `items.csv` (id, image, caption, curated labels, train/valid split) and the vocabulary `labels.csv` to folder `path`"
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     if embeddings is None: img,txt,_ = embed_dl(model, dls.test_dl(df, with_labels=True, bs=ifnone(bs, dls.bs)))
     else: img,txt = embeddings
@@ -40,6 +40,8 @@ def export_embeddings(
         groups = [g for g in dict.fromkeys(vocab.group) if g in df.columns]
         items['labels'] = ['|'.join(f'{g}::{v}' for g in groups for v in r[g]) for _,r in df[groups].iterrows()]
         vocab[['attribute_id','attribute_name']].to_csv(path/'labels.csv', index=False)
+    tr,va = set(dls.train_ds.items.index),set(dls.valid_ds.items.index)
+    if set(df.index) == tr | va: items['split'] = ['valid' if i in va else 'train' for i in df.index]   # `df` is what `dls` split
     pd.DataFrame(items).to_csv(path/'items.csv', index=False)
     return path
 

@@ -193,9 +193,10 @@ def zero_shot_eval(
     k=1, # Best values predicted per group
     max_train=2000, # Thresholds are fitted on at most this many training items
     phrases=None, # Phrases per group, as for the training captions
+    clf=None, # A `ZeroShotClassifier` already built for this model and vocabulary (default: built here)
 ):
     "Zero-shot attributes from embeddings computed once: (report DataFrame, classifier, scores, targets) of the scored items"
-    clf = ZeroShotClassifier(model, tokenize, vocab, templates=templates, phrases=phrases)
+    clf = ifnone(clf, ZeroShotClassifier(model, tokenize, vocab, templates=templates, phrases=phrases))
     if train_img is not None:
         n = min(max_train, len(train_items))
         clf.fit_thresholds(clf.scores(train_img[:n]), clf.targets(train_items.iloc[:n]), k=k)
@@ -227,15 +228,15 @@ def _image_features(learn, item):
 def attribute_classifier(
     learn, # A CLIP `Learner`
 ):
-    "The zero-shot classifier of the last `learn.zero_shot`, else one built from the DataLoaders' vocabulary, else None"
-    clf = getattr(learn, 'zero_shot_classifier', None)
+    "The learner's `AttributePredictor` (`learn.fit_attributes`), else the zero-shot classifier of the last `learn.zero_shot`, else one built from the DataLoaders' vocabulary, else None"
+    clf = getattr(learn, 'attribute_predictor', None) or getattr(learn, 'zero_shot_classifier', None)
     if clf is None and getattr(learn.dls, 'attributes', None) is not None:
         clf = learn.zero_shot_classifier = ZeroShotClassifier(learn.model, find_tokenize(learn.dls), learn.dls.attributes)
     return clf
 
 @patch
 def predict_item(self:CLIPTrainer, item):
-    "`learn.predict(image)` of a CLIP learner: (attributes, mask, scores), zero-shot; the image's features without a vocabulary"
+    "`learn.predict(image)` of a CLIP learner: (attributes, mask, scores) from its predictor (calibrated probabilities) or zero-shot; the image's features without a vocabulary"
     feats = _image_features(self.learn, item)
     clf = attribute_classifier(self.learn)
     if clf is None: return feats[0]

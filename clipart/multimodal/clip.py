@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch
 from fastai.basics import *
-from .losses import create_loss
+from .losses import create_loss, LabelAwareClipLoss
 from ..metrics import cross_modal_retrieval, caption_groups
 from ..dist import unwrap_model, dist_rank_world
 from fastai.torch_core import trainable_params
@@ -36,8 +36,11 @@ class CLIPTrainer(Callback):
         loss='clip', # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid), see `create_loss`
         max_scale=100., # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
         lock=None, # 'image' or 'text': keep that tower as it is (LiT): adds a `LockTower`
+        labels=None, # 'same' or 'jaccard': label-aware targets (`LabelAwareClipLoss`) from the batches' attributes (`imet_dataloaders(labels=True)`)
     ):
         if lock not in (None, 'image', 'text'): raise ValueError(f"lock must be None, 'image' or 'text', not {lock!r}")
+        if labels not in (None, 'same', 'jaccard'): raise ValueError(f"labels must be None, 'same' or 'jaccard', not {labels!r}")
+        if labels and loss!='clip': raise ValueError(f"labels={labels!r} is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         store_attr()
     def _lock_cb(self):
         "With `lock`, a `LockTower` added to the learner (once); the one added now, else None"
@@ -51,10 +54,10 @@ class CLIPTrainer(Callback):
     def before_fit(self):
         if (cb := self._lock_cb()) is not None: cb.before_fit()   # added by `fit(cbs=...)`: it missed this event
         rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
-        self.loss_fn = create_loss(self.loss, rank=rank, world_size=world)
+        self.loss_fn = LabelAwareClipLoss(self.labels) if self.labels else create_loss(self.loss, rank=rank, world_size=world)
         self.learn.loss_func = self.lf
     def before_batch(self):
-        if len(self.xb)==1 and len(self.yb)==1: self.learn.xb = (self.xb[0], self.yb[0])
+        if len(self.xb)==1 and len(self.yb) in (1, 2): self.learn.xb = (self.xb[0], self.yb[0])   # (tokens[, attributes]) targets
         elif len(self.xb)==2 and len(self.yb)==0: self.learn.yb = (self.xb[1],)
         elif len(self.xb)==1 and len(self.yb)==0:   # one modality (a `test_dl`, `predict`, `summary`): its embeddings
             x = self.xb[0]
@@ -68,8 +71,10 @@ class CLIPTrainer(Callback):
         "What `get_preds` and metrics see: (image, text) features; the rest (scale, momentum keys) stays in `self.extra`"
         if len(self.yb): self.extra,self.learn.pred = self.pred[2:],self.pred[:2]
     def lf(self, pred, *yb):
-        "Contrastive loss of the model's output; the tokens in `yb` only pair the rows"
-        return self.loss_fn(*pred)
+        "Contrastive loss of the model's output; the tokens in `yb` only pair the rows, its attributes (if any) make the label-aware targets"
+        if not self.labels: return self.loss_fn(*pred)
+        if len(yb) < 2: raise ValueError(f"CLIPTrainer(labels={self.labels!r}) needs batches with attributes: build the DataLoaders with imet_dataloaders(..., labels=True)")
+        return self.loss_fn(*pred[:3], yb[1])
     def after_step(self):
         with torch.no_grad(): unwrap_model(self.model).logit_scale.clamp_(max=math.log(self.max_scale))
 

@@ -11,7 +11,7 @@ from fastcore.all import *
 from ..dist import dist_rank_world, gather_all
 
 # %% auto #0
-__all__ = ['create_loss', 'QueueClipLoss']
+__all__ = ['create_loss', 'QueueClipLoss', 'label_targets', 'LabelAwareClipLoss']
 
 # %% ../../nbs/06_losses.ipynb #c005
 def create_loss(
@@ -44,3 +44,34 @@ class QueueClipLoss(nn.Module):
                 yi2t = self.alpha * F.softmax(logit_scale * img_k @ all_txt.T, dim=1) + (1-self.alpha) * y
                 yt2i = self.alpha * F.softmax(logit_scale * txt_k @ all_img.T, dim=1) + (1-self.alpha) * y
         return (_soft_ce(li2t, yi2t) + _soft_ce(lt2i, yt2i)) / 2
+
+# %% ../../nbs/06_losses.ipynb #08def514
+def label_targets(
+    y, # Multi-hot labels of the rows [n, c]
+    y_all, # Multi-hot labels of the columns [m, c] (the global batch)
+    kind='same', # 'same': 1 where the label sets are equal; 'jaccard': their overlap |a∧b|/|a∨b|
+    offset=0, # Column of row 0's own pair (this rank's place in the global batch)
+):
+    "Target weights [n, m] of label-aware contrastive learning, each row's own pair set to 1 and rows summing to 1"
+    dt = y.dtype if y.is_floating_point() else torch.float32
+    y,y_all = y.to(dt),y_all.to(dt)
+    inter = y @ y_all.T
+    if kind=='same': w = (inter == y.sum(1, keepdim=True)) & (inter == y_all.sum(1)[None])
+    elif kind=='jaccard': w = inter / (y.sum(1, keepdim=True) + y_all.sum(1)[None] - inter).clamp(min=1)
+    else: raise ValueError(f"label targets must be 'same' or 'jaccard', not {kind!r}")
+    w = w.to(dt); w[torch.arange(len(y)), offset + torch.arange(len(y))] = 1.
+    return w / w.sum(1, keepdim=True)
+
+class LabelAwareClipLoss(nn.Module):
+    "Symmetric InfoNCE with soft targets from label overlap (UniCL): items sharing their labels are positives, not negatives"
+    def __init__(self,
+        targets='same', # 'same' (identical label sets are positives) or 'jaccard' (weighted by overlap)
+    ):
+        super().__init__()
+        if targets not in ('same','jaccard'): raise ValueError(f"label targets must be 'same' or 'jaccard', not {targets!r}")
+        self.targets = targets
+    def forward(self, img, txt, logit_scale, labels):
+        n,(rank,_) = len(img),dist_rank_world()
+        all_img,all_txt,all_y = gather_all(img, grad=True),gather_all(txt, grad=True),gather_all(labels)
+        w = label_targets(labels.to(img.dtype), all_y.to(img.dtype), self.targets, offset=rank*n)
+        return (_soft_ce(logit_scale * img @ all_txt.T, w) + _soft_ce(logit_scale * txt @ all_img.T, w)) / 2

@@ -121,7 +121,10 @@ class TrainConfig(RunConfig):
     freeze_epochs:int = opt(0, "First train only the heads for this many epochs, then everything (fastai's fine_tune)")
     image_encoder:str = opt(None, "Image tower from clipart-pretrain (its encoder.safetensors); the text tower from --arch")
     source:str = opt(None, "A second iMet-layout collection: its zero-shot scores before and after (what adapting forgot)")
+    predictor:bool = opt(True, "Fit the attribute predictor (zero-shot + cache + head, calibrated) on the training items; saved as `out`/predictor")
+    metric:str = opt('sample_f2', "What the predictor's thresholds maximise: 'sample_f2' (iMet 2019) or 'micro_f1' (iMet 2020)")
     algo:str = opt('clip', "'clip', 'siglip' or 'clip-moco'")
+    label_aware:str = opt(None, "Label-aware targets (UniCL) from the attributes: 'same' (items with equal attribute sets are positives) or 'jaccard' (credit by overlap)")
     queue_size:int = opt(None, "clip-moco: keys per queue (default: a quarter of the training items, at most 4096)")
     momentum:float = opt(0.995, "clip-moco: EMA momentum of the momentum towers")
     alpha:float = opt(0., "clip-moco: momentum distillation weight (ALBEF)")
@@ -164,6 +167,9 @@ class TrainConfig(RunConfig):
             n_synthetic=(c.data is not None or c.n_synthetic>=10, f"must be at least 10, not {c.n_synthetic}"),
             workers=(c.workers is None or c.workers>=0, f"must be >= 0, not {c.workers}"),
             missing_text=(c.missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {c.missing_text!r}"),
+            metric=(c.metric in ('sample_f2','micro_f1'), f"must be 'sample_f2' or 'micro_f1', not {c.metric!r}"),
+            label_aware=(c.label_aware in (None,'same','jaccard') and (c.label_aware is None or (c.algo=='clip' and c.micro_bs is None)),
+                         f"must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is {c.label_aware!r}, --algo {c.algo})"),
             lock=(c.lock in (None,'image','text'), f"must be 'image' or 'text', not {c.lock!r}"),
             lr_decay=(c.lr_decay is None or 0<c.lr_decay<=1, f"must be in (0, 1], not {c.lr_decay}"),
             wise_ft=(c.wise_ft is None or 0<=c.wise_ft<=1, f"must be in [0, 1], not {c.wise_ft}"),
@@ -181,7 +187,8 @@ class TrainConfig(RunConfig):
                 freeze_epochs=(not c.freeze_epochs, "is not supported with several processes (yet): use --lock or one process"))
         if c.image_encoder and not Path(c.image_encoder).is_file(): raise UsageError(f"--image-encoder {c.image_encoder}: file not found (an encoder.safetensors written by clipart-pretrain)")
         if c.source is not None and not (Path(c.source)/'train.csv').exists(): raise UsageError(f"--source {c.source}: not an iMet-layout folder (no train.csv)")
-        if c.pairs: check_options('clipart-train', wise_ft=(c.wise_ft is None, "needs attributes to score the interpolations; a CSV of captions has none"))
+        if c.pairs: check_options('clipart-train', wise_ft=(c.wise_ft is None, "needs attributes to score the interpolations; a CSV of captions has none"),
+                                  label_aware=(c.label_aware is None, "needs attributes; a CSV of captions has none"))
         elif c.data is not None:
             if Path(c.data).suffix.lower() in ('.csv','.tsv'): raise UsageError(f"--data {c.data}: file not found (a CSV of image paths and captions)")
             if not Path(c.data).is_dir(): raise UsageError(f"--data {c.data}: folder not found")

@@ -39,7 +39,7 @@ def eval_clip(
     print(coll)
     out = Path(cfg.out) if cfg.out else None
     if out: out.mkdir(parents=True, exist_ok=True)
-    rep = evaluate_collection(m, coll, valid_pct=cfg.valid_pct, seed=cfg.seed, bs=cfg.bs, probes=cfg.probes,
+    rep = evaluate_collection(m, coll, valid_pct=cfg.valid_pct, seed=cfg.seed, bs=cfg.bs, probes=cfg.probes, predictor=len(coll.vocab) > 0,
                               phrases=read_phrases(cfg.templates) if cfg.templates else None, show_fn=out/'zero_shot.png' if out else None)
     n_valid = int(cfg.valid_pct*len(coll))
     res = dict(data=str(cfg.data), model=str(cfg.model), pretrained=cfg.pretrained, n_valid=n_valid, **{'chance_R@1': 1/n_valid}, trained=rep)

@@ -28,6 +28,10 @@ def print_attributes(
     vs = lambda k: f" (random init {zb[k]:.3f})" if zb else ''
     print(f"zero-shot attributes (top-1 per group + thresholds fitted on train): sample F2 {zo['sample_F2']:.3f}{vs('sample_F2')}, "
           f"micro F2 {zo['micro_F2']:.3f}, mAP {zo['mAP']:.3f}{vs('mAP')}")
+    if 'predictor' in after:
+        o = after['predictor']['overall']
+        print(f"attribute predictor (zero-shot + cache + head, calibrated on train; what learn.predict and the gallery use): sample F2 {o['sample_F2']:.3f}, "
+              f"micro F1 {o['micro_F1']:.3f}, mAP {o['mAP']:.3f}, calibration error {o['ece']:.3f} (best value per group {o['ece_top1']:.3f})")
     for nm in [k for k in ('knn','linear_probe') if k in after]:
         o = after[nm]['overall']
         print(f"  supervised reference, {nm.replace('_',' ')} on frozen image embeddings: sample F2 {o['sample_F2']:.3f}, mAP {o['mAP']:.3f}")

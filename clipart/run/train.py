@@ -30,6 +30,8 @@ from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, Fuse
 from ..eval.embed import find_tokenize
 from ..eval.report import evaluate, evaluate_embeddings, evaluate_collection, plot_retrieval
 from ..eval.search import export_embeddings
+from ..eval.zero_shot import ZeroShotClassifier
+from ..eval.predict import fit_predictor
 from ..eval.gallery import split_leaks
 from .report import print_retrieval, print_attributes
 
@@ -169,12 +171,13 @@ def build_dataloaders(
     s = image_size(model)
     return imet_dataloaders(coll, captions=captions_of(cfg), size=s, bs=cfg.bs//world, context_length=model.context_length,
                             valid_pct=cfg.valid_pct, seed=cfg.seed, phrases=read_phrases(cfg.templates) if cfg.templates else None,
-                            batch_tfms=art_augment(s) if cfg.augment else None, **({} if cfg.workers is None else dict(num_workers=cfg.workers)))
+                            batch_tfms=art_augment(s) if cfg.augment else None, labels=cfg.label_aware is not None,
+                            **({} if cfg.workers is None else dict(num_workers=cfg.workers)))
 
 # %% ../../nbs/37_run.train.ipynb #ac9204a7
 def _trainer(cfg, n_train, n_batches, world):
     "The trainer callback of `cfg.algo` (says how CLIP-MoCo's momentum compares with the run's length)"
-    if cfg.algo!='clip-moco': return CLIPTrainer(loss=cfg.algo, lock=cfg.lock)
+    if cfg.algo!='clip-moco': return CLIPTrainer(loss=cfg.algo, lock=cfg.lock, labels=cfg.label_aware)
     # a queue longer than the data holds stale keys of the very items of the batch: false negatives
     q = ifnone(cfg.queue_size, min(4096, max(16, n_train//4)))
     n_steps,m = cfg.epochs*(n_batches//world),cfg.momentum   # optimiser steps: each process takes 1/world of every global batch
@@ -193,7 +196,8 @@ def build_learner(
     out = Path(cfg.out)
     ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=cfg.resume, settings=dict(data=str(data_path(cfg)), arch=cfg.arch, pretrained=cfg.pretrained,
                               size=image_size(model), algo=cfg.algo, captions=captions_of(cfg), bs=cfg.bs, epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed,
-                              lock=cfg.lock, lr_decay=cfg.lr_decay, lora_rank=cfg.lora_rank, image_encoder=cfg.image_encoder, ema=cfg.ema))
+                              lock=cfg.lock, lr_decay=cfg.lr_decay, lora_rank=cfg.lora_rank, image_encoder=cfg.image_encoder, ema=cfg.ema,
+                              label_aware=cfg.label_aware))
     if cfg.resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
     if cfg.grad_checkpointing: set_grad_checkpointing(model)
     cbs = [_trainer(cfg, len(dls.train_ds), len(dls.train), world), StopOnNonFinite(), ckpt] + \
@@ -203,7 +207,8 @@ def build_learner(
     how = ([f'image tower from {cfg.image_encoder}'] if cfg.image_encoder else []) + ([f'{cfg.lock} tower locked'] if cfg.lock else []) + \
           ([f'learning rates {", ".join(f"{x:.2g}" for x in learning_rates(cfg))} (input side first)'] if cfg.lr_decay else []) + \
           ([f'LoRA rank {cfg.lora_rank}'] if cfg.lora_rank else []) + ([f'EMA of the weights, decay {cfg.ema}'] if cfg.ema else []) + \
-          ([f'heads only for {cfg.freeze_epochs} epoch(s), then everything'] if cfg.freeze_epochs else [])
+          ([f'heads only for {cfg.freeze_epochs} epoch(s), then everything'] if cfg.freeze_epochs else []) + \
+          ([f"label-aware targets ({cfg.label_aware}): items sharing their attributes are positives"] if cfg.label_aware else [])
     if how: print("adapting: " + ', '.join(how))
     plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     return learn
@@ -273,13 +278,16 @@ def score(
     start, # From `score_start`
     show_fn=None, # The zero-shot picture
 ):
-    "Retrieval, zero-shot attributes and probes on the validation items from `emb`; source forgetting and the WiSE-FT sweep"
+    "Retrieval, zero-shot attributes, the attribute predictor (fitted on the training items) and probes on the validation items from `emb`; source forgetting and the WiSE-FT sweep"
     dls,phrases = learn.dls,(read_phrases(cfg.templates) if cfg.templates else None)
     pos = pd.Index(coll.df.index)
     vi,ti = pos.get_indexer(dls.valid_ds.items.index),pos.get_indexer(dls.train_ds.items.index)
     img,txt,tok = emb
+    clf = ZeroShotClassifier(learn.model, find_tokenize(dls), coll.vocab, phrases=phrases) if len(coll.vocab) else None
+    pred = fit_predictor(clf, img[ti], dls.train_ds.items, metric=cfg.metric) if clf is not None and cfg.predictor else None
     res = dict(trained=evaluate_embeddings(learn.model, find_tokenize(dls), coll.vocab, (img[vi], txt[vi], tok[vi]), dls.valid_ds.items,
-                                           img[ti], dls.train_ds.items, probes=True, phrases=phrases, show_fn=show_fn), valid=(img[vi], txt[vi], tok[vi]))
+                                           img[ti], dls.train_ds.items, probes=True, phrases=phrases, show_fn=show_fn, clf=clf, predictor=pred),
+               valid=(img[vi], txt[vi], tok[vi]), predictor=pred)
     src = start['source']
     if src is not None:
         after = evaluate_collection(learn.model, src)
@@ -366,6 +374,7 @@ def train_clip(
     n_leaks = check_split_leaks(coll, dls, emb[0], out)
     s = score(cfg, learn, coll, emb, start, show_fn=out/'zero_shot.png' if cfg.pictures and len(coll.vocab) else None)
     if s.get('wise_model') is not None: save_clip(s['wise_model'], out/'model_wise')
+    if s['predictor'] is not None: s['predictor'].save(out/'predictor'); learn.attribute_predictor = s['predictor']
     eval_s += time.time()-t
     after,before = s['trained'],start['before']
     res = {**cfg.to_dict(), 'size': image_size(model), 'trainable_params': n_trainable,
@@ -380,6 +389,7 @@ def train_clip(
     print(); print_retrieval(after['retrieval'], len(dls.valid_ds), 'validation retrieval')
     if 'zero_shot' in after: print_attributes(after, before)
     print(f"time: reading {read_s:.0f} s, training {train_s:.0f} s, evaluation {eval_s:.0f} s")
-    print(f"wrote {out}/: config.json, model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), metrics.json, checkpoint.pth" +
+    print(f"wrote {out}/: config.json, model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), " +
+          ("predictor/ (calibrated attributes), " if s['predictor'] is not None else '') + "metrics.json, checkpoint.pth" +
           (", batch.png, loss.png, retrieval.png" + (", zero_shot.png" if 'zero_shot' in after else '') if cfg.pictures else ''))
     return res

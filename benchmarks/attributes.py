@@ -1,0 +1,110 @@
+"""How good are the attributes? Every attribute scorer clipart has, on the same frozen embeddings of a trained run.
+
+For each `clipart-train` run folder given (its index/ holds every item's image embedding, the curated labels and
+the train/valid split; its model/ the text tower for the zero-shot weights), on the validation items:
+zero-shot (top-1 + thresholds fitted on train, what `clipart-train` reports as zero-shot), zero-shot calibrated
+(the predictor with the zero-shot evidence only: no labelled example enters its scores), zero-shot + cache
+(Tip-Adapter), the zero-shot-initialised head, the predictor (all three, stacked: what `learn.predict` and the
+gallery use), kNN and the linear probe; per-group sample F2 and top-1 against chance; the expected calibration
+error; then the k-shot protocol (k labelled items per value, several draws) for the predictor, Tip-Adapter and the
+linear probe fitted on the same items. Runs of several seeds or training variants give the spread and the rows.
+
+    clipart-train --data ../shared/data/aic500 --out runs/aic_s0 --seed 0   # (and --label-aware jaccard, other seeds)
+    python benchmarks/attributes.py runs/aic_s0 runs/aic_s1 runs/aic_s2 --out benchmarks/results/attributes_aic500.json
+"""
+import argparse, json, os, platform, time, warnings
+from pathlib import Path
+warnings.simplefilter('ignore')
+import numpy as np, pandas as pd, torch
+import clipart
+from clipart.data.imet import read_labels
+from clipart.data.tokens import Tokenize, get_tokenizer
+from clipart.multimodal.models import load_clip
+from clipart.eval.zero_shot import ZeroShotClassifier, zero_shot_report
+from clipart.eval.probes import KNNClassifier, LinearProbe
+from clipart.eval.predict import AttributePredictor, calibration_errors, few_shot_eval
+
+def read_run(run):
+    "(model, vocabulary, image features, items with their split and targets per group) of a clipart-train run folder"
+    run = Path(run)
+    items = pd.read_csv(run/'index'/'items.csv', dtype=str, keep_default_na=False)
+    if 'split' not in items: raise SystemExit(f"{run}/index/items.csv has no split column: train the run with this version of clipart")
+    vocab = read_labels(run/'index'/'labels.csv')
+    feats = torch.from_numpy(np.load(run/'index'/'image_embeddings.npy')).float()
+    cfg = json.loads((run/'config.json').read_text())
+    return load_clip(run/'model').eval(), vocab, feats, items, cfg
+
+def targets_of(values, labels):
+    "{group: [n, n_values]} 0/1 truth from 'group::value|...' strings"
+    sets = [set(s.split('|')) if s else set() for s in labels]
+    return {g: torch.tensor([[f'{g}::{v}' in s for v in vals] for s in sets], dtype=torch.float) for g,vals in values.items()}
+
+def report(m, s, tg, kinds=None):
+    r = zero_shot_report(m, s, tg, m.predict(s))
+    out = {g: dict(sample_F2=float(r.loc[g,'sample_F2']), top1=None if pd.isna(r.loc[g,'top1']) else float(r.loc[g,'top1']),
+                   chance_top1=float(r.loc[g,'chance_top1']), mAP=float(r.loc[g,'mAP'])) for g in r.index}
+    if kinds is not None: out['overall'].update(calibration_errors(s, tg, kinds))
+    return out
+
+def score_run(run, ks, draws):
+    model,vocab,feats,items,cfg = read_run(run)
+    tr,va = (items.split=='train').values,(items.split=='valid').values
+    t0 = time.time()
+    clf = ZeroShotClassifier(model, Tokenize(get_tokenizer(context_length=model.context_length)), vocab)
+    tg = targets_of(clf.values, items.labels.tolist())
+    ttr,tva = {g: t[tr] for g,t in tg.items()},{g: t[va] for g,t in tg.items()}
+    ftr,fva = feats[tr],feats[va]
+    res,secs = {},{}
+    def add(nm, m, kinds=None):
+        s = m.scores(fva); res[nm] = report(m, s, tva, kinds)
+    n = min(2000, len(ftr)); clf.fit_thresholds(clf.scores(ftr[:n]), {g: t[:n] for g,t in ttr.items()}); add('zero_shot', clf)
+    for nm,parts in [('zero_shot_calibrated', ('zero_shot',)), ('tip_adapter', ('zero_shot','cache')), ('head', ('head',)),
+                     ('predictor', ('zero_shot','cache','head'))]:
+        t = time.time(); p = AttributePredictor.from_zero_shot(clf, parts=parts).fit(ftr, ttr); secs[nm] = round(time.time()-t, 1)
+        add(nm, p, p.kinds)
+        if nm=='predictor': res[nm]['stack'] = {g: [round(float(x), 3) for x in p.stack[g][0]] for g in p.values}
+    knn = KNNClassifier(clf.values, ftr, ttr, k=10); knn.fit_thresholds(knn.scores(ftr, exclude_self=True), ttr); add('knn', knn)
+    lp = LinearProbe(clf.values, ftr, ttr); lp.fit_thresholds(lp.scores(ftr), ttr); add('linear_probe', lp)
+    fs = few_shot_eval(clf, ftr, ttr, fva, tva, ks=ks, seeds=tuple(range(draws))) if ks else pd.DataFrame()
+    return dict(run=str(run), data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), recipe=cfg.get('recipe'), arch=cfg.get('arch'),
+                n_train=int(tr.sum()), n_valid=int(va.sum()), seconds=round(time.time()-t0, 1), fit_seconds=secs, scores=res,
+                few_shot=fs.to_dict(orient='records'))
+
+def table(rows):
+    "Markdown: per method, mean ± spread over runs of the overall sample F2, per-group top-1 and the ECE"
+    meths = list(rows[0]['scores'])
+    groups = [g for g in rows[0]['scores']['zero_shot'] if g!='overall']
+    lp = np.array([r['scores']['linear_probe']['overall']['sample_F2'] for r in rows])
+    ms = lambda xs: f"{np.mean(xs):.3f} ± {np.std(xs):.3f}" if len(xs) > 1 else f"{xs[0]:.3f}"
+    head = '| method | sample F2 | × probe | ' + ' | '.join(f'{g} top-1' for g in groups) + ' | ECE | ECE top-1 |'
+    out = [head, '|' + '---|'*(head.count('|')-1)]
+    for m in meths:
+        f = np.array([r['scores'][m]['overall']['sample_F2'] for r in rows])
+        t1 = [ms([r['scores'][m][g]['top1'] for r in rows]) if rows[0]['scores'][m][g]['top1'] is not None else '–' for g in groups]
+        e = [ms([r['scores'][m]['overall'][k] for r in rows]) if k in rows[0]['scores'][m]['overall'] else '–' for k in ('ece','ece_top1')]
+        out.append(f"| {m} | {ms(f)} | {np.mean(f/lp):.2f}× | " + ' | '.join(t1) + f" | {e[0]} | {e[1]} |")
+    ch = [f"{rows[0]['scores']['zero_shot'][g]['chance_top1']:.3f}" if rows[0]['scores']['zero_shot'][g]['top1'] is not None else '–' for g in groups]
+    out.append('| chance | | | ' + ' | '.join(ch) + ' | | |')
+    fs = pd.DataFrame([x for r in rows for x in r['few_shot']])
+    if len(fs):
+        out += ['', '| k per value | ' + ' | '.join(sorted(fs.method.unique())) + ' |', '|---|' + '---|'*fs.method.nunique()]
+        for k,d in fs.groupby('k'):
+            g = d.groupby('method').sample_F2
+            out.append(f"| {k} (≈{int(d.n.mean())} items) | " + ' | '.join(f"{g.mean()[m]:.3f} ± {g.std().fillna(0)[m]:.3f}" for m in sorted(fs.method.unique())) + ' |')
+    return '\n'.join(out)
+
+if __name__=='__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('runs', nargs='+', help='clipart-train run folders (several seeds of one setting: the spread)')
+    ap.add_argument('--ks', default='1,2,4,8,16', help="k-shot sizes, comma-separated ('' for none)")
+    ap.add_argument('--draws', type=int, default=3, help='k-shot draws per k')
+    ap.add_argument('--out', help='write the results (JSON) here')
+    a = ap.parse_args()
+    ks = tuple(int(k) for k in a.ks.split(',') if k)
+    machine = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
+                   torch=torch.__version__, clipart=clipart.__version__)
+    print(f"{machine['cpu']}, {machine['cores']} cores, {machine['torch_threads']} torch threads, torch {machine['torch']}, clipart {machine['clipart']}")
+    rows = [score_run(r, ks, a.draws) for r in a.runs]
+    for r in rows: print(f"{r['run']}: {r['n_train']} train / {r['n_valid']} valid, scored in {r['seconds']} s (predictor fit {r['fit_seconds']['predictor']} s)")
+    print(table(rows))
+    if a.out: Path(a.out).write_text(json.dumps(dict(machine=machine, runs=rows, table=table(rows)), indent=1))
