@@ -96,7 +96,7 @@ def title_of(nb):
 # the sidebar follows the package: one section per subpackage, the shared core last
 SECTIONS = dict(data='Data', vision='Vision: self-supervised', multimodal='Multimodal: CLIP', eval='Evaluation and search',
                 run='Runs: configs and steps', cli='Command line', core='Shared pieces')
-PAGE_SECTION = {'29_ssl_results.ipynb': 'vision'}
+PAGE_SECTION = {'29_ssl_results.ipynb': 'vision', '35b_attribute_results.ipynb': 'eval'}
 
 def section_of(nb_path):
     "Sidebar section of a notebook: from its module's package (None: a top-level page such as Home or the tutorial)"
