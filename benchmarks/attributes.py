@@ -4,7 +4,7 @@ For each `clipart-train` run folder given (its index/ holds every item's image e
 the train/valid split; its model/ the text tower for the zero-shot weights), on the validation items:
 zero-shot (top-1 + thresholds fitted on train, what `clipart-train` reports as zero-shot), zero-shot calibrated
 (the predictor with the zero-shot evidence only: no labelled example enters its scores), zero-shot + cache
-(Tip-Adapter), the zero-shot-initialised head, the predictor (all three, stacked: what `learn.predict` and the
+(Tip-Adapter), the ridge head kept near the text weights, the predictor (all three, stacked: what `learn.predict` and the
 gallery use), kNN and the linear probe; per-group sample F2 and top-1 against chance; the expected calibration
 error; then the k-shot protocol (k labelled items per value, several draws) for the predictor, Tip-Adapter and the
 linear probe fitted on the same items. Runs of several seeds or training variants give the spread and the rows.
