@@ -177,3 +177,21 @@ def test_resume_with_a_checkpoint_of_another_optimiser_is_one_line(tmp_path):
     with pytest.raises(SystemExit) as e: clipart_train(out=str(out), resume=True, **KW)
     assert str(e.value) == (f"clipart-train: error: {ck} holds the state of fastai's Optimizer, this run uses a torch optimiser: "
                             "resume with the optimiser it was written with, or train into another folder")
+
+def test_label_and_review_errors_are_one_line(tmp_path):
+    "clipart-label and clipart-serve --review, as console scripts: what a user gets wrong first is one line"
+    bin_ = Path(sys.executable).parent
+    if not (bin_/'clipart-label').exists(): pytest.skip('console scripts not installed')
+    def err(*args):
+        r = subprocess.run([str(bin_/args[0]), *args[1:]], capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode != 0, r.stdout
+        return r.stderr.strip().splitlines()[-1]
+    assert err('clipart-label') == 'clipart-label: error: --images is needed: a folder of images or a CSV of image paths to label'
+    assert err('clipart-label', '--images', 'nope') == 'clipart-label: error: --images nope: not found'
+    assert err('clipart-label', 'export', '--out', 'x') == 'clipart-label: error: --db is needed: the review database to export (clipart-serve --review DB)'
+    assert err('clipart-label', 'export', '--db', 'nope.sqlite', '--out', 'x') == 'clipart-label: error: --db nope.sqlite: not found'
+    assert err('clipart-label', 'relabel').startswith("clipart-label: error: 'relabel': not a command")
+    # a server that writes, reachable from other machines, without a token: refused before anything loads
+    assert 'needs --token' in err('clipart-serve', '--host', '0.0.0.0', '--review', 'cat.sqlite')
+    assert 'too short' in err('clipart-serve', '--host', '0.0.0.0', '--review', 'cat.sqlite', '--token', 'abc')
+    assert not (tmp_path/'cat.sqlite').exists()

@@ -4,19 +4,21 @@
 
 # %% ../../nbs/45_cli.serve.ipynb #c002
 from __future__ import annotations
-import base64, io, os, secrets
+import base64, functools, io, os, secrets
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 import numpy as np
 from fastcore.script import call_parse, store_true
-from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, NotStr
+from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, NotStr, Kbd, Script
+from fastcore.xml import ft
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, RedirectResponse
 from ..eval.gallery import Gallery
+from ..eval.catalogue import CatalogueDB, Proposals, ITEM_ACTIONS
 from .common import one_line_errors, check_options, UsageError
 
 # %% auto #0
-__all__ = ['CSS', 'PER_PAGE', 'gallery_app', 'clipart_serve']
+__all__ = ['CSS', 'PER_PAGE', 'REVIEW_CSS', 'REVIEW_JS', 'gallery_app', 'is_loopback', 'review_routes', 'clipart_serve']
 
 # %% ../../nbs/45_cli.serve.ipynb #c005
 CSS = '''
@@ -35,10 +37,10 @@ form.search input[type=text]{flex:1 1 320px;padding:6px;font-size:1rem}
 
 PER_PAGE = 24
 
-def _page(title, *body, status=200, n=None):
+def _page_(title, *body, status=200, n=None, review=False):
     "A whole HTML page (no external script, font or style)"
-    head = Head(Meta(charset='utf-8'), Title(f'{title} · clipart'), Link(rel='icon', href='data:,'), Style(CSS))   # no favicon request
-    nav = Div(H1(A('clipart gallery', href='/')), A('search', href='/'), A('near-duplicates', href='/duplicates'),
+    head = Head(Meta(charset='utf-8'), Title(f'{title} · clipart'), Link(rel='icon', href='data:,'), Style(CSS + (REVIEW_CSS if review else '')))   # no favicon request
+    nav = Div(H1(A('clipart gallery', href='/')), A('search', href='/'), A('near-duplicates', href='/duplicates'), *([A('to review', href='/review', id='to-review')] if review else []),
               Span(f'{n} items' if n else '', cls='muted'), cls='nav')
     return HTMLResponse('<!doctype html>' + to_xml(Html(head, Body(nav, *body))), status_code=status)
 
@@ -83,9 +85,12 @@ def _read_image(data, max_mb):
 def gallery_app(
     gallery:Gallery, # The run to serve
     max_upload_mb=10, # Largest accepted upload
+    review:CatalogueDB=None, # A review database: adds the review pages (`review_routes`)
+    token:str=None, # The secret reviewers type once (needed to review when set)
 ):
-    "A FastHTML app serving `gallery`: search, facets, item pages, uploads, near-duplicates, and a JSON API"
+    "A FastHTML app serving `gallery`: search, facets, item pages, uploads, near-duplicates, a JSON API, and review pages with `review`"
     g,n = gallery,len(gallery)
+    _page = functools.partial(_page_, review=review is not None)
     def error(msg, status=400): return _page('error', P(msg, cls='error'), P(A('back to the search', href='/')), status=status, n=n)
     def not_found(req, exc): return error(f"no page {req.url.path!r}: start from the search", 404)
     app = FastHTML(default_hdrs=False, secret_key=secrets.token_hex(16), exception_handlers={404: not_found})
@@ -202,6 +207,7 @@ def gallery_app(
         except ValueError as e: return JSONResponse(dict(error=str(e)), status_code=400)
         a = g.attributes(image=data)
         return JSONResponse(dict(attributes=[dict(group=r.group, value=r.value, score=round(r.score, 5), predicted=bool(r.predicted)) for r in a.itertuples()]))
+    if review is not None: review_routes(app, g, review, lambda title, *body, status=200: _page(title, *body, status=status, n=n), token)
     return app
 
 def _thumb_data_uri(data, size=320):
@@ -211,7 +217,189 @@ def _thumb_data_uri(data, size=320):
     b = io.BytesIO(); im.convert('RGB').save(b, 'JPEG', quality=85)
     return 'data:image/jpeg;base64,' + base64.b64encode(b.getvalue()).decode()
 
+# %% ../../nbs/45_cli.serve.ipynb #20b5ff91
+REVIEW_CSS = '''
+.review-bar{display:flex;gap:8px;flex-wrap:wrap;align-items:center;margin:8px 0}
+button,.btn{padding:4px 10px;border:1px solid #99a;border-radius:4px;background:#f4f4fa;cursor:pointer;font-size:.9rem}
+table.proposals td{padding:3px 8px} tr.focus{outline:2px solid #36c} tr.accepted td.v{color:#070;font-weight:600}
+tr.rejected td.v{color:#a00;text-decoration:line-through} kbd{border:1px solid #bbb;border-radius:3px;padding:0 4px;font-size:.8rem}
+.flag{background:#fec;padding:2px 8px;border-radius:4px}
+'''
+
+# keyboard shortcuts of the review page: j/k move, a accept, r reject, u not sure, s skip, z undo, n next, / add
+REVIEW_JS = '''
+(function(){
+  const rows=[...document.querySelectorAll('tr[data-attr]')]; let i=rows.findIndex(r=>!r.dataset.state&&r.dataset.proposed==='1'); if(i<0)i=0;
+  const show=()=>rows.forEach((r,k)=>r.classList.toggle('focus',k===i)); show();
+  const send=(id)=>{const f=document.getElementById(id); if(f)f.submit();};
+  document.addEventListener('keydown',e=>{
+    if(e.target.tagName==='INPUT'||e.ctrlKey||e.metaKey||e.altKey)return;
+    const k=e.key, r=rows[i];
+    if(k==='j'||k==='ArrowDown'){i=Math.min(i+1,rows.length-1);show();}
+    else if(k==='k'||k==='ArrowUp'){i=Math.max(i-1,0);show();}
+    else if(k==='a'&&r)send('accept-'+r.dataset.n); else if(k==='r'&&r)send('reject-'+r.dataset.n);
+    else if(k==='u')send('unsure'); else if(k==='s')send('skip'); else if(k==='z')send('undo');
+    else if(k==='n'){const a=document.getElementById('next'); if(a)location.href=a.href;}
+    else if(k==='/'){document.getElementById('add-value').focus();}
+    else return;
+    e.preventDefault();
+  });
+})();
+'''
+
+def is_loopback(
+    host:str, # An interface to listen on
+)->bool:
+    "Whether `host` is a loopback interface (only this machine can connect)"
+    import ipaddress
+    if host in ('localhost', ''): return host == 'localhost'
+    try: return ipaddress.ip_address(host).is_loopback
+    except ValueError: return False
+
+def review_routes(
+    app, # The gallery's FastHTML app
+    g:Gallery, # Its gallery (accepted attributes join its facets)
+    db, # A `CatalogueDB`
+    page, # The gallery's page maker: page(title, *body, status=200)
+    token=None, # A secret reviewers type once to review (required off the loopback interface)
+):
+    "Add the review pages: /review (the queue), /review/item, and the writing POSTs (CSRF-checked, by a named reviewer)"
+    rt = app.route
+    vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
+    g.set_accepted(db.accepted())
+
+    def csrf(req):
+        if 'csrf' not in req.session: req.session['csrf'] = secrets.token_urlsafe(24)
+        return req.session['csrf']
+    def hidden(req, **kw): return [Input(type='hidden', name='csrf', value=csrf(req))] + [Input(type='hidden', name=k, value=str(v)) for k,v in kw.items()]
+    def who(req): return req.session.get('reviewer')
+    async def checked_form(req):
+        "The POSTed form, or a reason to refuse it: a missing/wrong CSRF token, a foreign origin, no reviewer"
+        form = await req.form()
+        origin = req.headers.get('origin')
+        if origin and urlparse(origin).netloc != req.headers.get('host'): return form, "this form was sent from another site"
+        if not req.session.get('csrf') or not secrets.compare_digest(str(form.get('csrf', '')), req.session['csrf']): return form, "the form is out of date (or from another site): reload the page"
+        return form, None
+
+    def login_page(req, msg=None, status=200):
+        fields = [Label('Your name ', Input(type='text', name='name', id='name', required=True, autofocus=True))]
+        if token: fields.append(Label(' review token ', Input(type='password', name='token', id='token', required=True)))
+        return page('who is reviewing', H2('Who is reviewing?'), *([P(msg, cls='error')] if msg else []),
+                    P('Your name is kept with every decision you make (once per browser).', cls='muted'),
+                    Form(*hidden(req), *fields, Button('Start reviewing', type='submit', id='start'), action='/review/login', method='post', cls='search'), status=status)
+
+    @rt('/review/login')
+    async def post(req: Request):
+        form,bad = await checked_form(req)
+        if bad: return login_page(req, bad, 403)
+        name = str(form.get('name', '')).strip()[:80]
+        if not name: return login_page(req, "type your name", 400)
+        if token and not secrets.compare_digest(str(form.get('token', '')), token): return login_page(req, "wrong review token", 403)
+        req.session['reviewer'] = name
+        return RedirectResponse('/review', status_code=303)
+
+    @rt('/review/logout')
+    async def post(req: Request):
+        form,bad = await checked_form(req)
+        if not bad: req.session.pop('reviewer', None)
+        return RedirectResponse('/review', status_code=303)
+
+    def card(i, extra=''):
+        r = g.position(i)
+        return Div(A(Img(src=f'/thumb?row={r}', alt=i, loading='lazy'), href='/review/item?' + urlencode(dict(id=i))),
+                   Div(A(i, href='/review/item?' + urlencode(dict(id=i)))), Div(extra, cls='muted'), cls='card')
+
+    @rt('/review')
+    def get(req: Request, page_: str = '1'):
+        if not who(req): return login_page(req)
+        try: p = _int(req.query_params.get('page', page_), 1, 10**9, 'page')
+        except ValueError as e: return page('error', P(str(e), cls='error'), status=400)
+        c = db.counts(); ids = db.queue(PER_PAGE, (p-1)*PER_PAGE)
+        unsure = db.flagged('unsure')
+        nav = Div(*([A('← previous', href=f'/review?page={p-1}')] if p > 1 else []), *([A('next →', href=f'/review?page={p+1}')] if p*PER_PAGE < c['to_review'] else []), cls='pager')
+        return page('to review', H2('To review'),
+                    Div(Span(f"reviewing as {who(req)}"), Form(*hidden(req), Button('change', type='submit'), action='/review/logout', method='post'), cls='review-bar'),
+                    P(f"{c['to_review']} to review, {c['reviewed']} reviewed ({c['unsure']} not sure, {c['skipped']} skipped); least certain first", id='review-summary', cls='muted'),
+                    Div(*[card(i) for i in ids], cls='grid', id='queue') if ids else P('Nothing left to review.', id='queue-empty'), nav,
+                    *([H2('Marked "not sure"'), Div(*[card(i) for i in unsure[:PER_PAGE]], cls='grid', id='unsure')] if unsure else []))
+
+    @rt('/review/item')
+    def get(req: Request, id: str = ''):
+        if not who(req): return login_page(req)
+        try: it = db.item(id)
+        except KeyError: return page('error', P(f"no item {id!r} to review", cls='error'), P(A('back to the queue', href='/review')), status=404)
+        rows,n = [Tr(Th('attribute'), Th('p'), Th(''), Th('state'), Th(''))],0
+        props = sorted(it['proposals'], key=lambda a: (a['attribute'].split('::')[0], not a['proposed'], -a['p']))
+        extra = [a for a in it['state'] if a not in {p['attribute'] for p in props}]
+        for a in props + [dict(attribute=a, p=None, proposed=False) for a in extra]:
+            st = it['state'].get(a['attribute'], '')
+            forms = [Form(*hidden(req, id=id, attribute=a['attribute'], action=act), Button(lbl, type='submit'), action='/review/decide', method='post', id=f'{act}-{n}', style='display:inline')
+                     for act,lbl in (('accept', 'accept'), ('reject', 'reject'))]
+            rows.append(Tr(Td(a['attribute'], cls='v'), Td('' if a['p'] is None else f"{a['p']:.2f}"), Td('proposed' if a['proposed'] else ('added' if a['p'] is None else 'alternative'), cls='muted'),
+                           Td(st, cls='state'), Td(*forms), cls=st, data_attr=a['attribute'], data_n=str(n), data_state=st, data_proposed='1' if a['proposed'] else '0'))
+            n += 1
+        nxt = next((i for i in db.queue(2) if i != id), None)
+        item_form = lambda act, lbl: Form(*hidden(req, id=id, action=act), Button(lbl, type='submit'), action='/review/decide', method='post', id=act, style='display:inline')
+        body = [H2(id), *([P(f"marked {it['flag']}", cls='flag', id='flag')] if it['flag'] else []),
+                Div(Img(src=f'/image?row={g.position(id)}', alt=id, style='width:min(420px,40vw);height:auto;flex:none;align-self:flex-start'),
+                    Div(Table(*rows, cls='attrs proposals', id='proposals'),
+                        Form(*hidden(req, id=id, action='add'), Input(type='text', name='attribute', id='add-value', list='vocabulary', placeholder='add group::value', size=36),
+                             Button('add', type='submit', id='add'), action='/review/decide', method='post', cls='search'),
+                        Div(item_form('unsure', 'not sure'), item_form('skip', 'skip'),
+                            Form(*hidden(req, id=id), Button('undo my last decision', type='submit'), action='/review/undo', method='post', id='undo', style='display:inline'),
+                            *([A('next to review →', href='/review/item?' + urlencode(dict(id=nxt)), id='next', cls='btn')] if nxt else []), cls='review-bar'),
+                        P(Kbd('j'), '/', Kbd('k'), ' move ', Kbd('a'), ' accept ', Kbd('r'), ' reject ', Kbd('u'), ' not sure ', Kbd('s'), ' skip ', Kbd('z'), ' undo ',
+                          Kbd('n'), ' next ', Kbd('/'), ' add', cls='muted'), style='flex:1'), style='display:flex;gap:24px'),
+                ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary'), Script(NotStr(REVIEW_JS))]
+        return page(f'review {id}', *body)
+
+    def back(id): return RedirectResponse('/review/item?' + urlencode(dict(id=id)), status_code=303)
+    def refresh(id):
+        it = db.item(id)
+        g.set_accepted({id: set() if it['flag'] else {a for a,s in it['state'].items() if s=='accepted'}})
+
+    @rt('/review/decide')
+    async def post(req: Request):
+        form,bad = await checked_form(req)
+        if bad: return page('refused', P(bad, cls='error'), status=403)
+        if not who(req): return login_page(req, "say who you are first", 403)
+        id,action,attribute = str(form.get('id', '')),str(form.get('action', '')),form.get('attribute')
+        try: db.decide(id, action, who(req), attribute)   # committed when this returns: only then is the reviewer answered
+        except KeyError: return page('error', P(f"no item {id!r} to review", cls='error'), status=404)
+        except ValueError as e: return page('error', P(str(e), cls='error'), P(A('back to the item', href='/review/item?' + urlencode(dict(id=id)))), status=400)
+        refresh(id)
+        if action in ITEM_ACTIONS:
+            nxt = db.queue(1)
+            return RedirectResponse('/review/item?' + urlencode(dict(id=nxt[0])) if nxt else '/review', status_code=303)
+        return back(id)
+
+    @rt('/review/undo')
+    async def post(req: Request):
+        form,bad = await checked_form(req)
+        if bad: return page('refused', P(bad, cls='error'), status=403)
+        if not who(req): return login_page(req, "say who you are first", 403)
+        d = db.undo(who(req))
+        if d is None: return RedirectResponse('/review', status_code=303)
+        refresh(d['item']); return back(d['item'])
+
+    @rt('/api/review/decisions')
+    def get(): return JSONResponse(dict(counts=db.counts(), decisions=db.decisions().to_dict('records')))
+    return app
+
 # %% ../../nbs/45_cli.serve.ipynb #c010
+def _app_from_env():
+    "The app of one server process, for the run and options `clipart_serve` put in `CLIPART_SERVE_*` variables"
+    import torch
+    torch.set_num_threads(1)   # one request per thread: many small searches, no oversubscribed cores
+    g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'))
+    db = None
+    if os.environ.get('CLIPART_SERVE_REVIEW'):   # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
+        db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW']); db.import_proposals(Proposals.load(g.run/'catalogue'), g.run)
+    app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)), review=db, token=os.environ.get('CLIPART_SERVE_TOKEN') or None)
+    app.state.gallery,app.state.review = g,db
+    g.search(text='warm up', k=1); g.facets   # the first request finds the model and the facet menus ready
+    return app
+
 @call_parse
 def clipart_serve(
     run:str='clipart_out', # A `clipart-train` output folder (model/ and index/)
@@ -220,28 +408,31 @@ def clipart_serve(
     max_upload_mb:int=10, # Largest accepted upload
     backend:str='auto', # Near-duplicate search: 'auto', 'faiss' or 'torch'
     workers:int=1, # Server processes (each loads the run): more answer more requests at once on more cores
+    review:str=None, # A review database (SQLite, created if missing): adds the review pages for the images `clipart-label` proposed attributes for
+    token:str=None, # The secret reviewers type once to review (needed with --host other than the loopback; default $CLIPART_SERVE_TOKEN)
     debug:store_true=False, # Show the traceback of an error instead of one line
 ):
-    "Serve a local web gallery over a clipart-train run: search by text or image, facets, attributes, near-duplicates"
+    "Serve a local web gallery over a clipart-train run: search by text or image, facets, attributes, near-duplicates; review proposed attributes"
+    token = token or os.environ.get('CLIPART_SERVE_TOKEN') or None
     with one_line_errors('clipart-serve', debug):
         check_options('clipart-serve', port=(0 < port < 65536, f"must be between 1 and 65535, not {port}"),
                       max_upload_mb=(max_upload_mb >= 1, f"must be at least 1, not {max_upload_mb}"),
                       backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"),
                       workers=(workers >= 1, f"must be at least 1, not {workers}"))
+        if review is not None:   # before anything is loaded: a server that writes is refused at once
+            if not is_loopback(host) and not token: raise UsageError(f"--host {host} lets other machines in: reviewing there needs --token SECRET (or $CLIPART_SERVE_TOKEN); or serve on 127.0.0.1")
+            if token is not None and len(token) < 8: raise UsageError("--token is too short: use at least 8 characters")
+            if workers > 1: raise UsageError("--review serves from one process: drop --workers")
         if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
-        os.environ.update(CLIPART_SERVE_RUN=str(Path(run).resolve()), CLIPART_SERVE_BACKEND=backend, CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb))
+        if review is not None:
+            if not (Path(run)/'catalogue'/'items.csv').exists(): raise UsageError(f"--review: {run} has no proposals to review: run `clipart-label --run {run} --images FOLDER` first")
+            if Path(review).is_dir(): raise UsageError(f"--review {review}: a folder; give a database file, e.g. catalogue.sqlite")
+        os.environ.update(CLIPART_SERVE_RUN=str(Path(run).resolve()), CLIPART_SERVE_BACKEND=backend, CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb),
+                          CLIPART_SERVE_REVIEW=str(Path(review).resolve()) if review else '', CLIPART_SERVE_TOKEN=token or '')
         app = _app_from_env() if workers==1 else None   # a run that does not load fails here, as one line
     import uvicorn
-    print(f"{app.state.gallery if app else run}\nserving on http://{host}:{port}" + (f" with {workers} worker processes" if workers > 1 else '') + " (Ctrl-C stops)", flush=True)
+    print(f"{app.state.gallery if app else run}\nserving on http://{host}:{port}" + (f" with {workers} worker processes" if workers > 1 else '')
+          + (f"; reviewing into {review} ({app.state.review.counts()['to_review']} to review): http://{host}:{port}/review" if review else '') + " (Ctrl-C stops)", flush=True)
     if workers==1: uvicorn.run(app, host=host, port=port, log_level='warning')
     else: uvicorn.run('clipart.cli.serve:_app_from_env', factory=True, workers=workers, host=host, port=port, log_level='warning')
 
-def _app_from_env():
-    "The app of one server process, for the run and options `clipart_serve` put in `CLIPART_SERVE_*` variables"
-    import torch
-    torch.set_num_threads(1)   # one request per thread: many small searches, no oversubscribed cores
-    g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'))
-    app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)))
-    app.state.gallery = g
-    g.search(text='warm up', k=1); g.facets   # the first request finds the model and the facet menus ready
-    return app

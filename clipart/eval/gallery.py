@@ -4,7 +4,7 @@
 
 # %% ../../nbs/34_eval.gallery.ipynb #c002
 from __future__ import annotations
-import functools, io, threading
+import functools, hashlib, io, threading
 from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -15,6 +15,7 @@ from ..multimodal.models import load_clip, clip_of, image_size
 from .zero_shot import ZeroShotClassifier
 from .predict import AttributePredictor
 from .search import SearchIndex, preprocess_image
+from .catalogue import Proposals
 
 # %% auto #0
 __all__ = ['GroupCommit', 'Gallery', 'pixel_signature', 'split_leaks']
@@ -59,10 +60,16 @@ class Gallery:
         self.run,self.thumb_size = run,thumb_size
         self.model = load_clip(run/'model').eval()
         self.index = SearchIndex.load(run/'index', 'image', backend=backend)
+        self.n_curated = len(self.index)
+        if (run/'catalogue'/'items.csv').exists():   # images `clipart-label` proposed attributes for: searchable like the rest
+            new = Proposals.load(run/'catalogue'); it = new.items[new.items.status=='proposed']
+            items = pd.concat([self.index.items, pd.DataFrame(dict(id=it.id.values, image=it.image.values, caption='(uncatalogued)', labels='', split='uncatalogued'))], ignore_index=True)
+            self.index = SearchIndex(np.concatenate([self.index.feats, new.feats]), items.fillna(''), backend=backend)
         self.items = self.index.items
         self.feats = torch.from_numpy(self.index.feats)
         labels = self.items['labels'] if 'labels' in self.items else pd.Series(['']*len(self.items))
         self.labels = [frozenset(s for s in str(x).split('|') if s) for x in labels]
+        self.curated = list(self.labels)
         fn = run/'index'/'labels.csv'
         self.vocab = read_labels(fn) if fn.exists() else None
         self.pos = {str(i): n for n,i in enumerate(self.items['id'])}
@@ -137,9 +144,18 @@ class Gallery:
         return out
 
     def _has(self, label):
-        "Boolean mask of the items holding curated `label` (cached per label)"
+        "Boolean mask of the items holding curated (or accepted) `label` (cached per label)"
         if label not in self._masks: self._masks[label] = np.array([label in ls for ls in self.labels])
         return self._masks[label]
+
+    def set_accepted(self,
+        accepted:dict, # {id: set of 'group::value'} accepted in review (`CatalogueDB.accepted`)
+    ):
+        "Count reviewers' accepted attributes as labels: facets and filters show them beside the curated ones"
+        for i,attrs in accepted.items():
+            if str(i) in self.pos:
+                r = self.pos[str(i)]; self.labels[r] = self.curated[r] | frozenset(attrs)
+        self._masks = {}; self.__dict__.pop('facets', None)
 
     @functools.cached_property
     def tokenize(self):
@@ -194,7 +210,8 @@ class Gallery:
 
     def thumbnail(self, row):
         "JPEG bytes of item `row`'s thumbnail, made once and cached in `run/thumbs/`"
-        fn = self.run/'thumbs'/f'{int(row)}-{self.thumb_size}.jpg'
+        key = hashlib.sha1(str(self.items['image'].iloc[int(row)]).encode()).hexdigest()[:20]   # by file: rows change when images are labelled
+        fn = self.run/'thumbs'/f'{key}-{self.thumb_size}.jpg'
         if fn.exists(): return fn.read_bytes()
         b = self._jpeg(int(row), self.thumb_size)
         fn.parent.mkdir(exist_ok=True); fn.write_bytes(b)
