@@ -97,8 +97,8 @@ def test_review_with_mouse_keyboard_undo_and_reload(server, browser):
     rows = browser.find_elements('css selector', 'tr[data-proposed="1"]')
     a1,a2 = rows[0].get_attribute('data-attr'),rows[1].get_attribute('data-attr')
     # the mouse: accept one value, reject another, add one from the vocabulary
-    click(browser, rows[0].find_element('css selector', 'form[id^=accept] button'))
-    click(browser, browser.find_elements('css selector', 'tr[data-proposed="1"]')[1].find_element('css selector', 'form[id^=reject] button'))
+    click(browser, rows[0].find_element('css selector', 'button[id^=accept]'))
+    click(browser, browser.find_elements('css selector', 'tr[data-proposed="1"]')[1].find_element('css selector', 'button[id^=reject]'))
     box = browser.find_element('id', 'add-value'); box.send_keys('tags::birds')
     click(browser, browser.find_element('id', 'add'))
     assert states(browser)[a1] == 'accepted' and states(browser)[a2] == 'rejected' and states(browser)['tags::birds'] == 'accepted'
@@ -139,7 +139,7 @@ def test_two_browsers_at_once(server, browser, tmp_path):
         def review(b, ids):
             for i in ids:
                 b.get(url + '/review/item?id=' + i)
-                for n in range(2): click(b, b.find_elements('css selector', 'tr[data-proposed="1"]')[n].find_element('css selector', 'form[id^=accept] button'))
+                for n in range(2): click(b, b.find_elements('css selector', 'tr[data-proposed="1"]')[n].find_element('css selector', 'button[id^=accept]'))
         ts = [threading.Thread(target=review, args=(b, ids)) for b,ids in ((browser, queue[:4]), (other, queue[4:8]))]
         for t in ts: t.start()
         for t in ts: t.join()
