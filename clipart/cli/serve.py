@@ -352,6 +352,9 @@ def review_routes(
                             *([A('next to review →', href='/review/item?' + urlencode(dict(id=nxt)), id='next', cls='btn')] if nxt else []), cls='review-bar'),
                         P(Kbd('j'), '/', Kbd('k'), ' move ', Kbd('a'), ' accept ', Kbd('r'), ' reject ', Kbd('u'), ' not sure ', Kbd('s'), ' skip ', Kbd('z'), ' undo ',
                           Kbd('n'), ' next ', Kbd('/'), ' add', cls='muted'), style='flex:1'), style='display:flex;gap:24px'),
+                *([H2('History'), Table(Tr(Th('when (UTC)'), Th('who'), Th('decision'), Th('')),
+                                        *[Tr(Td(h['at'][:19].replace('T', ' ')), Td(h['reviewer']), Td(h['action'] + (f" {h['attribute']}" if h['attribute'] else '')),
+                                             Td('undone' if h['undone'] else '', cls='muted')) for h in it['history'][::-1][:30]], cls='attrs', id='history')] if it['history'] else []),
                 datalist, Script(NotStr(REVIEW_JS))]
         return page(f'review {id}', *body)
 
