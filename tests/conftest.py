@@ -48,3 +48,19 @@ def browser(tmp_path_factory):
     d.set_page_load_timeout(60)
     yield d
     d.quit()
+
+
+def wait_load(browser, old):
+    "Wait until the page `old` (its <html> element) is replaced and the new one has loaded"
+    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.common.exceptions import WebDriverException
+    def gone(d):   # chromedriver may answer a query on the old page mid-navigation with an 'unknown error' rather than "stale"
+        try: return EC.staleness_of(old)(d)
+        except WebDriverException: return True
+    WebDriverWait(browser, 30).until(gone)
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState==='complete'"))
+
+def go(browser, el):
+    "Click `el` and wait for the next page to have loaded"
+    old = browser.find_element('tag name', 'html'); el.click(); wait_load(browser, old)

@@ -4,6 +4,7 @@ export, and `clipart-train --data` on the export. Screenshots go to docs/_site/s
 import os, re, signal, socket, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
+from conftest import CHROMIUM, DRIVER, go as click, wait_load
 
 pytestmark = pytest.mark.slow   # the slow tier: `pytest --slow`
 SHOTS = Path(__file__).resolve().parents[1]/'docs'/'_site'/'screenshots'
@@ -50,19 +51,6 @@ def server(labelled):
 
 def shot(browser, name):
     SHOTS.mkdir(parents=True, exist_ok=True); browser.save_screenshot(str(SHOTS/f'review-{name}.png'))
-
-def wait_load(browser, old):
-    from selenium.webdriver.support.ui import WebDriverWait
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.common.exceptions import WebDriverException
-    def gone(d):
-        try: return EC.staleness_of(old)(d)
-        except WebDriverException: return True
-    WebDriverWait(browser, 30).until(gone)
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState==='complete'"))
-
-def click(browser, el):
-    old = browser.find_element('tag name', 'html'); el.click(); wait_load(browser, old)
 
 def key(browser, k, loads=True):
     "Press `k` on the page (a shortcut) and wait for the page it submits (`loads`)"
@@ -127,7 +115,6 @@ def test_two_browsers_at_once(server, browser, tmp_path):
     "Two reviewers, each in a browser, decide on different items at the same time: every decision is kept"
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from conftest import CHROMIUM, DRIVER
     url, db = server
     opts = webdriver.ChromeOptions(); opts.binary_location = CHROMIUM
     for a in ['--headless', '--no-sandbox', '--disable-gpu', f'--user-data-dir={tmp_path/"profile2"}']: opts.add_argument(a)

@@ -3,6 +3,7 @@ near-duplicates. Screenshots go to docs/_site/screenshots/gallery-*.png."""
 import socket, threading, time
 from pathlib import Path
 import pytest
+from conftest import go
 
 pytestmark = pytest.mark.slow   # the slow tier: `pytest --slow`
 SHOTS = Path(__file__).resolve().parents[1]/'docs'/'_site'/'screenshots'
@@ -31,18 +32,6 @@ def gallery_url(tmp_path_factory):
 
 def shot(browser, name):
     SHOTS.mkdir(parents=True, exist_ok=True); browser.save_screenshot(str(SHOTS/f'gallery-{name}.png'))
-
-def go(browser, el):
-    "Click `el` and wait for the next page to have loaded"
-    from selenium.webdriver.support.ui import WebDriverWait
-    from selenium.webdriver.support import expected_conditions as EC
-    from selenium.common.exceptions import WebDriverException
-    old = browser.find_element('tag name', 'html'); el.click()
-    def gone(d):   # chromedriver may answer a query on the old page mid-navigation with an 'unknown error' rather than "stale"
-        try: return EC.staleness_of(old)(d)
-        except WebDriverException: return True
-    WebDriverWait(browser, 30).until(gone)
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState==='complete'"))
 
 def cards(browser): return browser.find_elements('css selector', '.card')
 def summary(browser): return int(browser.find_element('id', 'summary').text.split()[0])
