@@ -249,10 +249,12 @@ class ImetCollection:
         "The vocabulary of `group`"
         return self.vocab.value[self.vocab.group==group].tolist()
     def __len__(self): return len(self.df)
-    def __repr__(self):
+    def summary(self, report=True):
+        "One line: items, attributes per group, text columns, and (with `report`) the skipped rows"
         return (f"ImetCollection: {len(self)} items, {len(self.vocab)} attributes in groups "
                 f"{dict(Counter(self.vocab.group))}" + (f"; text columns {self.text_cols}" if self.text_cols else '')
-                + (f"; {self.report}" if len(self.report) else ''))
+                + (f"; {self.report}" if report and len(self.report) else ''))
+    def __repr__(self): return self.summary()
 
 # %% ../../nbs/01a_data.imet.ipynb #c013
 def read_imet(
@@ -267,9 +269,12 @@ def read_imet(
     max_pixels=None, # Images over this many pixels are bad rows (default `MAX_PIXELS`)
     n_workers=4, # Threads used to check images
     cache=True, # Reuse the manifest of earlier image checks: unchanged files are not decoded again (`check_image_files`)
+    warn=True, # Warn when rows were skipped (the console scripts say it themselves, once)
 )->ImetCollection:
     "Read an iMet-layout folder into an `ImetCollection`"
-    with _no_gc(): return _read_imet(path, labels, items, images, text, text_cols, on_bad, check_images, max_pixels, n_workers, cache)
+    with _no_gc(): coll = _read_imet(path, labels, items, images, text, text_cols, on_bad, check_images, max_pixels, n_workers, cache)
+    if warn and len(coll.report): warnings.warn(f"read_imet({str(path)!r}) skipped {len(coll.report)} bad row(s): {coll.report}. See `.report.to_df()`.")
+    return coll
 
 @contextmanager
 def _no_gc():
@@ -321,7 +326,6 @@ def _read_imet(path, labels, items, images, text, text_cols, on_bad, check_image
     if not rows: raise ValueError(f"{ifn}: no readable items: every one of the {len(df)} rows is bad ({report})")
     out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids',*groups])
     if text is not None: out,text_cols = _join_text(out, path/text, text_cols)
-    if len(report): warnings.warn(f"read_imet({str(path)!r}) skipped {len(report)} bad row(s): {report}. See `.report.to_df()`.")
     return ImetCollection(out.reset_index(drop=True), vocab, report, path, text_cols if text is not None else ())
 
 # %% ../../nbs/01a_data.imet.ipynb #c014
@@ -348,6 +352,7 @@ def read_pairs_csv(
     check_images=True, # Decode every image once (a manifest makes later reads fast: `check_image_files`)
     max_pixels=None, # Images over this many pixels are bad rows (default `MAX_PIXELS`)
     n_workers=4, # Threads used to check images
+    warn=True, # Warn when rows were skipped (the console scripts say it themselves, once)
 )->ImetCollection:
     "Image–caption pairs from a CSV as an `ImetCollection` with no attributes and the captions as its text column"
     fn = Path(fn); report = ReadReport(); bad = _Bad(on_bad, report)
@@ -356,7 +361,8 @@ def read_pairs_csv(
         head = fn.read_text(encoding='utf-8', errors='replace').split('\n', 1)[0]
         other = next((s for s in ('\t', ',', ';', '|') if s != sep and s in head), None)
         if other is None: raise
-        raise ValueError(f"{e}; is the separator {other!r}? pass sep={other!r} (clipart-train: --csv-separator {other!r})") from None
+        err = ValueError(f"{e}; is the separator {other!r}? pass sep={other!r}"); err.sep,err.base = other,str(e)   # the console scripts name their option
+        raise err from None
     if not len(df): raise ValueError(f"{fn}: no rows (only a header)")
     rows,seen,root = [],{},fn.parent
     with _no_gc():
@@ -372,6 +378,6 @@ def read_pairs_csv(
         if check_images and rows: rows = _readable_rows(rows, fn, bad, max_pixels=max_pixels, n_workers=n_workers)
     if not rows: raise ValueError(f"{fn}: no readable pairs: every one of the {len(df)} rows is bad ({report})")
     out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids','caption'])
-    if len(report): warnings.warn(f"read_pairs_csv({str(fn)!r}) skipped {len(report)} bad row(s): {report}. See `.report.to_df()`.")
+    if warn and len(report): warnings.warn(f"read_pairs_csv({str(fn)!r}) skipped {len(report)} bad row(s): {report}. See `.report.to_df()`.")
     vocab = pd.DataFrame(columns=['attribute_id','attribute_name','group','value'])
     return ImetCollection(out, vocab, report, fn.parent, ['caption'])

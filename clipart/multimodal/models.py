@@ -4,18 +4,20 @@
 
 # %% ../../nbs/05_models.ipynb #c002
 from __future__ import annotations
-import functools, json, logging, math, hashlib, tempfile
+import functools, json, logging, math, hashlib, tempfile, re, zipfile, pickle
 from importlib.resources import files
 from pathlib import Path
 import open_clip
 from safetensors.torch import save_file, safe_open
+from safetensors import SafetensorError
 from fastcore.all import *
 from ..dist import unwrap_model
 from ..weights import load_weights
 
 # %% auto #0
-__all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'HEAD_PARAMS', 'register_configs', 'create_clip_model', 'image_size', 'clip_of',
-           'is_head_param', 'save_clip', 'load_clip']
+__all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'CKPT_SUFFIXES', 'WEIGHT_NAMES', 'HEAD_PARAMS', 'register_configs', 'CheckpointError',
+           'check_checkpoint', 'folder_checkpoint', 'create_clip_model', 'image_size', 'clip_of', 'is_head_param',
+           'save_clip', 'load_clip']
 
 # %% ../../nbs/05_models.ipynb #c005
 CONFIG_DIR = Path(str(files('clipart')))/'model_configs'
@@ -44,17 +46,73 @@ def _cfg_name(cfg):
 @functools.lru_cache(None)
 def _custom_dir(): return Path(tempfile.mkdtemp(prefix='clipart-configs-'))
 
+class CheckpointError(ValueError):
+    "A weights file or model folder that is missing a part, cut short, or not weights of the model asked for; the message names the file"
+
+CKPT_SUFFIXES = ('.safetensors','.pt','.pth','.bin','.ckpt')
+WEIGHT_NAMES = ('open_clip_model.safetensors', 'open_clip_pytorch_model.safetensors', 'open_clip_pytorch_model.bin', 'open_clip_pytorch_model.pth',
+                'model.safetensors', 'pytorch_model.bin', 'pytorch_model.pth', 'model.pth')   # open_clip's order of preference in a folder
+_AGAIN = "an interrupted copy or a full disk? copy it again"
+
+def _first_line(e): return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+
+def check_checkpoint(
+    fn, # A weights file: .safetensors, or a torch file of tensors
+):
+    "`fn` if it is a complete .safetensors file or torch archive, else a `CheckpointError` saying what it is (empty, cut short, not weights)"
+    fn = Path(fn)
+    if not fn.is_file(): raise FileNotFoundError(f"{fn}: not found")
+    if fn.stat().st_size==0: raise CheckpointError(f"{fn}: empty file (0 bytes): {_AGAIN}")
+    with open(fn, 'rb') as f: head = f.read(9)
+    if fn.suffix=='.safetensors' or head[8:9]==b'{':   # safetensors: 8-byte header length, then its JSON
+        try:
+            with safe_open(str(fn), 'pt') as f: f.keys()
+        except Exception as e: raise CheckpointError(f"{fn}: not a complete .safetensors file ({_first_line(e)}): {_AGAIN}") from e
+    elif head[:4]==b'PK\x03\x04':   # torch.save's zip archive: its directory sits at the end, so a cut file has none
+        try: zipfile.ZipFile(fn).close()
+        except zipfile.BadZipFile as e: raise CheckpointError(f"{fn}: an incomplete torch file ({e}): {_AGAIN}") from e
+    elif head[:1]!=b'\x80':   # not torch's legacy pickle format either
+        raise CheckpointError(f"{fn}: not a weights file: a .safetensors file or a torch file of tensors (.pt, .pth, .bin) is expected")
+    return fn
+
+def folder_checkpoint(
+    path, # A model folder (`save_clip`, `clipart-train`'s model/, or an open_clip 'local-dir:' folder)
+):
+    "The weights file open_clip would load from folder `path`, checked; a `CheckpointError` naming what is missing (never an untrained model)"
+    path = Path(path)
+    if not path.is_dir(): raise FileNotFoundError(f"{path}: model folder not found")
+    cfg = path/'open_clip_config.json'
+    if not cfg.is_file(): raise CheckpointError(f"{path}: no open_clip_config.json: not a model folder written by save_clip or clipart-train")
+    try: json.loads(cfg.read_text())['model_cfg']
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e: raise CheckpointError(f"{cfg}: not an open_clip model config ({type(e).__name__}: {_first_line(e)}): {_AGAIN}") from e
+    found = [path/n for n in WEIGHT_NAMES if (path/n).is_file()] or sorted(p for x in ('*.safetensors','*.bin','*.pth') for p in path.glob(x))
+    if not found: raise CheckpointError(f"{path}: a model config but no weights file (open_clip_model.safetensors): an interrupted copy or a run that did not finish; "
+                                        "copy the folder again or train again")
+    return check_checkpoint(found[0])
+
+def _fit_problem(e, name):
+    "What a failed strict load says, in one line: counts of missing, unused and mis-shaped weights with examples"
+    s = str(e); keys = lambda what: re.findall(r'"([^"]+)"', (re.search(what + r' key\(s\) in state_dict: ([^\n]*)', s) or [None,''])[1])
+    miss,extra,shape = keys('Missing'),keys('Unexpected'),re.findall(r'size mismatch for ([^:]+):', s)
+    parts = [f"{len(miss)} of its weights missing (e.g. {', '.join(miss[:3])})" if miss else '', f"{len(extra)} keys it does not use (e.g. {', '.join(extra[:3])})" if extra else '',
+             f"{len(shape)} weights of another shape (e.g. {', '.join(shape[:3])})" if shape else '']
+    parts = [p for p in parts if p]
+    return f"does not fit {name}: " + ('; '.join(parts) if parts else f"{type(e).__name__}: {_first_line(e)}")
+
 def _image_encoder(spec):
     "(timm name, weights file or None) of an `image_encoder`: a file from `save_encoder`/`clipart-pretrain`, (name, file), or a timm name"
     if isinstance(spec, (tuple, list)): arch,fn = spec
-    elif str(spec).endswith(('.safetensors','.pth','.pt','.bin')) or Path(str(spec)).exists():
+    elif str(spec).endswith(CKPT_SUFFIXES) or Path(str(spec)).exists():
         fn = Path(str(spec))
         if not fn.is_file(): raise FileNotFoundError(f"image encoder {fn} not found")
+        try: check_checkpoint(fn)
+        except CheckpointError as e: raise CheckpointError(f"{e} (an image encoder is the encoder.safetensors clipart-pretrain writes)") from e
         meta = {}
         if fn.suffix=='.safetensors':
             with safe_open(str(fn), 'pt') as f: meta = f.metadata() or {}
         arch = meta.get('clipart_encoder_arch')
-        if arch is None: raise ValueError(f"{fn}: no architecture name in its metadata; pass image_encoder=(timm_name, '{fn}')")
+        if arch is None: raise CheckpointError(f"{fn}: not an image encoder written by clipart-pretrain (its encoder.safetensors records the architecture); "
+                                               f"in Python, a timm tower's weights go in as image_encoder=(timm_name, '{fn}')")
     else: arch,fn = str(spec),None
     if arch.startswith('fastai:'): raise ValueError(f"image encoder {arch}: fastai architectures cannot be open_clip towers; pretrain a timm architecture (e.g. resnet18)")
     return arch,(None if fn is None else Path(fn))
@@ -85,13 +143,21 @@ def create_clip_model(
         name = _cfg_name(_with_image_encoder(name, arch))
     if not name.startswith(('local-dir:','hf-hub:')) and open_clip.get_model_config(name) is None:
         raise ValueError(f"unknown model {name!r}; known: clipart's {list(CLIPART_CONFIGS)} and open_clip.list_models()")
-    if pretrained is not None and Path(pretrained).suffix and not Path(pretrained).exists() and '/' in str(pretrained):
-        raise FileNotFoundError(f"checkpoint {pretrained} not found")
+    ckpt = None   # the local weights file open_clip will read: checked first, named in every failure
+    if name.startswith('local-dir:'): ckpt = folder_checkpoint(name[len('local-dir:'):])
+    elif pretrained is not None and (Path(pretrained).is_file() or str(pretrained).endswith(CKPT_SUFFIXES) or '/' in str(pretrained)):
+        if not Path(pretrained).is_file(): raise FileNotFoundError(f"checkpoint {pretrained} not found")
+        ckpt = check_checkpoint(pretrained)
     if siglip: kwargs = dict(init_logit_scale=math.log(10), init_logit_bias=-10., **kwargs)
     if context_length: kwargs['force_context_length'] = context_length
     quiet = _DropRandomInitWarning() if pretrained is None else None  # asked for random weights: no warning that they are
     if quiet: logging.getLogger().addFilter(quiet)
     try: m = open_clip.create_model(name, pretrained=pretrained, force_image_size=image_size, device=device, **kwargs)
+    except (RuntimeError, KeyError, IndexError, EOFError, pickle.UnpicklingError, SafetensorError) as e:   # torch's and open_clip's ways of saying "not these weights"
+        if ckpt is None: raise
+        if isinstance(e, pickle.UnpicklingError): raise CheckpointError(f"{ckpt}: holds pickled objects besides tensors, which clipart never unpickles "
+                                                                        "(weights_only=True): save its state_dict alone, or as .safetensors") from e
+        raise CheckpointError(f"{ckpt}: " + _fit_problem(e, name)) from e
     finally:
         if quiet: logging.getLogger().removeFilter(quiet)
     if enc_file is not None: load_weights(m.visual.trunk, enc_file, 'the image tower')
@@ -162,6 +228,7 @@ def load_clip(
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{path}: not found")
     if path.is_dir(): return create_clip_model(f'local-dir:{path}', **kwargs)
+    check_checkpoint(path)
     with safe_open(str(path), 'pt') as f: meta = f.metadata() or {}
     if 'clipart_model_cfg' not in meta: raise ValueError(f"{path}: no clipart config in its metadata; pass it to `create_clip_model(cfg, pretrained=path)`")
     return create_clip_model(json.loads(meta['clipart_model_cfg']), pretrained=str(path), **kwargs)

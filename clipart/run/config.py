@@ -242,7 +242,10 @@ class PretrainConfig(RunConfig):
 class EvalConfig(RunConfig):
     "Every option of a `clipart-eval` run"
     model:str = opt(None, "A clipart-train run folder, a save_clip folder or .safetensors file, or an open_clip model name")
-    data:str = opt(None, "iMet-layout folder to score")
+    data:str = opt(None, "iMet-layout folder to score, or a CSV of image paths and captions (retrieval only)")
+    csv_img_key:str = opt('filepath', "--data CSV: column of image paths (relative to the CSV's folder)")
+    csv_caption_key:str = opt('title', "--data CSV: column of captions")
+    csv_separator:str = opt(None, "--data CSV: column separator (default: tab for .tsv, else comma)")
     pretrained:str = opt(None, "With an open_clip name: its pretrained tag or a local checkpoint")
     valid_pct:float = opt(0.2, "Validation fraction (thresholds are fitted on the rest)")
     seed:int = opt(42, "Seed of the split")
@@ -251,11 +254,13 @@ class EvalConfig(RunConfig):
     templates:str = opt(None, "JSON file of phrases per attribute group (as for clipart-train)")
     skip_bad:bool = opt(False, "Skip (and count) bad rows instead of stopping")
     out:str = opt(None, "Write metrics.json and zero_shot.png here")
+    pairs = TrainConfig.pairs
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
         c = self
         check_options('clipart-eval', model=(c.model is not None, "is required: a run folder, a model file or an open_clip name"),
-                      data=(c.data is not None and (Path(c.data)/'train.csv').exists(), f"{c.data}: not an iMet-layout folder (labels.csv, train.csv, train/)"),
+                      data=(c.data is not None, "is required: the iMet-layout folder (or CSV of image paths and captions) to score"),
                       valid_pct=(0<c.valid_pct<1, f"must be between 0 and 1 (exclusive), not {c.valid_pct}"), bs=(c.bs>=1, f"must be a positive integer, not {c.bs}"))
+        check_options('clipart-eval', data=(c.pairs or (Path(c.data)/'train.csv').exists(), f"{c.data}: not an iMet-layout folder (labels.csv, train.csv, train/) nor a CSV file"))
         return self

@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 from .config import EvalConfig, UsageError
 from ..data.imet import read_imet
+from .train import read_pairs
 from ..data.captions import read_phrases
-from ..multimodal.models import create_clip_model, load_clip
+from ..multimodal.models import create_clip_model, load_clip, CKPT_SUFFIXES
 from ..eval.report import evaluate_collection
 from .report import print_retrieval, print_attributes
 
@@ -24,9 +25,14 @@ def load_any_clip(
     "A CLIP model from a clipart-train run folder, a `save_clip` folder or file, or an open_clip name (+ `pretrained`)"
     p = Path(model)
     if (p/'model').is_dir(): return load_clip(p/'model')
-    if p.is_dir() or p.suffix=='.safetensors':
+    if (p/'config.json').is_file() and not (p/'open_clip_config.json').exists():
+        raise UsageError(f"--model {model}: a clipart-train run folder without model/: the run did not finish (continue it with clipart-train --resume)")
+    if p.is_dir() or p.suffix=='.safetensors': 
         if not p.exists(): raise UsageError(f"--model {model}: not found")
         return load_clip(p)
+    if p.is_file(): raise UsageError(f"--model {model}: a weights file without its architecture: give the model's name as --model and this file as --pretrained")
+    if ('/' in model or '\\' in model or p.suffix in CKPT_SUFFIXES) and not model.startswith(('hf-hub:','local-dir:')):
+        raise UsageError(f"--model {model}: no such run folder or model file (nor an open_clip model name)")
     return create_clip_model(model, pretrained=pretrained)
 
 def eval_clip(
@@ -35,7 +41,7 @@ def eval_clip(
     "Score `cfg.model` on `cfg.data` (no training), print the report and, with `cfg.out`, write metrics.json and zero_shot.png"
     import matplotlib; matplotlib.use('Agg')
     m = load_any_clip(cfg.model, cfg.pretrained)
-    coll = read_imet(cfg.data, on_bad='skip' if cfg.skip_bad else 'raise')
+    coll = read_pairs(cfg) if cfg.pairs else read_imet(cfg.data, on_bad='skip' if cfg.skip_bad else 'raise', warn=False)
     print(coll)
     out = Path(cfg.out) if cfg.out else None
     if out: out.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from ..data.imet import read_imet, read_pairs_csv, ImetCollection
 from ..data.captions import read_phrases
 from ..data.tokens import imet_dataloaders
 from ..data.synthetic import synthetic_path
-from ..multimodal.models import create_clip_model, save_clip, image_size, clip_of
+from ..multimodal.models import create_clip_model, save_clip, image_size, clip_of, CheckpointError
 from ..multimodal.clip import CLIPTrainer, retrieval_metrics
 from ..multimodal.clip_moco import CLIPMOCOTrainer
 from ..multimodal.scale import GradCache, set_grad_checkpointing
@@ -36,9 +36,9 @@ from ..eval.gallery import split_leaks
 from .report import print_retrieval, print_attributes
 
 # %% auto #0
-__all__ = ['data_path', 'captions_of', 'read_collection', 'write_skipped', 'build_model', 'art_augment', 'fit_to_data',
-           'build_dataloaders', 'build_learner', 'learning_rates', 'trainable_count', 'fit', 'score_start', 'embed_all',
-           'score', 'check_split_leaks', 'write_pictures', 'train_clip']
+__all__ = ['data_path', 'captions_of', 'read_pairs', 'read_collection', 'write_skipped', 'build_model', 'art_augment',
+           'fit_to_data', 'build_dataloaders', 'build_learner', 'learning_rates', 'trainable_count', 'fit',
+           'score_start', 'embed_all', 'score', 'check_split_leaks', 'write_pictures', 'train_clip']
 
 # %% ../../nbs/37_run.train.ipynb #28fcf93a
 def data_path(
@@ -73,20 +73,30 @@ def _without_text(coll, missing_text):
     if n==len(coll): raise UsageError(f"no item has free text in {cols}: use --captions labels")
     return ImetCollection(coll.df[~empty].reset_index(drop=True), coll.vocab, coll.report, coll.path, cols)
 
+def read_pairs(
+    cfg, # Options with `data` a CSV file, `csv_img_key`, `csv_caption_key`, `csv_separator`, `skip_bad` (`TrainConfig`, `EvalConfig`)
+):
+    "The image-caption pairs of CSV `cfg.data`: captions from the caption column, no attributes (retrieval only)"
+    path = Path(cfg.data)
+    sep = ifnone(cfg.csv_separator, '\t' if path.suffix.lower()=='.tsv' else ',')
+    try: coll = read_pairs_csv(path, cfg.csv_img_key, cfg.csv_caption_key, sep=sep, on_bad='skip' if cfg.skip_bad else 'raise', warn=False)
+    except ValueError as e:
+        if getattr(e, 'sep', None) is None: raise
+        raise UsageError(f"{e.base}; is the separator {e.sep!r}? add --csv-separator {e.sep!r}") from None
+    print(f"captions from the column {cfg.csv_caption_key!r} of {path}; no attributes: retrieval is evaluated, zero-shot attributes are not")
+    return coll
+
 def read_collection(
     cfg:TrainConfig, # The run's options
 ):
     "The run's `ImetCollection` (iMet folder, CSV of pairs or the synthetic one), bad rows raised or, with `skip_bad`, in its report"
     path,on_bad = data_path(cfg),('skip' if cfg.skip_bad else 'raise')
-    if cfg.pairs:   # image-caption pairs: captions from the caption column, no attributes (retrieval only)
-        sep = ifnone(cfg.csv_separator, '\t' if path.suffix.lower()=='.tsv' else ',')
-        coll = read_pairs_csv(path, cfg.csv_img_key, cfg.csv_caption_key, sep=sep, on_bad=on_bad)
-        print(f"captions from the column {cfg.csv_caption_key!r} of {path}; no attributes: retrieval is evaluated, zero-shot attributes are not")
+    if cfg.pairs: coll = read_pairs(cfg)
     else:
-        coll = read_imet(path, text=_text_csv(path, cfg.text, cfg.captions), on_bad=on_bad,
+        coll = read_imet(path, text=_text_csv(path, cfg.text, cfg.captions), on_bad=on_bad, warn=False,
                          text_cols=cfg.text_cols.split(',') if cfg.text_cols else None)
         if cfg.captions!='labels': coll = _without_text(coll, cfg.missing_text)
-    print(coll)
+    print(coll.summary(report=False))   # the skipped rows: one line from `write_skipped`, naming the file that lists them
     return coll
 
 def write_skipped(
@@ -124,6 +134,10 @@ def build_model(
     if pretrained and not Path(pretrained).exists() and ('/' in pretrained or Path(pretrained).suffix in ('.pt','.pth','.bin','.safetensors')):
         raise UsageError(f"--pretrained {pretrained}: file not found")
     try: model = create_clip_model(arch, pretrained=pretrained, image_size=cfg.size, siglip=cfg.algo=='siglip', image_encoder=image_encoder)
+    except CheckpointError as e:   # a file that is not (complete) weights of this model: its message starts with the file
+        held = _checkpoint_arch(pretrained) if pretrained and not image_encoder else None
+        if held and held!=arch: raise UsageError(f"--pretrained {pretrained} holds {held}, not --arch {arch}" + (f": add --arch {held}" if not held.startswith('a model') else '')) from e
+        raise UsageError(f"--{'image-encoder' if image_encoder else 'pretrained'} {e}") from e
     except ValueError as e:
         if image_encoder: raise UsageError(f"--image-encoder {image_encoder}: {e}") from e
         raise
