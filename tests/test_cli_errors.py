@@ -195,3 +195,105 @@ def test_label_and_review_errors_are_one_line(tmp_path):
     assert 'needs --token' in err('clipart-serve', '--host', '0.0.0.0', '--review', 'cat.sqlite')
     assert 'too short' in err('clipart-serve', '--host', '0.0.0.0', '--review', 'cat.sqlite', '--token', 'abc')
     assert not (tmp_path/'cat.sqlite').exists()
+
+@pytest.fixture(scope='module')
+def small_run(tmp_path_factory, synth_path):
+    "One tiny trained run (1 epoch on the 40 synthetic items)"
+    out = tmp_path_factory.mktemp('runs')/'run'
+    clipart_train(data=str(synth_path), out=str(out), **KW)
+    return out
+
+def _broken_copies(run, tmp_path):
+    "Copies of `run` as an interrupted copy or a full disk leaves them, and what each tool must say"
+    def copy(name, fix):
+        d = tmp_path/name; shutil.copytree(run, d); fix(d/'model'); return d
+    w = 'open_clip_model.safetensors'
+    return {copy('noweights', lambda m: (m/w).unlink()): 'a model config but no weights file',
+            copy('cut', lambda m: (m/w).write_bytes((m/w).read_bytes()[:4000])): 'not a complete .safetensors file',
+            copy('empty', lambda m: (m/w).write_bytes(b'')): 'empty file (0 bytes)',
+            copy('noconfig', lambda m: (m/'open_clip_config.json').unlink()): 'no open_clip_config.json'}
+
+def test_no_tool_answers_with_an_untrained_model(small_run, synth_path, tmp_path):
+    "A run whose weights are missing or cut short is refused by every entry point, naming the file: never a random model's numbers"
+    from clipart.cli.eval import clipart_eval
+    from clipart.cli.search import clipart_search
+    from clipart.cli.serve import clipart_serve
+    from clipart.cli.label import clipart_label
+    calls = {'clipart-eval': lambda r: clipart_eval(model=str(r), data=str(synth_path), probes=False),
+             'clipart-search': lambda r: clipart_search(run=str(r), text='a vase'),
+             'clipart-serve': lambda r: clipart_serve(run=str(r), port=8799),
+             'clipart-label': lambda r: clipart_label(run=str(r), images=str(synth_path/'train'))}
+    for r,msg in _broken_copies(small_run, tmp_path).items():
+        for prog,f in calls.items():
+            with pytest.raises(SystemExit) as e: f(r)
+            assert str(e.value).startswith(f'{prog}: error: ') and str(r/'model') in str(e.value) and msg in str(e.value), (prog, str(e.value))
+    # a single .safetensors file cut short, as --model and as --pretrained
+    from clipart.multimodal.models import save_clip, load_clip
+    f = save_clip(load_clip(small_run/'model'), tmp_path/'m.safetensors'); f.write_bytes(f.read_bytes()[:5000])
+    with pytest.raises(SystemExit, match=f'clipart-eval: error: {f}: not a complete .safetensors file'): clipart_eval(model=str(f), data=str(synth_path))
+    with pytest.raises(SystemExit, match=f'clipart-train: error: --pretrained {f}: not a complete .safetensors file'): clipart_train(pretrained=str(f), out=str(tmp_path/'o'), **KW)
+
+def test_model_file_messages_say_what_is_expected(tmp_path, synth_path):
+    from clipart.cli.eval import clipart_eval
+    def err(f, **kw):
+        with pytest.raises(SystemExit) as e: f(**kw)
+        return str(e.value)
+    (tmp_path/'notes.txt').write_text('my notes')
+    torch.save({'a': torch.zeros(2)}, tmp_path/'x.pth')
+    assert err(clipart_train, pretrained=str(tmp_path/'notes.txt'), out=str(tmp_path/'o'), **KW) == (
+        f"clipart-train: error: --pretrained {tmp_path/'notes.txt'}: not a weights file: a .safetensors file or a torch file of tensors (.pt, .pth, .bin) is expected")
+    assert err(clipart_train, pretrained=str(tmp_path/'x.pth'), out=str(tmp_path/'o'), **KW).startswith(
+        f"clipart-train: error: --pretrained {tmp_path/'x.pth'}: does not fit clipart-tiny-vit: ")
+    assert err(clipart_train, image_encoder=str(tmp_path/'x.pth'), out=str(tmp_path/'o'), **KW).startswith(
+        f"clipart-train: error: --image-encoder {tmp_path/'x.pth'}: not an image encoder written by clipart-pretrain")
+    assert 'the encoder.safetensors clipart-pretrain writes' in err(clipart_train, image_encoder=str(tmp_path/'notes.txt'), out=str(tmp_path/'o'), **KW)
+    assert err(clipart_eval, model='o/nosuch_run', data=str(synth_path)) == (
+        'clipart-eval: error: --model o/nosuch_run: no such run folder or model file (nor an open_clip model name)')
+    assert err(clipart_eval, model='clipart-tiny-vit') == 'clipart-eval: error: --data is required: the iMet-layout folder (or CSV of image paths and captions) to score'
+
+def test_csv_separator_and_skipped_rows_are_said_once(tmp_path, synth_path, capsys):
+    import warnings, pandas as pd
+    imgs = sorted((synth_path/'train').glob('*.jpg'))
+    pd.DataFrame(dict(filepath=[str(p) for p in imgs], title=[f'work {i}' for i in range(len(imgs))])).to_csv(tmp_path/'pairs.tsv', index=False)
+    with pytest.raises(SystemExit) as e: clipart_train(data=str(tmp_path/'pairs.tsv'), out=str(tmp_path/'o'), **KW)
+    assert str(e.value).endswith("is the separator ','? add --csv-separator ','"), str(e.value)
+    d = tmp_path/'data'; shutil.copytree(synth_path, d); (d/'train'/'syn00003.jpg').write_text('garbage')
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always'); capsys.readouterr()
+        clipart_train(data=str(d), skip_bad=True, out=str(tmp_path/'s'), **KW)
+    out = capsys.readouterr().out
+    assert out.count('bad row') == 1 and 'ReadReport' not in out and f"skipped 1 bad row(s): not a readable image 1; listed in {tmp_path/'s'/'skipped.csv'}" in out, out
+    assert not [x for x in w if 'skipped' in str(x.message)]   # no Python warning line beside it
+
+def test_eval_scores_a_collection_without_attributes(small_run, synth_path, tmp_path):
+    "A CSV of image paths and captions: retrieval only, as clipart-train reports it"
+    import pandas as pd
+    from clipart.cli.eval import clipart_eval
+    imgs = sorted((synth_path/'train').glob('*.jpg'))
+    pd.DataFrame(dict(filepath=[str(p) for p in imgs], title=[f'work {i}' for i in range(len(imgs))])).to_csv(tmp_path/'pairs.csv', index=False)
+    res = clipart_eval(model=str(small_run), data=str(tmp_path/'pairs.csv'))
+    assert set(res['trained']) == {'retrieval'} and res['n_valid'] == 8
+
+def test_a_run_folder_works_from_anywhere_and_after_a_move(tmp_path, synth_path, monkeypatch):
+    "Trained from one folder with a relative --data; searched, served and exported from another; moved with its collection; the collection moved alone"
+    from clipart.cli.search import clipart_search
+    from clipart.cli.serve import clipart_serve, gallery_app
+    from clipart.eval.gallery import Gallery
+    from starlette.testclient import TestClient
+    a = tmp_path/'a'; shutil.copytree(synth_path, a/'data'); monkeypatch.chdir(a)
+    clipart_train(data='data', out='run', **KW)
+    elsewhere = tmp_path/'elsewhere'; elsewhere.mkdir(); monkeypatch.chdir(elsewhere)
+    hits = clipart_search(run=str(a/'run'), text='a porcelain vase', out=str(elsewhere/'s.png'))
+    assert len(hits) == 8 and (elsewhere/'s.png').exists()
+    c = TestClient(gallery_app(Gallery(a/'run')))
+    assert c.get('/thumb?row=0').headers['content-type'] == 'image/jpeg'
+    b = tmp_path/'b'; shutil.move(a, b)   # the run and its collection moved together (another disk, another machine)
+    assert len(clipart_search(run=str(b/'run'), text='a porcelain vase', out=str(elsewhere/'s.png'))) == 8
+    shutil.move(b/'data', tmp_path/'data2')   # the collection alone moved: one line naming the option
+    for f,prog in ((lambda **k: clipart_search(run=str(b/'run'), text='vase', **k), 'clipart-search'), (lambda **k: clipart_serve(run=str(b/'run'), port=8799, **k), 'clipart-serve')):
+        with pytest.raises(SystemExit) as e: f()
+        assert str(e.value).startswith(f'{prog}: error: {b/"run"}: its images are no longer in ') and str(e.value).endswith('give its new place with --images-root'), str(e.value)
+    assert len(clipart_search(run=str(b/'run'), text='vase', images_root=str(tmp_path/'data2'/'train'), out=str(elsewhere/'s.png'))) == 8
+    with pytest.raises(SystemExit, match='--images-root .*: folder not found'): clipart_search(run=str(b/'run'), text='vase', images_root=str(tmp_path/'nowhere'))
+    c = TestClient(gallery_app(Gallery(b/'run', images_root=tmp_path/'data2'/'train')))
+    assert c.get('/thumb?row=3').headers['content-type'] == 'image/jpeg'

@@ -25,12 +25,13 @@ def clipart_label(
     diversity:float=0.5, # label: how much the review order avoids similar items in a row (0: by uncertainty alone)
     max_pixels:int=None, # label: images with more pixels are skipped (default 200 megapixels)
     workers:int=4, # label: threads decoding images
+    images_root:str=None, # export: where the run's curated images are now, if the collection moved since training
     debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Propose attributes for uncatalogued images with a run's predictor (review order, calibrated probabilities); `export` the reviewed collection"
     with one_line_errors('clipart-label', debug):
         if command not in ('label', 'export'): raise UsageError(f"{command!r}: not a command; clipart-label labels images (the default) or exports a review database: 'clipart-label export --db DB --out DIR'")
-        if command == 'export': return _export(run, db, out)
+        if command == 'export': return _export(run, db, out, images_root)
         check_options('clipart-label', bs=(bs >= 1, f"must be at least 1, not {bs}"), top=(top >= 0, f"must be 0 or more, not {top}"),
                       diversity=(0 <= diversity <= 10, f"must be between 0 and 10, not {diversity}"), workers=(workers >= 1, f"must be at least 1, not {workers}"))
         if images is None: raise UsageError("--images is needed: a folder of images or a CSV of image paths to label")
@@ -58,13 +59,13 @@ def clipart_label(
         else: print("nothing to review: every readable image is already catalogued in the run")
         return None
 
-def _export(run, db, out):
+def _export(run, db, out, images_root=None):
     "`clipart-label export`: the reviewed collection in iMet layout and every decision"
     from clipart.eval.catalogue import export_catalogue, CatalogueDB
     if db is None: raise UsageError("--db is needed: the review database to export (clipart-serve --review DB)")
     if not Path(db).is_file(): raise UsageError(f"--db {db}: not found")
     if out is None: raise UsageError("--out is needed: the folder to write the collection into")
     d = CatalogueDB(db, readonly=True)
-    r = export_catalogue(d, out, run=run if (Path(run)/'index').is_dir() else None)
+    r = export_catalogue(d, out, run=run if (Path(run)/'index').is_dir() else None, images_root=images_root)
     print(f"{r['curated']} curated and {r['accepted']} reviewed items ({r['new_values']} new attribute values), "
           f"{r['decisions']} decisions -> {out} (train on it: clipart-train --data {out})")

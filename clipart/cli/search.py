@@ -26,6 +26,7 @@ def clipart_search(
     k:int=8, # Number of hits
     out:str=None, # Picture of the hits (default: <run>/search.png)
     backend:str='auto', # 'auto', 'faiss' or 'torch'
+    images_root:str=None, # Where the run's images are now, if the collection moved since training
     debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Query an exported index by text or image: print the top-k ids and save a grid picture of the hits"
@@ -39,14 +40,14 @@ def clipart_search(
             except (OSError, ValueError, SyntaxError) as e: raise UsageError(f"--image {image}: not a readable image ({type(e).__name__})") from e
         if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
         if out is not None and not Path(out).parent.is_dir(): raise UsageError(f"--out {out}: folder {Path(out).parent} does not exist")
-        return _search(run, text, image, k, out, backend)
+        return _search(run, text, image, k, out, backend, images_root)
 
-def _search(run, text, image, k, out, backend):
+def _search(run, text, image, k, out, backend, images_root=None):
     "The search behind `clipart_search`, its options checked"
     import matplotlib; matplotlib.use('Agg')
     run = Path(run)
     model = load_clip(run/'model')
-    index = SearchIndex.load(run/'index', 'image', backend=backend)
+    index = SearchIndex.load(run/'index', 'image', backend=backend, images_root=images_root)
     q = embed_query(model, text=text, image=image)
     scores,idx = index.search(q.numpy(), min(k, len(index)))
     hits = index.items.iloc[idx[0]].assign(score=scores[0])[['id','score','caption']]

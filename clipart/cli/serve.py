@@ -4,7 +4,7 @@
 
 # %% ../../nbs/45_cli.serve.ipynb #c002
 from __future__ import annotations
-import base64, functools, html, io, os, secrets
+import base64, functools, html, io, logging, os, secrets
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 import numpy as np
@@ -18,7 +18,8 @@ from ..eval.catalogue import CatalogueDB, Proposals, ITEM_ACTIONS
 from .common import one_line_errors, check_options, UsageError
 
 # %% auto #0
-__all__ = ['CSS', 'PER_PAGE', 'REVIEW_CSS', 'REVIEW_JS', 'gallery_app', 'is_loopback', 'review_routes', 'clipart_serve']
+__all__ = ['CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'gallery_app', 'is_loopback', 'review_routes',
+           'clipart_serve']
 
 # %% ../../nbs/45_cli.serve.ipynb #c005
 CSS = '''
@@ -82,6 +83,10 @@ def _read_image(data, max_mb):
     return data
 
 # %% ../../nbs/45_cli.serve.ipynb #c006
+log = logging.getLogger('clipart.serve')
+MISSING_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="192" height="192" viewBox="0 0 192 192"><rect width="192" height="192" fill="#eee"/>'
+               '<text x="96" y="100" font-family="sans-serif" font-size="14" text-anchor="middle" fill="#888">image missing</text></svg>')
+
 def gallery_app(
     gallery:Gallery, # The run to serve
     max_upload_mb=10, # Largest accepted upload
@@ -175,7 +180,11 @@ def gallery_app(
     def _image_response(row, fn):
         try: r = _int(row, 0, n, 'row')
         except ValueError as e: return Response(str(e), status_code=404, media_type='text/plain')
-        return Response(fn(r), media_type='image/jpeg', headers={'Cache-Control': 'max-age=86400'})
+        try: data = fn(r)
+        except (OSError, ValueError, SyntaxError) as e:   # the file went missing or broke: a placeholder on the page, a warning in the log, never a 500
+            log.warning("item %s: image %s cannot be shown (%s: %s)", g.items['id'].iloc[r], g.items['image'].iloc[r], type(e).__name__, e)
+            return Response(MISSING_SVG, media_type='image/svg+xml', headers={'Cache-Control': 'no-store', 'X-Clipart-Missing': '1'})
+        return Response(data, media_type='image/jpeg', headers={'Cache-Control': 'max-age=86400'})
 
     @rt('/thumb')
     def get(row: str = ''): return _image_response(row, g.thumbnail)
@@ -396,7 +405,7 @@ def _app_from_env():
     "The app of one server process, for the run and options `clipart_serve` put in `CLIPART_SERVE_*` variables"
     import torch
     torch.set_num_threads(1)   # one request per thread: many small searches, no oversubscribed cores
-    g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'))
+    g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'), images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None)
     db = None
     if os.environ.get('CLIPART_SERVE_REVIEW'):   # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
         db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW']); db.import_proposals(Proposals.load(g.run/'catalogue'), g.run)
@@ -415,6 +424,7 @@ def clipart_serve(
     workers:int=1, # Server processes (each loads the run): more answer more requests at once on more cores
     review:str=None, # A review database (SQLite, created if missing): adds the review pages for the images `clipart-label` proposed attributes for
     token:str=None, # The secret reviewers type once to review (needed with --host other than the loopback; default $CLIPART_SERVE_TOKEN)
+    images_root:str=None, # Where the run's images are now, if the collection moved since training
     debug:store_true=False, # Show the traceback of an error instead of one line
 ):
     "Serve a local web gallery over a clipart-train run: search by text or image, facets, attributes, near-duplicates; review proposed attributes"
@@ -433,7 +443,8 @@ def clipart_serve(
             if not (Path(run)/'catalogue'/'items.csv').exists(): raise UsageError(f"--review: {run} has no proposals to review: run `clipart-label --run {run} --images FOLDER` first")
             if Path(review).is_dir(): raise UsageError(f"--review {review}: a folder; give a database file, e.g. catalogue.sqlite")
         os.environ.update(CLIPART_SERVE_RUN=str(Path(run).resolve()), CLIPART_SERVE_BACKEND=backend, CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb),
-                          CLIPART_SERVE_REVIEW=str(Path(review).resolve()) if review else '', CLIPART_SERVE_TOKEN=token or '')
+                          CLIPART_SERVE_REVIEW=str(Path(review).resolve()) if review else '', CLIPART_SERVE_TOKEN=token or '',
+                          CLIPART_SERVE_IMAGES_ROOT=str(Path(images_root).resolve()) if images_root else '')
         app = _app_from_env() if workers==1 else None   # a run that does not load fails here, as one line
     import uvicorn
     print(f"{app.state.gallery if app else run}\nserving on http://{host}:{port}" + (f" with {workers} worker processes" if workers > 1 else '')

@@ -17,7 +17,7 @@ from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, read_labels, open
 from ..data.tokens import get_tokenizer, Tokenize
 from ..multimodal.models import load_clip, clip_of, image_size
 from .embed import prefetch
-from .search import preprocess_image
+from .search import preprocess_image, index_items
 from .zero_shot import ZeroShotClassifier
 from .predict import AttributePredictor, fit_predictor
 
@@ -41,14 +41,14 @@ def list_images(
         ids = [p.stem for p in files]
         clash = {i for i in ids if ids.count(i) > 1} if len(set(ids)) < len(ids) else set()
         ids = [str(p.relative_to(src).with_suffix('')) if i in clash else i for i,p in zip(ids, files)]
-        return pd.DataFrame(dict(id=ids, image=[str(p) for p in files]))
+        return pd.DataFrame(dict(id=ids, image=[os.path.abspath(p) for p in files]))   # absolute: the proposals work from anywhere
     if not src.exists(): raise FileNotFoundError(f"{src}: not found (a folder of images or a CSV of image paths)")
     if src.suffix.lower() not in ('.csv', '.tsv'): raise ValueError(f"{src}: not a folder of images or a CSV of image paths")
     df = pd.read_csv(src, sep='\t' if src.suffix.lower()=='.tsv' else ',', dtype=str, keep_default_na=False)
     key = img_key or next((c for c in PATH_COLUMNS if c in df.columns), None)
     if key not in df.columns: raise ValueError(f"{src}: no column of image paths ({img_key or ' or '.join(PATH_COLUMNS)}); its columns are {list(df.columns)}")
     if not len(df): raise ValueError(f"{src}: no rows (only a header)")
-    paths = [p if os.path.isabs(p) else str(src.parent/p) for p in df[key].str.strip()]
+    paths = [p if os.path.isabs(p) else os.path.abspath(src.parent/p) for p in df[key].str.strip()]
     ids = df['id'].str.strip().tolist() if 'id' in df.columns else [Path(p).stem for p in paths]
     out = pd.DataFrame(dict(id=ids, image=paths))
     if (d := out.id[out.id.duplicated()]).any(): raise ValueError(f"{src}, line {d.index[0]+2}: id {d.iloc[0]!r} appears twice (give an `id` column)")
@@ -65,11 +65,13 @@ def labels_frame(
 
 def run_items(
     run, # A `clipart-train` output folder
+    images_root=None, # Where its images are now, if they moved
+    strict=False, # Raise when its images are nowhere (for what copies them)
 )->pd.DataFrame:
-    "The run's items (`index/items.csv`: id, image, caption, labels, split)"
+    "The run's items (`index/items.csv`: id, image, caption, labels, split), image paths resolved (`index_items`)"
     fn = Path(run)/'index'/'items.csv'
     if not fn.exists(): raise FileNotFoundError(f"{fn}: not found: is {run} a clipart-train output folder?")
-    df = pd.read_csv(fn, dtype=str, keep_default_na=False)
+    df = index_items(fn.parent, images_root, strict=strict)
     if 'labels' not in df: df['labels'] = ''
     return df
 
@@ -486,12 +488,13 @@ def export_catalogue(
     db, # A review database (path or `CatalogueDB`)
     out, # The folder to write (iMet layout: labels.csv, train.csv, train/)
     run=None, # The run (default: the one the database records)
+    images_root=None, # Where the run's images are now, if they moved
 )->dict:
     "Write the curated and accepted attributes as an iMet-layout collection, and every decision as `decisions.csv`; counts"
     db = db if isinstance(db, CatalogueDB) else CatalogueDB(db, readonly=True)
     run = Path(ifnone(run, db.meta('run')) or '')
     if not (run/'index'/'labels.csv').exists(): raise FileNotFoundError(f"{run/'index'/'labels.csv'}: the run's vocabulary is needed to export (pass --run)")
-    vocab,items = read_labels(run/'index'/'labels.csv'),run_items(run)
+    vocab,items = read_labels(run/'index'/'labels.csv'),run_items(run, images_root, strict=True)
     out = Path(out)
     if out.exists() and any(out.iterdir()): raise FileExistsError(f"{out}: not empty: export into a new folder")
     (out/'train').mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/34_eval.gallery.ipynb #c002
 from __future__ import annotations
-import functools, hashlib, io, threading
+import functools, hashlib, io, threading, warnings
 from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -54,12 +54,13 @@ class Gallery:
         run, # A `clipart-train` output folder (model/ and index/)
         backend='auto', # Near-duplicate search: 'faiss', 'torch' or 'auto'
         thumb_size=192, # Side of the cached thumbnails
+        images_root=None, # Where the run's images are now, if they moved (`index_items`)
     ):
         run = Path(run)
         if not (run/'model').is_dir() or not (run/'index').is_dir(): raise ValueError(f"{run}: not a clipart-train output folder (model/ and index/ missing)")
         self.run,self.thumb_size = run,thumb_size
         self.model = load_clip(run/'model').eval()
-        self.index = SearchIndex.load(run/'index', 'image', backend=backend)
+        self.index = SearchIndex.load(run/'index', 'image', backend=backend, images_root=images_root)
         self.n_curated = len(self.index)
         if (run/'catalogue'/'items.csv').exists():   # images `clipart-label` proposed attributes for: searchable like the rest
             new = Proposals.load(run/'catalogue'); it = new.items[new.items.status=='proposed']
@@ -190,7 +191,10 @@ class Gallery:
         return pd.DataFrame(rows, columns=['group','value','score','rank','predicted','curated'])
 
     def _signature(self, row):
-        if row not in self._sigs: self._sigs[row] = pixel_signature(self.items['image'].iloc[row])
+        if row not in self._sigs:
+            try: self._sigs[row] = pixel_signature(self.items['image'].iloc[row])
+            except (OSError, ValueError, SyntaxError) as e:   # a missing or broken file: no pixel evidence for its pairs (warned), the rest ranked
+                warnings.warn(f"{self.items['image'].iloc[row]}: cannot be read for the pixel check ({type(e).__name__})"); self._sigs[row] = np.zeros(48*48, np.float32)
         return self._sigs[row]
 
     def duplicates(self,

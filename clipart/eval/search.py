@@ -4,7 +4,7 @@
 
 # %% ../../nbs/32_search.ipynb #c002
 from __future__ import annotations
-import textwrap
+import json, os, textwrap, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.all import *
@@ -16,9 +16,50 @@ from ..multimodal.models import clip_of, image_size
 from ..data.imet import open_image, ArtImage
 
 # %% auto #0
-__all__ = ['export_embeddings', 'SearchIndex', 'preprocess_image', 'embed_query', 'plot_hits']
+__all__ = ['IMAGES_FILE', 'relative_images', 'index_items', 'export_embeddings', 'SearchIndex', 'preprocess_image', 'embed_query',
+           'plot_hits']
 
 # %% ../../nbs/32_search.ipynb #c005
+IMAGES_FILE = 'images.json'   # where an index's images are: {root, root_from_index}
+
+def relative_images(
+    images, # Image paths, as typed or absolute
+):
+    "(root, paths relative to it): the images' common folder, absolute, and each image as a POSIX path inside it"
+    full = [os.path.abspath(str(p)) for p in images]
+    root = os.path.commonpath([os.path.dirname(p) for p in full]) if full else os.getcwd()
+    return root, [Path(os.path.relpath(p, root)).as_posix() for p in full]
+
+def index_items(
+    path, # An exported index folder (items.csv, images.json)
+    images_root=None, # Where the images are now, if they moved (default: where `images.json` says)
+    strict=True, # Raise when the images are nowhere (False: paths under the recorded folder, for tools that need no pixels)
+)->pd.DataFrame:
+    "`items.csv` with its `image` column as paths that resolve from any working directory; a `FileNotFoundError` naming the option when the images moved"
+    path = Path(path)
+    try: items = pd.read_csv(path/'items.csv', dtype=str, keep_default_na=False)
+    except FileNotFoundError: raise FileNotFoundError(f"{path/'items.csv'}: not found (write it with `export_embeddings`)") from None
+    except Exception as e: raise ValueError(f"{path/'items.csv'}: cannot be read as CSV ({e})") from e
+    meta = path/IMAGES_FILE
+    if 'image' not in items: return items   # embeddings without image files (e.g. texts only): nothing to resolve
+    if not meta.exists():   # an index written before images.json: paths as typed, relative to where training ran
+        if images_root is not None: items['image'] = [p if os.path.isabs(p) else str(Path(images_root)/p) for p in items.image]
+        return items
+    try: m = json.loads(meta.read_text()); stored = [Path(m['root']), (path/m['root_from_index']).resolve()]
+    except (ValueError, KeyError, TypeError) as e: raise ValueError(f"{meta}: not an images record ({type(e).__name__}: {e}): export the index again") from e
+    first = items.image.iloc[0] if len(items) else ''
+    if images_root is not None:
+        root = Path(images_root)
+        if not root.is_dir(): raise FileNotFoundError(f"--images-root {images_root}: folder not found")
+        if first and not (root/first).exists(): raise FileNotFoundError(f"--images-root {images_root}: no {first} in it (the index's first image)")
+    else:
+        root = next((r for r in stored if r.is_dir() and (not first or (r/first).exists())), None)
+        if root is None and not strict: root = stored[0]
+        if root is None: raise FileNotFoundError(f"{os.path.abspath(path.parent)}: its images are no longer in {stored[0]} (nor beside the run, in {stored[1]}): "
+                                                 "the collection moved; give its new place with --images-root")
+    items['image'] = [str(root/p) for p in items.image]
+    return items
+
 def export_embeddings(
     model, # A CLIP model (wrappers are unwrapped)
     dls, # The DataLoaders it trained on (their validation transforms are used)
@@ -34,7 +75,9 @@ def export_embeddings(
     cap = find_tfm(dls, Captioner)
     np.save(path/'image_embeddings.npy', img.numpy().astype(np.float32))
     np.save(path/'text_embeddings.npy', txt.numpy().astype(np.float32))
-    items = dict(id=df['id'].values, image=df['image'].values, caption=[cap.caption(r) for _,r in df.iterrows()])
+    root,rel = relative_images(df['image'])
+    (path/IMAGES_FILE).write_text(json.dumps(dict(root=root, root_from_index=os.path.relpath(root, path.resolve())), indent=1))
+    items = dict(id=df['id'].values, image=rel, caption=[cap.caption(r) for _,r in df.iterrows()])
     vocab = getattr(dls, 'attributes', None)
     if vocab is not None:   # what a gallery needs for facets and for curated vs predicted attributes
         groups = [g for g in dict.fromkeys(vocab.group) if g in df.columns]
@@ -95,8 +138,8 @@ class SearchIndex:
         df = pd.DataFrame([(a,b,sc) for (a,b),sc in out.items()], columns=['i','j','score'])
         return df.sort_values('score', ascending=False, ignore_index=True)
     @classmethod
-    def load(cls, path, kind='image', **kwargs):
-        "The index of an exported folder's `kind` ('image' or 'text') embeddings"
+    def load(cls, path, kind='image', images_root=None, **kwargs):
+        "The index of an exported folder's `kind` ('image' or 'text') embeddings, its images resolved (`index_items`)"
         path = Path(path)
         for f in [f'{kind}_embeddings.npy', 'items.csv']:
             if not (path/f).exists(): raise FileNotFoundError(f"{path/f}: not found (write it with `export_embeddings`)")
@@ -104,8 +147,7 @@ class SearchIndex:
         try: emb = np.load(fn, allow_pickle=False)
         except Exception as e: raise ValueError(f"{fn}: not a readable .npy array ({type(e).__name__}: {e}); export the index again") from e
         if emb.ndim!=2 or not len(emb): raise ValueError(f"{fn}: expected a [items, dim] array, got shape {emb.shape}")
-        try: items = pd.read_csv(path/'items.csv', dtype=str, keep_default_na=False)
-        except Exception as e: raise ValueError(f"{path/'items.csv'}: cannot be read as CSV ({e})") from e
+        items = index_items(path, images_root)
         if len(items)!=len(emb): raise ValueError(f"{path/'items.csv'} has {len(items)} rows but {fn.name} has {len(emb)}: export the index again")
         return cls(emb, items, **kwargs)
 
@@ -150,7 +192,9 @@ def plot_hits(
     for ax in axs.flat: ax.axis('off')
     for ax,i,s in zip(axs.flat, idx, scores):
         r = items.iloc[int(i)]
-        ax.imshow(open_image(r['image'], max_size=256))
+        try: ax.imshow(open_image(r['image'], max_size=256))
+        except (OSError, ValueError, SyntaxError) as e:   # a missing or broken file: an empty square and a warning, the other hits drawn
+            warnings.warn(f"{r['image']}: cannot be shown ({type(e).__name__})"); ax.text(0.5, 0.5, 'image missing', ha='center', va='center', fontsize=8)
         ax.set_title(f"{r['id']} ({s:.2f})\n" + textwrap.fill(textwrap.shorten(str(r['caption']), 80), 32), fontsize=7)
     if title: fig.suptitle(textwrap.shorten(title, 100), fontsize=9)
     fig.tight_layout()
