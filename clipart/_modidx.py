@@ -897,4 +897,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'clipart.vision.swav._all_reduce': ('swav.html#_all_reduce', 'clipart/vision/swav.py'),
                                      'clipart.vision.swav.create_swav_model': ('swav.html#create_swav_model', 'clipart/vision/swav.py'),
                                      'clipart.vision.swav.sinkhorn_knopp': ('swav.html#sinkhorn_knopp', 'clipart/vision/swav.py')},
-            'clipart.weights': {'clipart.weights.load_weights': ('weights.html#load_weights', 'clipart/weights.py')}}}
+            'clipart.weights': { 'clipart.weights.WriteError': ('weights.html#writeerror', 'clipart/weights.py'),
+                                 'clipart.weights._reason': ('weights.html#_reason', 'clipart/weights.py'),
+                                 'clipart.weights.atomic_write': ('weights.html#atomic_write', 'clipart/weights.py'),
+                                 'clipart.weights.load_weights': ('weights.html#load_weights', 'clipart/weights.py')}}}

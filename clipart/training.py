@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np, torch
 from fastai.basics import *
 from fastai.optimizer import OptimWrapper
+from .weights import atomic_write
 from .dist import unwrap_model, dist_rank_world
 
 # %% auto #0
@@ -64,9 +65,7 @@ def save_training_state(
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     state = dict(model=unwrap_model(learn.model).state_dict(), opt=_plain_values(learn.opt.state_dict()), epoch=learn.epoch,
                  rng=rng_states(learn), history=_plain_values(learn.recorder.values), **extra)
-    tmp = path.with_name(path.name + '.tmp')
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path, 'the checkpoint') as tmp: torch.save(state, tmp)   # disk full mid-write: the last good checkpoint stays
     return path
 
 def load_training_state(

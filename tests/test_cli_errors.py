@@ -297,3 +297,27 @@ def test_a_run_folder_works_from_anywhere_and_after_a_move(tmp_path, synth_path,
     with pytest.raises(SystemExit, match='--images-root .*: folder not found'): clipart_search(run=str(b/'run'), text='vase', images_root=str(tmp_path/'nowhere'))
     c = TestClient(gallery_app(Gallery(b/'run', images_root=tmp_path/'data2'/'train')))
     assert c.get('/thumb?row=3').headers['content-type'] == 'image/jpeg'
+
+def test_a_failing_write_stops_the_run_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
+    "The disk fills up while epoch 2's checkpoint is written: one line, epoch 1's checkpoint intact, --resume finishes the run"
+    import errno
+    from clipart.training import load_training_state
+    out, real, calls = tmp_path/'o', torch.save, []
+    def save(obj, f, *a, **k):
+        calls.append(f)
+        if len(calls) == 2:
+            Path(f).write_bytes(b'half a checkpoint')
+            raise RuntimeError('[enforce fail at inline_container.cc:858] . PytorchStreamWriter failed writing file data/3: file write failed')
+        return real(obj, f, *a, **k)
+    monkeypatch.setattr(torch, 'save', save)
+    with pytest.raises(SystemExit) as e: clipart_train(out=str(out), **{**KW, 'epochs': 3})
+    assert str(e.value) == (f"clipart-train: error: {out/'checkpoint.pth'}: cannot write the checkpoint (PytorchStreamWriter failed writing file data/3: file write failed): "
+                            "the previous one is kept; free some space or write elsewhere"), str(e.value)
+    monkeypatch.setattr(torch, 'save', real)
+    assert load_training_state(out/'checkpoint.pth')['epoch'] == 0 and not (out/'checkpoint.pth.tmp').exists()
+    assert len(clipart_train(out=str(out), resume=True, **{**KW, 'epochs': 3})['history']) == 3
+    # an output folder that turns read-only before the metrics are written: one line naming the file
+    def read_only(self, *a, **k): raise OSError(errno.EROFS, 'Read-only file system', str(self))
+    monkeypatch.setattr(Path, 'write_text', read_only)
+    with pytest.raises(SystemExit) as e: clipart_train(out=str(tmp_path/'ro'), **KW)
+    assert str(e.value) == f"clipart-train: error: {tmp_path/'ro'/'config.json'}: cannot be written (Read-only file system)", str(e.value)

@@ -10,6 +10,7 @@ from dataclasses import fields
 from functools import wraps
 from pathlib import Path
 from ..run.config import UsageError, check_options, field_type
+from ..weights import WriteError, WRITE_ERRNOS
 _all_ = ['UsageError', 'check_options']   # the scripts' error and its checks, from the run layer
 
 # %% auto #0
@@ -26,8 +27,11 @@ def one_line_errors(
 ):
     "Expected user errors inside the block end the program with one line `prog: error: ...` (a traceback with `debug`)"
     try: yield
-    except _EXPECTED as e:
+    except (*_EXPECTED, OSError) as e:
         if debug: raise
+        if isinstance(e, OSError) and not isinstance(e, (*_EXPECTED, WriteError)):   # a write the system refused (disk full, read-only): one line; other OS errors as they are
+            if e.errno not in WRITE_ERRNOS: raise
+            raise SystemExit(f"{prog}: error: {e.filename or 'a file'}: cannot be written ({e.strerror})") from None
         lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
         if len(lines) > 1 and lines[0].startswith('Exception occured in `'): lines = lines[1:]   # fastai's line naming the callback and event
         msg = lines[0] if lines else type(e).__name__

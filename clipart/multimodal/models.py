@@ -12,7 +12,7 @@ from safetensors.torch import save_file, safe_open
 from safetensors import SafetensorError
 from fastcore.all import *
 from ..dist import unwrap_model
-from ..weights import load_weights
+from ..weights import load_weights, atomic_write
 
 # %% auto #0
 __all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'CKPT_SUFFIXES', 'WEIGHT_NAMES', 'HEAD_PARAMS', 'register_configs', 'CheckpointError',
@@ -211,13 +211,11 @@ def save_clip(
     cfg = getattr(m, 'clipart_cfg', None)
     if cfg is None: raise ValueError("model has no config: create it with `create_clip_model`")
     if path.suffix=='.safetensors':
-        path.parent.mkdir(parents=True, exist_ok=True)
-        save_file(_state_dict(m), str(path), metadata=dict(clipart_model_cfg=json.dumps(cfg)))
+        with atomic_write(path, 'the model') as tmp: save_file(_state_dict(m), str(tmp), metadata=dict(clipart_model_cfg=json.dumps(cfg)))
         return path
-    path.mkdir(parents=True, exist_ok=True)
-    save_file(_state_dict(m), str(path/'open_clip_model.safetensors'))
+    with atomic_write(path/'open_clip_model.safetensors', 'the model weights') as tmp: save_file(_state_dict(m), str(tmp))
     pre = dict(mean=list(open_clip.OPENAI_DATASET_MEAN), std=list(open_clip.OPENAI_DATASET_STD))
-    (path/'open_clip_config.json').write_text(json.dumps(dict(model_cfg=cfg, preprocess_cfg=pre), indent=1))
+    with atomic_write(path/'open_clip_config.json', 'the model config') as tmp: tmp.write_text(json.dumps(dict(model_cfg=cfg, preprocess_cfg=pre), indent=1))
     return path
 
 def load_clip(
