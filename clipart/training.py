@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_training.ipynb #c002
 from __future__ import annotations
-import os, random, sys, time
+import random, sys, time
 from pathlib import Path
 import numpy as np, torch
 from fastai.basics import *
