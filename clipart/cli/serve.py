@@ -77,8 +77,10 @@ def _read_image(data, max_mb):
     if len(data) > max_mb*2**20: raise ValueError(f"the file is larger than {max_mb} MB: upload a smaller image")
     from PIL import Image
     try:
-        with Image.open(io.BytesIO(data)) as im: im.verify()
-    except Image.DecompressionBombError: raise ValueError(f"the image has more pixels than the {Image.MAX_IMAGE_PIXELS/1e6:.0f} megapixels PIL opens: upload a smaller one") from None
+        with Image.open(io.BytesIO(data)) as im: im.verify()   # the header and checksums ...
+        with Image.open(io.BytesIO(data)) as im:                # ... and the pixels: a file cut short passes `verify`, then fails to decode
+            im.draft('RGB', (512, 512)); im.load()
+    except Image.DecompressionBombError: raise ValueError(f"the image has more pixels than the {2*Image.MAX_IMAGE_PIXELS/1e6:.0f} megapixels PIL opens: upload a smaller one") from None
     except (OSError, ValueError, SyntaxError): raise ValueError("the file is not an image PIL can read (JPEG, PNG, TIFF, WebP, ...)") from None
     return data
 
