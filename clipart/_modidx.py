@@ -55,6 +55,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                 'clipart/data/captions.py'),
                                        'clipart.data.captions.TextCaptioner.__init__': ( 'data.captions.html#textcaptioner.__init__',
                                                                                          'clipart/data/captions.py'),
+                                       'clipart.data.captions.TextCaptioner._text': ( 'data.captions.html#textcaptioner._text',
+                                                                                      'clipart/data/captions.py'),
                                        'clipart.data.captions.TextCaptioner.caption': ( 'data.captions.html#textcaptioner.caption',
                                                                                         'clipart/data/captions.py'),
                                        'clipart.data.captions._key': ('data.captions.html#_key', 'clipart/data/captions.py'),

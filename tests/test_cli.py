@@ -170,6 +170,22 @@ def test_a_csv_of_image_paths_and_captions(tmp_path, capsys):
     with pytest.raises(SystemExit, match='--wise-ft needs attributes'):
         clipart_train(data=str(tmp_path/'pairs.tsv'), out=str(tmp_path/'w'), wise_ft=0.5, pretrained=None, epochs=1)
 
+def test_several_captions_per_image(tmp_path, capsys):
+    "COCO's layout, one row per caption: one item per image, a caption drawn per epoch"
+    import pandas as pd
+    from clipart.data.imet import read_imet, sample_path
+    from clipart.data.tokens import imet_dataloaders
+    from clipart.data.imet import read_pairs_csv
+    df = read_imet(sample_path('aic48'), text='descriptions.csv').df
+    rows = pd.concat([pd.DataFrame(dict(filepath=df.image, title=df.title)), pd.DataFrame(dict(filepath=df.image, title='by ' + df.artist))])
+    rows.to_csv(tmp_path/'coco.csv', index=False)
+    res = clipart_train(data=str(tmp_path/'coco.csv'), out=str(tmp_path/'o'), epochs=1, bs=8, workers=0, pictures=False, seed=0)
+    assert '48 of 48 images have several captions (up to 2, 96 in all): training draws one per epoch' in capsys.readouterr().out
+    assert res['n_train'] + res['n_valid'] == 48
+    dls = imet_dataloaders(read_pairs_csv(tmp_path/'coco.csv'), captions='text', size=32, bs=8, context_length=32, num_workers=0, seed=0)
+    assert len({tuple(dls.train_ds[0][1].tolist()) for _ in range(40)}) == 2   # both captions of the image, drawn per epoch
+    assert len({tuple(dls.valid_ds[0][1].tolist()) for _ in range(10)}) == 1   # validation: the first, always
+
 def test_label_aware_run_and_its_saved_predictor(tmp_path):
     "--label-aware jaccard trains; the run folder's predictor reloads and decides as the run's own did on the validation items"
     import numpy as np, pandas as pd

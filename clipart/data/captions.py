@@ -143,12 +143,17 @@ class TextCaptioner(Captioner):
         fmts=None, # {column: phrase with {}} (defaults: artist 'by {}', year '({})')
         sep=' ', # Between the parts
         fallback:Captioner=None, # Captions items without any text (e.g. a `LabelCaptioner`)
+        choices=None, # {column: column of its alternatives (a tuple per item)}: training draws one, validation keeps the column's own
     ):
-        store_attr()
+        store_attr(); self.choices = ifnone(choices, {})
         self.fmts = {**dict(artist='by {}', artist_name='by {}', maker='by {}', year='({})', date='({})'), **ifnone(fmts, {})}
+    def _text(self, row, c, rng):
+        alts = row[self.choices[c]] if rng is not None and c in self.choices and self.choices[c] in row else None
+        return rng.choice(alts) if isinstance(alts, (tuple, list)) and len(alts) > 1 else row[c]
     def caption(self, row, rng=None):
-        parts = [fill_phrase(self.fmts.get(c, self.fmts.get(c.removeprefix('text:'), '{}')), str(row[c]).strip()) for c in self.cols
-                 if c in row and not pd.isna(row[c]) and str(row[c]).strip()]
+        texts = [(c, self._text(row, c, rng)) for c in self.cols if c in row]
+        parts = [fill_phrase(self.fmts.get(c, self.fmts.get(c.removeprefix('text:'), '{}')), str(t).strip()) for c,t in texts
+                 if not pd.isna(t) and str(t).strip()]
         if not parts and self.fallback is not None: return self.fallback.caption(row, rng)
         return self.sep.join(parts)
 
@@ -183,5 +188,6 @@ def make_captioner(
     if captions=='labels': return lab
     cols = ifnone(text_cols, coll.text_cols)
     if not cols: raise ValueError(f"captions={captions!r} needs free-text columns: pass `text=` to `read_imet`")
-    if captions=='text': return TextCaptioner(cols, fallback=lab)   # an item without text is captioned from its labels
-    return MixedCaptioner(lab, TextCaptioner(cols))
+    choices = {c: f'{c}s' for c in cols if f'{c}s' in coll.df.columns}   # several captions per item (`read_pairs_csv`): one drawn per epoch
+    if captions=='text': return TextCaptioner(cols, fallback=lab, choices=choices)   # an item without text is captioned from its labels
+    return MixedCaptioner(lab, TextCaptioner(cols, choices=choices))

@@ -369,15 +369,19 @@ def read_pairs_csv(
         for i,(p,cap) in enumerate(zip(df[img_key].tolist(), df[caption_key].tolist())):
             line,p,cap = i+2,p.strip(),_nfc(cap)
             if not p: bad(fn, line, None, "empty image path"); continue
-            img = p if os.path.isabs(p) else os.path.join(str(root), p)
-            if img in seen: bad(fn, line, p, "duplicated image path", f" (first on line {seen[img]})"); continue
-            seen[img] = line
             if not cap: bad(fn, line, p, "empty caption"); continue
+            img = p if os.path.isabs(p) else os.path.join(str(root), p)
+            if img in seen:   # another caption of an image already read: one item, several captions
+                first,row = seen[img]
+                if cap in row['captions']: bad(fn, line, p, "repeated row", f" (the same image and caption as line {first})")
+                else: row['captions'] += (cap,)
+                continue
             if not os.path.isfile(img): bad(fn, line, p, "image file not found", f": {img}"); continue
-            rows.append((line, dict(id=p, image=img, attribute_ids=[], caption=cap)))
+            row = dict(id=p, image=img, attribute_ids=[], caption=cap, captions=(cap,))
+            seen[img] = (line, row); rows.append((line, row))
         if check_images and rows: rows = _readable_rows(rows, fn, bad, max_pixels=max_pixels, n_workers=n_workers)
     if not rows: raise ValueError(f"{fn}: no readable pairs: every one of the {len(df)} rows is bad ({report})")
-    out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids','caption'])
+    out = pd.DataFrame([r for _,r in rows], columns=['id','image','attribute_ids','caption','captions'])
     if warn and len(report): warnings.warn(f"read_pairs_csv({str(fn)!r}) skipped {len(report)} bad row(s): {report}. See `.report.to_df()`.")
     vocab = pd.DataFrame(columns=['attribute_id','attribute_name','group','value'])
     return ImetCollection(out, vocab, report, fn.parent, ['caption'])

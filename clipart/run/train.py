@@ -84,6 +84,9 @@ def read_pairs(
         if getattr(e, 'sep', None) is None: raise
         raise UsageError(f"{e.base}; is the separator {e.sep!r}? add --csv-separator {e.sep!r}") from None
     print(f"captions from the column {cfg.csv_caption_key!r} of {path}; no attributes: retrieval is evaluated, zero-shot attributes are not")
+    n = coll.df.captions.map(len)
+    if (n > 1).any(): print(f"{int((n > 1).sum())} of {len(coll)} images have several captions (up to {n.max()}, {n.sum()} in all): "
+                            "training draws one per epoch, validation uses each image's first")
     return coll
 
 def read_collection(
