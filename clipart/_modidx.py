@@ -408,6 +408,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                       'clipart/eval/zero_shot.py'),
                                         'clipart.eval.zero_shot.instance_retrieval': ( 'eval.html#instance_retrieval',
                                                                                        'clipart/eval/zero_shot.py'),
+                                        'clipart.eval.zero_shot.other_captions': ('eval.html#other_captions', 'clipart/eval/zero_shot.py'),
                                         'clipart.eval.zero_shot.retrieval_report': ( 'eval.html#retrieval_report',
                                                                                      'clipart/eval/zero_shot.py'),
                                         'clipart.eval.zero_shot.show_zero_shot': ('eval.html#show_zero_shot', 'clipart/eval/zero_shot.py'),

@@ -182,6 +182,7 @@ def test_several_captions_per_image(tmp_path, capsys):
     res = clipart_train(data=str(tmp_path/'coco.csv'), out=str(tmp_path/'o'), epochs=1, bs=8, workers=0, pictures=False, seed=0)
     assert '48 of 48 images have several captions (up to 2, 96 in all): training draws one per epoch' in capsys.readouterr().out
     assert res['n_train'] + res['n_valid'] == 48
+    assert 0 <= res['trained']['retrieval']['t2i_R@1'] <= 1   # every caption of a validation image is a query, and a positive of it
     dls = imet_dataloaders(read_pairs_csv(tmp_path/'coco.csv'), captions='text', size=32, bs=8, context_length=32, num_workers=0, seed=0)
     assert len({tuple(dls.train_ds[0][1].tolist()) for _ in range(40)}) == 2   # both captions of the image, drawn per epoch
     assert len({tuple(dls.valid_ds[0][1].tolist()) for _ in range(10)}) == 1   # validation: the first, always

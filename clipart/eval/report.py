@@ -10,7 +10,7 @@ import pandas as pd
 from fastcore.all import ifnone
 from ..data.tokens import decode_tokens
 from .embed import embed_dl, find_tokenize
-from .zero_shot import retrieval_report, zero_shot_report, zero_shot_eval, show_zero_shot
+from .zero_shot import retrieval_report, other_captions, zero_shot_report, zero_shot_eval, show_zero_shot
 from .probes import KNNClassifier, LinearProbe
 from .predict import fit_predictor, calibration_errors
 from ..data.imet import open_image
@@ -64,7 +64,7 @@ def evaluate_embeddings(
 ):
     "Validation retrieval (identical captions are one positive), zero-shot attributes, the attribute predictor and kNN / linear-probe references, from embeddings computed once"
     img,txt,tok = valid
-    res = dict(retrieval=retrieval_report(img, txt, tok))
+    res = dict(retrieval=retrieval_report(img, txt, tok, **other_captions(model, tokenize, valid_items)))   # several captions per image: each counts
     if not len(vocab): return res   # no attributes (e.g. `read_pairs_csv`): retrieval only
     rep,clf,sc,tg = zero_shot_eval(model, tokenize, vocab, img, valid_items, train_img, train_items, phrases=phrases, clf=clf)
     if show_fn is not None: show_zero_shot(valid_items, clf, sc, tg, fn=show_fn)
@@ -121,12 +121,14 @@ def evaluate_collection(
     phrases=None, # Phrases per attribute group for the prompts
     show_fn=None, # Save the zero-shot picture here
     dls=None, # DataLoaders of `coll` to use (default: built with `valid_pct` and `seed`, as training splits)
+    captions=None, # What the retrieval captions are made from: 'labels', 'text' or 'mixed' (default: 'text' for a collection without attributes, else 'labels')
 ):
     "Zero-shot attributes and retrieval of `model` on `coll`'s validation split, no training and no `Learner`: `evaluate`'s report"
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import image_size
     if dls is None: dls = imet_dataloaders(coll, size=image_size(model), bs=bs, context_length=clip_of(model).context_length,
-                                           valid_pct=valid_pct, seed=seed, num_workers=0, phrases=phrases)
+                                           valid_pct=valid_pct, seed=seed, num_workers=0, phrases=phrases,
+                                           captions=ifnone(captions, 'labels' if len(coll.vocab) else 'text'))   # no attributes: empty label captions, all alike
     valid = embed_dl(model, dls.valid)
     tr = dls.train_ds.items if probes or predictor else dls.train_ds.items.iloc[:2000]
     train_img = embed_dl(model, dls.test_dl(tr, with_labels=True))[0] if len(coll.vocab) else None

@@ -20,9 +20,9 @@ from ..multimodal.clip import CLIPTrainer
 import clipart.training  # noqa: F401 (`learn.predict` asks the trainer callback: `predict_item`)
 
 # %% auto #0
-__all__ = ['retrieval_report', 'instance_retrieval', 'attribute_prompts', 'AttributeScorer', 'vocab_values', 'ZeroShotClassifier',
-           'zero_shot_report', 'show_zero_shot', 'zero_shot_eval', 'attribute_classifier', 'prefetch', 'embed_dl',
-           'encode_texts', 'find_tokenize']
+__all__ = ['retrieval_report', 'other_captions', 'instance_retrieval', 'attribute_prompts', 'AttributeScorer', 'vocab_values',
+           'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot', 'zero_shot_eval', 'attribute_classifier',
+           'prefetch', 'embed_dl', 'encode_texts', 'find_tokenize']
 
 # %% ../../nbs/30_eval.ipynb #c007
 def retrieval_report(
@@ -30,9 +30,25 @@ def retrieval_report(
     txt, # Text features [n, d]
     tok, # Tokens of the captions (identical ones count as one positive)
     ks=(1,5,10), # Recall@k for these k
+    more_txt=None, # Features of the items' other captions [m, d] (several per image, COCO-style), if any
+    more_owner=None, # The item (row of `img`) each of them describes [m]
 ):
-    "Image→text and text→image recall@k and ranks, identical captions counting as one positive"
-    return cross_modal_retrieval(img, txt, caption_groups(tok), ks)
+    "Image→text and text→image recall@k and ranks, identical captions counting as one positive; with `more_txt`, every caption of an item is one"
+    g = caption_groups(tok)
+    if more_txt is None or not len(more_txt): return cross_modal_retrieval(img, txt, g, ks)
+    keys = torch.cat([txt, more_txt]); kg = torch.cat([g, g[torch.as_tensor(more_owner)]])   # a caption belongs to its image's group
+    return {**{f'i2t_{m}':v for m,v in recall_at_k(retrieval_ranks(img, keys, g, kg), ks).items()},     # any of its captions
+            **{f't2i_{m}':v for m,v in recall_at_k(retrieval_ranks(keys, img, kg, g), ks).items()}}     # every caption a query
+
+def other_captions(
+    model, # The CLIP model
+    tokenize, # The `Tokenize` of its captions
+    items, # The items (a `captions` column of tuples where images have several, as `read_pairs_csv` reads them)
+)->dict:
+    "`retrieval_report`'s `more_txt` and `more_owner`: features of each item's captions after its first ({} when none has more)"
+    if 'captions' not in items or not (items.captions.map(len) > 1).any(): return {}
+    owner,texts = zip(*[(i,c) for i,cs in enumerate(items.captions) for c in cs[1:]])
+    return dict(more_txt=encode_texts(model, tokenize, list(texts)), more_owner=torch.tensor(owner))
 
 def instance_retrieval(
     feats, # Image features [n, d]
