@@ -85,7 +85,8 @@ def folder_checkpoint(
     if not cfg.is_file(): raise CheckpointError(f"{path}: no open_clip_config.json: not a model folder written by save_clip or clipart-train")
     try: json.loads(cfg.read_text())['model_cfg']
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e: raise CheckpointError(f"{cfg}: not an open_clip model config ({type(e).__name__}: {_first_line(e)}): {_AGAIN}") from e
-    found = [path/n for n in WEIGHT_NAMES if (path/n).is_file()] or sorted(p for x in ('*.safetensors','*.bin','*.pth') for p in path.glob(x))
+    find = getattr(open_clip.factory, '_find_checkpoint_in_dir', None)   # the very file open_clip will load, by its own rule
+    found = ([Path(f)] if (f := find(path)) else []) if find else [path/n for n in WEIGHT_NAMES if (path/n).is_file()]
     if not found: raise CheckpointError(f"{path}: a model config but no weights file (open_clip_model.safetensors): an interrupted copy or a run that did not finish; "
                                         "copy the folder again or train again")
     return check_checkpoint(found[0])
