@@ -187,6 +187,26 @@ def test_several_captions_per_image(tmp_path, capsys):
     assert len({tuple(dls.train_ds[0][1].tolist()) for _ in range(40)}) == 2   # both captions of the image, drawn per epoch
     assert len({tuple(dls.valid_ds[0][1].tolist()) for _ in range(10)}) == 1   # validation: the first, always
 
+def test_long_captions_become_sentence_windows(tmp_path, capsys):
+    "A paragraph per image, longer than the tiny model's 32 tokens: split into sentence windows, captions of the image, instead of cut"
+    import pandas as pd
+    from clipart.data.imet import read_imet, sample_path, read_pairs_csv
+    from clipart.data.tokens import imet_dataloaders, get_tokenizer, token_counter
+    df = read_imet(sample_path('aic48'), text='descriptions.csv').df
+    text = [f"{t}. It was made by {a} in {y}. The Art Institute of Chicago keeps it in its collection, where curators describe every work "
+            f"in a few sentences of their own." for t,a,y in zip(df.title, df.artist, df.year)]
+    pd.DataFrame(dict(filepath=df.image, title=text)).to_csv(tmp_path/'long.csv', index=False)
+    res = clipart_train(data=str(tmp_path/'long.csv'), out=str(tmp_path/'o'), epochs=1, bs=8, workers=0, pictures=False, seed=0)
+    out = capsys.readouterr().out
+    assert "48 of 48 texts in ['caption'] are longer than the model's 30 tokens: split into" in out and 'all of the text is kept' in out, out
+    r = res['trained']['retrieval']; print(r)
+    assert 0 <= r['t2i_R@1'] <= 1 and r['i2t_R@1'] < 1   # the last window, the same for every image, is no caption of any one of them (it was a free hit)
+    dls = imet_dataloaders(read_pairs_csv(tmp_path/'long.csv'), captions='text', size=32, bs=8, context_length=32, num_workers=0, seed=0)
+    count = token_counter(get_tokenizer(context_length=32))
+    it = dls.train_ds.items.iloc[0]
+    assert len(it.captions) >= 2 and all(count(w) <= 30 for w in it.captions) and it.caption == it.captions[0]   # validation captions with the first window
+    assert any(' '.join(it.captions).split() == t.split() for t in text)                                   # every word of the paragraph, once, in order
+
 def test_label_aware_run_and_its_saved_predictor(tmp_path):
     "--label-aware jaccard trains; the run folder's predictor reloads and decides as the run's own did on the validation items"
     import numpy as np, pandas as pd

@@ -16,8 +16,9 @@ from plum import dispatch
 from fastai.torch_core import TensorImage
 
 # %% auto #0
-__all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens',
-           'TensorAttributes', 'AttributeTargets', 'CaptionBlock', 'imet_dataloaders', 'find_tfm', 'show_batch']
+__all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'split_sentences',
+           'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'TensorAttributes', 'AttributeTargets',
+           'CaptionBlock', 'imet_dataloaders', 'find_tfm', 'show_batch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -76,6 +77,83 @@ def decode_tokens(
     s = re.sub(r'(?<=\w) ([-/\']) (?=\w)', r'\1', s)
     return re.sub(r'(?<=\d) (?=\d)', '', s)
 
+# %% ../../nbs/01c_data.tokens.ipynb #9e78299a
+_SENTENCE_END = re.compile(r'(?<=[.!?;])\s+(?=\S)')
+
+def split_sentences(
+    text:str, # Free text
+)->list:
+    "The sentences of `text` (split after '.', '!', '?' or ';' and a space), stripped, none empty"
+    return [s.strip() for s in _SENTENCE_END.split(str(text).strip()) if s.strip()]
+
+def token_counter(
+    tokenizer, # An open_clip tokenizer
+):
+    "A function `text -> number of tokens` (start and end tokens not counted) for `tokenizer`"
+    if hasattr(tokenizer, 'encode'): return lambda s: len(tokenizer.encode(s))   # CLIP's BPE (`SimpleTokenizer`)
+    inner = getattr(tokenizer, 'tokenizer', None)   # open_clip's `HFTokenizer` wraps a Hugging Face tokenizer
+    if inner is not None and hasattr(inner, 'encode'): return lambda s: len(inner.encode(s, add_special_tokens=False))
+    raise TypeError(f"cannot count the tokens of {type(tokenizer).__name__}: pass an open_clip tokenizer")
+
+def sentence_windows(
+    text:str, # Free text
+    count, # text -> its number of tokens (`token_counter`)
+    max_tokens:int, # Tokens a window may hold (the context length minus the start and end tokens)
+)->list:
+    "Consecutive whole sentences of `text` in windows of at most `max_tokens` tokens; a longer sentence is cut between words"
+    if max_tokens < 1: raise ValueError(f"max_tokens must be at least 1, not {max_tokens}")
+    pieces = []
+    for s in split_sentences(text):
+        if count(s) <= max_tokens: pieces.append(s); continue
+        cur = []
+        for w in s.split():   # a sentence too long for one window: as many words as fit, then the next window
+            if cur and count(' '.join(cur + [w])) > max_tokens: pieces.append(' '.join(cur)); cur = []
+            cur.append(w)
+        if cur: pieces.append(' '.join(cur))   # (a single word longer than the window stays whole: the tokenizer cuts it)
+    wins, cur = [], []
+    for p in pieces:
+        if cur and count(' '.join(cur + [p])) > max_tokens: wins.append(' '.join(cur)); cur = []
+        cur.append(p)
+    return wins + ([' '.join(cur)] if cur else [])
+
+class TextWindows:
+    "What `window_texts` did: texts over the context, the windows they became, and the share of tokens a cut would keep"
+    def __init__(self, max_tokens, cols): self.max_tokens,self.cols,self.texts,self.long,self.windows,self.tokens,self.cut_kept = max_tokens,list(cols),0,0,0,0,0
+    def __bool__(self): return self.long > 0
+    def __repr__(self):
+        if not self.long: return f"TextWindows: all {self.texts} texts fit in {self.max_tokens} tokens"
+        return (f"{self.long} of {self.texts} texts in {self.cols} are longer than the model's {self.max_tokens} tokens: split into {self.windows} "
+                f"sentence windows, captions of their items (all of the text is kept; cutting at the context would keep "
+                f"{100*self.cut_kept/max(1, self.tokens):.0f} % of their tokens)")
+
+def window_texts(
+    coll:ImetCollection, # A collection with free-text columns
+    tokenizer, # The model's open_clip tokenizer
+    context_length:int=None, # Token positions (default the tokenizer's)
+    cols=None, # Free-text columns to window (default `coll.text_cols`)
+):
+    "`coll` with each text longer than the context split into `sentence_windows` (the column keeps the first; `{col}s` all), and the `TextWindows` report"
+    L = ifnone(context_length, getattr(tokenizer, 'context_length', 77)); cols = [c for c in ifnone(cols, coll.text_cols) if c in coll.df]
+    count, rep = token_counter(tokenizer), TextWindows(L-2, cols)
+    df = coll.df.copy()
+    for c in cols:
+        alts = df[f'{c}s'] if f'{c}s' in df else df[c].map(lambda t: (t,))
+        changed, new = False, []
+        for texts in alts:
+            out = []
+            for t in texts:
+                if pd.isna(t) or not str(t).strip(): out.append(t); continue
+                rep.texts += 1
+                if len(str(t)) <= L-2: out.append(t); continue   # a token covers at least one character: short texts need no counting
+                n = count(str(t))
+                if n <= L-2: out.append(t); continue
+                w = sentence_windows(str(t), count, L-2)
+                rep.long += 1; rep.windows += len(w); rep.tokens += n; rep.cut_kept += L-2; changed = True
+                out.extend(w)
+            new.append(tuple(out))
+        if changed: df[c] = [t[0] if len(t) else None for t in new]; df[f'{c}s'] = new
+    return ImetCollection(df, coll.vocab, coll.report, coll.path, coll.text_cols), rep
+
 # %% ../../nbs/01c_data.tokens.ipynb #15a451dc
 class TensorAttributes(TensorBase):
     "Multi-hot attributes of a batch of items, over a collection's vocabulary"
@@ -122,10 +200,15 @@ def imet_dataloaders(
     batch_tfms=None, # Added before CLIP normalisation
     captioner=None, # A custom `Captioner` (overrides `captions`)
     labels=False, # Also yield each item's multi-hot attributes: `(images, tokens, attributes)` batches (for label-aware losses)
+    windows=True, # Free text longer than the context becomes sentence windows, several captions of its item (`window_texts`; report in `dls.text_windows`)
     **kwargs
 ):
     "`DataLoaders` of `(images, tokens)` (with `labels`, `(images, tokens, attributes)`) for an iMet collection"
     dl_kw = {k:kwargs.pop(k) for k in ['num_workers','device','shuffle','drop_last','pin_memory'] if k in kwargs}
+    tokenizer = ifnone(tokenizer, get_tokenizer(context_length=context_length))
+    text_windows = None
+    if windows and captioner is None and captions != 'labels' and coll.text_cols:   # before the captioner: it draws among the windows
+        coll, text_windows = window_texts(coll, tokenizer, getattr(tokenizer, 'context_length', context_length))
     captioner = ifnone(captioner, make_captioner(coll, captions, **kwargs))
     splitter = ColSplitter(valid_col) if valid_col else RandomSplitter(valid_pct, seed=seed)
     if labels and not len(coll.vocab): raise ValueError("labels=True needs a collection with attributes; this one has no vocabulary")
@@ -135,6 +218,7 @@ def imet_dataloaders(
                        batch_tfms=[*L(batch_tfms), Normalize.from_stats(*CLIP_STATS)])
     dls = dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)
     dls.attributes = coll.vocab   # the attribute vocabulary: `learn.predict(image)` names attributes with it
+    dls.text_windows = text_windows
     return dls
 
 # %% ../../nbs/01c_data.tokens.ipynb #c036

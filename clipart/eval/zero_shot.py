@@ -5,6 +5,7 @@
 # %% ../../nbs/30_eval.ipynb #c002
 from __future__ import annotations
 import textwrap
+from collections import Counter
 import numpy as np, pandas as pd
 import torch, torch.nn.functional as F
 from fastcore.all import *
@@ -45,10 +46,17 @@ def other_captions(
     tokenize, # The `Tokenize` of its captions
     items, # The items (a `captions` column of tuples where images have several, as `read_pairs_csv` reads them)
 )->dict:
-    "`retrieval_report`'s `more_txt` and `more_owner`: features of each item's captions after its first ({} when none has more)"
+    "`retrieval_report`'s `more_txt` and `more_owner`: features of each item's captions after its first ({} when none has more); a text several images share is left out"
     if 'captions' not in items or not (items.captions.map(len) > 1).any(): return {}
-    owner,texts = zip(*[(i,c) for i,cs in enumerate(items.captions) for c in cs[1:]])
+    pairs = _own_captions(items.captions)
+    if not pairs: return {}
+    owner,texts = zip(*pairs)
     return dict(more_txt=encode_texts(model, tokenize, list(texts)), more_owner=torch.tensor(owner))
+
+def _own_captions(captions):
+    "(item, caption) for each caption after an item's first that no other item has: boilerplate (a museum's credit line, a sentence window every description ends with) tells no image apart, and as a positive of every image it would be a free hit"
+    n = Counter(c for cs in captions for c in set(cs))
+    return [(i,c) for i,cs in enumerate(captions) for c in cs[1:] if n[c] == 1]
 
 def instance_retrieval(
     feats, # Image features [n, d]
