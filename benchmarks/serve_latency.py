@@ -10,15 +10,12 @@ facet, and the HTML search page. `--profile` records the server under the load w
 sampling slows it). Prints startup seconds, p50 / p95 / max latency per kind, and the
 error count. Targets (issue: clipart-serve): startup < 10 s, p95 of a text search < 100 ms on 2 cores, no errors.
 """
-import argparse, socket, tempfile, threading, time, urllib.request, warnings
+import argparse, threading, time, urllib.request, warnings
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.parse import urlencode
-import numpy as np, pandas as pd, torch
+import numpy as np
 warnings.simplefilter('ignore')
-from clipart.data.imet import read_imet
-from clipart.data.synthetic import synthetic_path
-from clipart.multimodal.models import create_clip_model, save_clip
+from benchlib import fake_gallery_run, start_serve, machine_line
 
 p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 p.add_argument('--n', type=int, default=100_000); p.add_argument('--requests', type=int, default=500); p.add_argument('--threads', type=int, default=8)
@@ -27,32 +24,10 @@ p.add_argument('--new-connections', action='store_true', help='one TCP connectio
 p.add_argument('--profile', default=None, help='record the server under load with py-spy into this file (raw format)')
 a = p.parse_args()
 
-run = Path(tempfile.mkdtemp())/'run'
-coll = read_imet(synthetic_path(n=200))
-torch.manual_seed(0); m = create_clip_model('clipart-tiny-vit'); save_clip(m, run/'model')
-rng = np.random.default_rng(0)
-emb = rng.standard_normal((a.n, m.text_projection.shape[1])).astype(np.float32); emb /= np.linalg.norm(emb, axis=1, keepdims=True)
-(run/'index').mkdir(parents=True); np.save(run/'index'/'image_embeddings.npy', emb)
-src = coll.df.sample(a.n, replace=True, random_state=0).reset_index(drop=True)
-groups = list(dict.fromkeys(coll.vocab.group))
-pd.DataFrame(dict(id=[f'item{i:06d}' for i in range(a.n)], image=src.image, caption=[f'item {i}' for i in range(a.n)],
-                  labels=['|'.join(f'{g}::{v}' for g in groups for v in r[g]) for _,r in src[groups].iterrows()])).to_csv(run/'index'/'items.csv', index=False)
-coll.vocab[['attribute_id','attribute_name']].to_csv(run/'index'/'labels.csv', index=False)
-
-import subprocess, sys
-with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
-url = f'http://127.0.0.1:{port}'
-t0 = time.perf_counter()   # the server is the console script in its own process, as users run it
-exe = Path(sys.executable).parent/'clipart-serve'
-if not exe.exists(): sys.exit(f"{exe}: not found: pip install -e . installs the console scripts")
-srv = subprocess.Popen([str(exe), '--run', str(run), '--port', str(port), '--workers', str(a.workers)],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-while True:
-    try: urllib.request.urlopen(url + '/?q=warm+up', timeout=5).read(); break   # the first page builds the facet menus once
-    except Exception:
-        if srv.poll() is not None: sys.exit("clipart-serve exited")
-        time.sleep(0.1)
-startup = time.perf_counter()-t0
+run, _ = fake_gallery_run(a.n)
+srv, url, startup = start_serve(run, '--workers', a.workers)   # the console script in its own process, as users run it
+port = int(url.rsplit(':', 1)[1])
+import subprocess
 
 words = ['porcelain', 'silk', 'birds', 'a large bronze', 'fish and boats', 'women from japan', 'an oil painting', 'trees']
 import http.client
@@ -82,6 +57,7 @@ with ThreadPoolExecutor(a.threads) as ex: res = list(ex.map(request, range(a.req
 wall = time.perf_counter()-t
 if spy: spy.send_signal(2); spy.wait(30)
 srv.terminate(); srv.wait(10)
+print(machine_line())
 print(f"{a.n} items, {a.requests} requests from {a.threads} client threads ({'a new connection per request' if a.new_connections else 'one kept-alive connection each'}) "
       f"to clipart-serve --workers {a.workers} in its own process(es)")
 print(f"startup (python, imports, load the run, first page): {startup:.1f} s (target < 10 s)")
