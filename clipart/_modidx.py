@@ -9,6 +9,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'clipart.cli.common.one_line_errors': ('cli.common.html#one_line_errors', 'clipart/cli/common.py'),
                                     'clipart.cli.common.options_parser': ('cli.common.html#options_parser', 'clipart/cli/common.py'),
                                     'clipart.cli.common.out_lock': ('cli.common.html#out_lock', 'clipart/cli/common.py'),
+                                    'clipart.cli.common.print_version': ('cli.common.html#print_version', 'clipart/cli/common.py'),
                                     'clipart.cli.common.world_from_env': ('cli.common.html#world_from_env', 'clipart/cli/common.py')},
             'clipart.cli.eval': { 'clipart.cli.eval.__getattr__': ('cli.eval.html#__getattr__', 'clipart/cli/eval.py'),
                                   'clipart.cli.eval.clipart_eval': ('cli.eval.html#clipart_eval', 'clipart/cli/eval.py')},

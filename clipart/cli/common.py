@@ -15,7 +15,7 @@ _all_ = ['UsageError', 'check_options']   # the scripts' error and its checks, f
 
 # %% auto #0
 __all__ = ['one_line_errors', 'out_lock', 'world_from_env', 'distributed', 'bool_value', 'options_parser', 'config_script',
-           'UsageError', 'check_options']
+           'print_version', 'UsageError', 'check_options']
 
 # %% ../../nbs/39_cli.common.ipynb #693fc7e7
 _EXPECTED = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, UnicodeDecodeError)
@@ -130,3 +130,11 @@ def config_script(
         if _is_script_run(frame): frame.f_globals[f.__name__] = _f; main()   # `python -m clipart.cli.train`
         return _f
     return deco
+
+# %% ../../nbs/39_cli.common.ipynb #b2fdc720
+def print_version(
+    prog, # The program's name
+):
+    "Print `prog` and clipart's version (a script's `--version`)"
+    from clipart import __version__
+    print(f"{prog} {__version__}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from fastcore.script import call_parse, store_true
-from .common import one_line_errors, check_options, out_lock, UsageError
+from .common import one_line_errors, check_options, out_lock, UsageError, print_version
 
 # %% auto #0
 __all__ = ['clipart_label']
@@ -27,8 +27,10 @@ def clipart_label(
     workers:int=4, # label: threads decoding images
     images_root:str=None, # export: where the run's curated images are now, if the collection moved since training
     debug:store_true=False, # Show the traceback of an error instead of one line
+    version:store_true=False, # Print clipart's version and exit
 ):
     "Propose attributes for uncatalogued images with a run's predictor (review order, calibrated probabilities); `export` the reviewed collection"
+    if version: return print_version('clipart-label')
     with one_line_errors('clipart-label', debug):
         if command not in ('label', 'export'): raise UsageError(f"{command!r}: not a command; clipart-label labels images (the default) or exports a review database: 'clipart-label export --db DB --out DIR'")
         if command == 'export': return _export(run, db, out, images_root)

@@ -8,11 +8,9 @@ from pathlib import Path
 from fastcore.script import call_parse
 import textwrap
 from fastcore.all import ifnone
-from ..eval.search import SearchIndex, embed_query, plot_hits
-from ..multimodal.models import load_clip
 from fastcore.script import store_true
-from .common import one_line_errors, check_options, UsageError
-from ..data.imet import open_image
+from .common import one_line_errors, check_options, UsageError, print_version
+# the index and the model (torch, open_clip: seconds to import) are imported once the options are checked: `--help` answers at once
 
 # %% auto #0
 __all__ = ['clipart_search']
@@ -28,14 +26,17 @@ def clipart_search(
     backend:str='auto', # 'auto', 'faiss' or 'torch'
     images_root:str=None, # Where the run's images are now, if the collection moved since training
     debug:store_true=False, # Show the traceback of an error instead of one line
+    version:store_true=False, # Print clipart's version and exit
 ):
     "Query an exported index by text or image: print the top-k ids and save a grid picture of the hits"
+    if version: return print_version('clipart-search')
     with one_line_errors('clipart-search', debug):
         check_options('clipart-search', text=((text is None) != (image is None), "or --image: give exactly one of them"),
             k=(k>=1, f"must be a positive integer, not {k}"), backend=(backend in ('auto','faiss','torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"))
         if text is not None and not text.strip(): raise UsageError("--text is empty: say what to look for")
         if image is not None and not Path(image).is_file(): raise UsageError(f"--image {image}: file not found")
         if image is not None:
+            from clipart.data.imet import open_image
             try: open_image(image, max_size=64)
             except (OSError, ValueError, SyntaxError) as e: raise UsageError(f"--image {image}: not a readable image ({type(e).__name__})") from e
         if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
@@ -45,6 +46,8 @@ def clipart_search(
 def _search(run, text, image, k, out, backend, images_root=None):
     "The search behind `clipart_search`, its options checked"
     import matplotlib; matplotlib.use('Agg')
+    from clipart.eval.search import SearchIndex, embed_query, plot_hits
+    from clipart.multimodal.models import load_clip
     run = Path(run)
     model = load_clip(run/'model')
     index = SearchIndex.load(run/'index', 'image', backend=backend, images_root=images_root)

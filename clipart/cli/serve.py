@@ -13,9 +13,8 @@ from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Sty
 from fastcore.xml import ft
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, RedirectResponse
-from ..eval.gallery import Gallery
-from ..eval.catalogue import CatalogueDB, Proposals, ITEM_ACTIONS
-from .common import one_line_errors, check_options, UsageError
+from .common import one_line_errors, check_options, UsageError, print_version
+# the gallery (torch, open_clip, pandas: seconds to import) is imported where a server starts, so `--help` answers at once
 
 # %% auto #0
 __all__ = ['CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'gallery_app', 'is_loopback', 'review_routes',
@@ -275,6 +274,7 @@ def review_routes(
     token=None, # A secret reviewers type once to review (required off the loopback interface)
 ):
     "Add the review pages: /review (the queue), /review/item, and the writing POSTs (CSRF-checked, by a named reviewer)"
+    from clipart.eval.catalogue import ITEM_ACTIONS
     rt = app.route
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
     datalist = NotStr(to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary')))   # rendered once: 450 values take 18 ms
@@ -406,6 +406,8 @@ def review_routes(
 def _app_from_env():
     "The app of one server process, for the run and options `clipart_serve` put in `CLIPART_SERVE_*` variables"
     import torch
+    from clipart.eval.gallery import Gallery
+    from clipart.eval.catalogue import CatalogueDB, Proposals
     torch.set_num_threads(1)   # one request per thread: many small searches, no oversubscribed cores
     g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'), images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None)
     db = None
@@ -428,8 +430,10 @@ def clipart_serve(
     token:str=None, # The secret reviewers type once to review (needed with --host other than the loopback; default $CLIPART_SERVE_TOKEN)
     images_root:str=None, # Where the run's images are now, if the collection moved since training
     debug:store_true=False, # Show the traceback of an error instead of one line
+    version:store_true=False, # Print clipart's version and exit
 ):
     "Serve a local web gallery over a clipart-train run: search by text or image, facets, attributes, near-duplicates; review proposed attributes"
+    if version: return print_version('clipart-serve')
     token = token or os.environ.get('CLIPART_SERVE_TOKEN') or None
     with one_line_errors('clipart-serve', debug):
         check_options('clipart-serve', port=(0 < port < 65536, f"must be between 1 and 65535, not {port}"),
