@@ -378,6 +378,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                    'clipart/eval/search.py'),
                                      'clipart.eval.search.SearchIndex.__len__': ( 'search.html#searchindex.__len__',
                                                                                   'clipart/eval/search.py'),
+                                     'clipart.eval.search.SearchIndex._keys': ('search.html#searchindex._keys', 'clipart/eval/search.py'),
                                      'clipart.eval.search.SearchIndex.load': ('search.html#searchindex.load', 'clipart/eval/search.py'),
                                      'clipart.eval.search.SearchIndex.near_duplicates': ( 'search.html#searchindex.near_duplicates',
                                                                                           'clipart/eval/search.py'),

@@ -101,9 +101,12 @@ class SearchIndex:
         items:pd.DataFrame=None, # One row per feature row (id, image, caption)
         backend='auto', # 'faiss', 'torch', or 'auto' (faiss when installed)
         chunk=4096, # Queries scored at once by the torch backend
+        device=None, # The torch backend's device for the keys, e.g. 'cuda' (default the CPU)
     ):
         self.feats = np.ascontiguousarray(np.asarray(feats, dtype=np.float32))
         self.items,self.chunk = items,chunk
+        if device is not None and backend=='auto': backend = 'torch'   # a device is the torch backend's
+        self.device = torch.device(device) if device is not None else None
         if backend=='auto': backend = 'faiss' if _have_faiss() else 'torch'
         if backend not in ('faiss','torch'): raise ValueError(f"backend must be 'auto', 'faiss' or 'torch', not {backend!r}")
         self.backend = backend
@@ -116,9 +119,14 @@ class SearchIndex:
         q = np.ascontiguousarray(np.atleast_2d(np.asarray(q, dtype=np.float32)))
         k = min(k, len(self))
         if self.backend=='faiss': return self.index.search(q, k)
-        keys,qs = torch.from_numpy(self.feats),torch.from_numpy(q)
+        keys,qs = self._keys(),torch.from_numpy(q).to(self.device or 'cpu')
         s,i = zip(*[(qs[j:j+self.chunk] @ keys.T).topk(k, dim=1) for j in range(0, len(qs), self.chunk)])
-        return torch.cat(s).numpy(), torch.cat(i).numpy()
+        return torch.cat(s).cpu().numpy(), torch.cat(i).cpu().numpy()
+    def _keys(self):
+        "The keys as a torch tensor on the index's device (copied there once)"
+        if self.device is None: return torch.from_numpy(self.feats)
+        if getattr(self, '_dev_keys', None) is None: self._dev_keys = torch.from_numpy(self.feats).to(self.device)
+        return self._dev_keys
     def near_duplicates(self,
         threshold=0.95, # Smallest cosine similarity of a pair
         k=10, # Neighbours looked at per item
