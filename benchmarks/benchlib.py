@@ -75,3 +75,38 @@ def rss_mb(pid):
     for l in open(f'/proc/{pid}/status'):
         if l.startswith('VmRSS:'): return int(l.split()[1])/1024
     return float('nan')
+
+def sync(dev):
+    "Wait for the device's queued work (CUDA); nothing on CPU"
+    import torch
+    if torch.device(dev).type == 'cuda': torch.cuda.synchronize()
+
+def batches(n, bs, size, ctx, dev='cpu', seed=0):
+    "`n` in-memory batches of random images [bs, 3, size, size] and token ids [bs, ctx] on `dev`"
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(bs, 3, size, size, generator=g).to(dev), torch.randint(1, 49406, (bs, ctx), generator=g).to(dev)) for _ in range(n)]
+
+def step_flops(arch, bs_, dev, precision, image_size=None):
+    "FLOPs of one training step (forward, loss, backward) counted by torch"
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    dev = torch.device(dev)
+    from clipart.multimodal.models import create_clip_model, image_size as _size
+    from clipart.multimodal.losses import create_loss
+    m = create_clip_model(arch, image_size=image_size).to(dev); (x,t), = batches(1, bs_, image_size or _size(m), m.context_length, dev)
+    with FlopCounterMode(display=False) as fc, torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
+        create_loss('clip')(*m(x, t)).backward()
+    return fc.get_total_flops()
+
+def gemm_peak(dev, precision):
+    "FLOP/s of a large matmul on `dev` (the machine's practical peak, measured now)"
+    import torch
+    dev = torch.device(dev)
+    n, dt = (8192, torch.bfloat16) if dev.type == 'cuda' else (2048, torch.bfloat16 if precision == 'bf16' else torch.float32)
+    a, b = torch.randn(n, n, device=dev, dtype=dt), torch.randn(n, n, device=dev, dtype=dt)
+    for _ in range(3): a @ b
+    sync(dev); reps = 20 if dev.type == 'cuda' else 3; t0 = time.perf_counter()
+    for _ in range(reps): a @ b
+    sync(dev); return 2*n**3*reps / (time.perf_counter() - t0)
+

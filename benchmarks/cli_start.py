@@ -7,7 +7,7 @@ drifting machine moves all of them, and the median and spread (min-max) of `--re
 baseline, `python -m open_clip_train.main --help`, runs in the same rounds. Goal (issue #26): every script's
 `--help` and option error under 1.5 s on 2 cores.
 """
-import argparse, json, shutil, statistics, subprocess, sys, time
+import argparse, json, statistics, subprocess, sys, time
 from pathlib import Path
 from benchlib import machine_info, machine_line
 

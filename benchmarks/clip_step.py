@@ -6,13 +6,19 @@ Same tiny model (clipart-tiny-vit, 64 px, 32 tokens), same pre-built batches of 
 wrapped by fastai's `OptimWrapper` in the Learner). Prints the per-step times and their ratio (target <= 1.03),
 then the data pipeline's throughput (decode + resize + caption + tokenize, items/s) against what a step consumes.
 
-    python benchmarks/clip_step.py [--steps 30] [--reps 3]
+Last, the distance from the machine's limit: for the tiny ViT, the tiny ResNet and ViT-B-32 at 64 px, a training
+step's FLOPs (torch's flop counter) per second of the Learner's step, against the GEMM peak measured in the same run
+(an fp32 2048x2048 matmul), and a profile of the tiny ViT's step: the share of its time in matrix products and
+convolutions, and the other operations that take the most.
+
+    python benchmarks/clip_step.py [--steps 30] [--reps 3] [--limit-archs clipart-tiny-vit clipart-tiny-rn ViT-B-32]
 """
 import argparse, tempfile, time
 from functools import partial
 from pathlib import Path
-import torch
+import torch, sys
 from fastai.basics import *
+sys.path.insert(0, str(Path(__file__).parent)); from benchlib import step_flops, gemm_peak, machine_line
 from fastai.optimizer import OptimWrapper
 from clipart.data.imet import read_imet
 from clipart.data.tokens import imet_dataloaders
@@ -24,7 +30,7 @@ from clipart.multimodal.losses import create_loss
 from copy import deepcopy
 
 p = argparse.ArgumentParser()
-p.add_argument('--steps', type=int, default=30); p.add_argument('--reps', type=int, default=3); p.add_argument('--bs', type=int, default=64)
+p.add_argument('--limit-archs', nargs='*', default=['clipart-tiny-vit', 'clipart-tiny-rn', 'ViT-B-32']); p.add_argument('--steps', type=int, default=30); p.add_argument('--reps', type=int, default=3); p.add_argument('--bs', type=int, default=64)
 a = p.parse_args()
 torch.manual_seed(0)
 bs, n = a.bs, a.steps
@@ -45,13 +51,14 @@ class _Timer(Callback):
     def before_train(self): self.t0 = time.perf_counter()
     def after_train(self): self.dt = time.perf_counter()-self.t0
 
-def learner_loop(model, trainer=CLIPTrainer):
-    dl = DataLoader(batches, bs=None, shuffle=False)
-    dls = DataLoaders(dl, DataLoader(batches[:1], bs=None))
+def learner_loop(model, trainer=CLIPTrainer, data=None, opt_func=partial(OptimWrapper, opt=torch.optim.AdamW)):
+    data = data or batches
+    dl = DataLoader(data, bs=None, shuffle=False, num_workers=0)
+    dls = DataLoaders(dl, DataLoader(data[:1], bs=None, num_workers=0))
     tm = _Timer()
-    learn = Learner(dls, model, loss_func=noop, cbs=[trainer(), tm], opt_func=partial(OptimWrapper, opt=torch.optim.AdamW), wd=0.1)
+    learn = Learner(dls, model, loss_func=noop, cbs=[trainer(), tm], opt_func=opt_func, wd=0.1)
     with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-4)
-    return tm.dt/n
+    return tm.dt/len(data)
 
 hand, fa, moco = [], [], []
 hand_loop(deepcopy(base)); learner_loop(deepcopy(base))  # warm up
@@ -72,3 +79,27 @@ with tempfile.TemporaryDirectory() as d:
     ips = k/(time.perf_counter()-t0)
 print(f"data pipeline (1 process, decode+resize+caption+tokenize+collate): {ips:.0f} items/s; "
       f"a training step consumes {bs/f:.0f} items/s -> {ips/(bs/f):.2f}x per worker process")
+
+# the distance from the limit: a step's FLOPs per second against the GEMM peak measured now
+print(f"\n{machine_line()}")
+peak = max(gemm_peak('cpu', 'fp32') for _ in range(3))
+print(f"GEMM peak (fp32 2048x2048 matmul, best of 3): {peak/1e9:.0f} GFLOP/s")
+print('| model (64 px, batch %d; Learner + CLIPTrainer + FusedAdam, as clipart-train) | GFLOP a step | step ms | GFLOP/s | share of the GEMM peak |' % bs); print('|---|---|---|---|---|')
+from benchlib import batches as make_batches
+from clipart.training import FusedAdam   # the optimiser clipart-train steps with
+for arch in a.limit_archs:
+    torch.manual_seed(0); m = create_clip_model(arch, image_size=64)
+    data = make_batches(max(5, n//3), bs, 64, m.context_length)
+    learner_loop(deepcopy(m), data=data[:2], opt_func=FusedAdam)   # warm-up
+    t = min(learner_loop(deepcopy(m), data=data, opt_func=FusedAdam) for _ in range(a.reps))
+    fl = step_flops(arch, bs, 'cpu', 'fp32', image_size=64)
+    print(f"| {arch} | {fl/1e9:.1f} | {t*1e3:.0f} | {fl/t/1e9:.0f} | {100*fl/t/peak:.0f} % |")
+
+from torch.profiler import profile, ProfilerActivity
+m = create_clip_model('clipart-tiny-vit')
+with profile(activities=[ProfilerActivity.CPU]) as prof: learner_loop(m, data=batches[:10], opt_func=FusedAdam)
+ev = [e for e in prof.key_averages() if e.key.startswith('aten::')]
+total = sum(e.self_cpu_time_total for e in ev)
+gemm = sum(e.self_cpu_time_total for e in ev if e.key in ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm', 'aten::mkldnn_convolution', 'aten::convolution_backward', '_scaled_dot_product_flash_attention_for_cpu', 'aten::_scaled_dot_product_flash_attention_for_cpu', 'aten::_scaled_dot_product_flash_attention_for_cpu_backward'))
+print(f"\nprofile of the tiny ViT's Learner step (10 steps): matrix products, attention and convolutions {100*gemm/total:.0f} % of the operators' time; the most of the rest:")
+for e in sorted(ev, key=lambda e: -e.self_cpu_time_total)[:10]: print(f"  {e.key:45s} {100*e.self_cpu_time_total/total:5.1f} %  ({e.count} calls)")

@@ -17,25 +17,16 @@ Parts (each prints a row and asserts it worked):
 Results (and the machine) go to `--out` as JSON.
 """
 import argparse, json, math, os, resource, subprocess, sys, tempfile, time, types
-from functools import partial
 from pathlib import Path
 import torch
-from benchlib import machine_info, machine_line
+from benchlib import machine_info, machine_line, step_flops, gemm_peak, sync, batches
 
 NOMINAL_BF16 = {'H200': 989e12, 'H100': 989e12, 'A100': 312e12, 'L40S': 362e12, 'L4': 121e12}   # dense bf16 FLOP/s by name
-
-def sync(dev):
-    if dev.type == 'cuda': torch.cuda.synchronize()
-
-def batches(n, bs, size, ctx, dev, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return [(torch.randn(bs, 3, size, size, generator=g).to(dev), torch.randint(1, 49406, (bs, ctx), generator=g).to(dev)) for _ in range(n)]
 
 def clipart_steps(arch, bs_, dev, precision, steps, micro_bs=None):
     "Seconds per step of clipart's Learner + CLIPTrainer (and GradCache with `micro_bs`) after a warm-up epoch; the losses"
     from fastai.basics import Learner, DataLoaders, Callback, noop
     from fastai.data.load import DataLoader
-    from fastai.optimizer import OptimWrapper
     from clipart.multimodal.models import create_clip_model, image_size
     from clipart.multimodal.clip import CLIPTrainer
     from clipart.multimodal.scale import GradCache
@@ -49,8 +40,8 @@ def clipart_steps(arch, bs_, dev, precision, steps, micro_bs=None):
             if self.training: self.losses.append(float(self.learn.loss.detach()))
     tm = Timer(); tm.losses = []
     dls = DataLoaders(DataLoader(data, bs=None, num_workers=0), DataLoader(data[:1], bs=None, num_workers=0), device=dev)   # in memory: no loader processes
-    opt = partial(OptimWrapper, opt=partial(torch.optim.AdamW, fused=dev.type == 'cuda'))
-    learn = Learner(dls, model, loss_func=noop, cbs=[CLIPTrainer(), tm] + ([GradCache(micro_bs)] if micro_bs else []), opt_func=opt, wd=0.1).to_amp(precision)
+    from clipart.training import FusedAdam   # the optimiser clipart-train steps with
+    learn = Learner(dls, model, loss_func=noop, cbs=[CLIPTrainer(), tm] + ([GradCache(micro_bs)] if micro_bs else []), opt_func=FusedAdam, wd=0.1).to_amp(precision)
     with learn.no_bar(), learn.no_logging():
         learn.fit(1, 1e-4)   # warm-up (kernels chosen, memory allocated)
         if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
@@ -91,25 +82,6 @@ def open_clip_steps(arch, bs_, dev, precision, steps):
         name = "open_clip_train's train_one_epoch"
     epoch(); sync(dev); t0 = time.perf_counter(); epoch(); sync(dev)
     return (time.perf_counter() - t0) / steps, name
-
-def step_flops(arch, bs_, dev, precision):
-    "FLOPs of one training step (forward, loss, backward) counted by torch"
-    from torch.utils.flop_counter import FlopCounterMode
-    from clipart.multimodal.models import create_clip_model, image_size
-    from clipart.multimodal.losses import create_loss
-    m = create_clip_model(arch).to(dev); (x,t), = batches(1, bs_, image_size(m), m.context_length, dev)
-    with FlopCounterMode(display=False) as fc, torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == 'bf16'):
-        create_loss('clip')(*m(x, t)).backward()
-    return fc.get_total_flops()
-
-def gemm_peak(dev, precision):
-    "FLOP/s of a large matmul on `dev` (the machine's practical peak, measured now)"
-    n, dt = (8192, torch.bfloat16) if dev.type == 'cuda' else (2048, torch.bfloat16 if precision == 'bf16' else torch.float32)
-    a, b = torch.randn(n, n, device=dev, dtype=dt), torch.randn(n, n, device=dev, dtype=dt)
-    for _ in range(3): a @ b
-    sync(dev); reps = 20 if dev.type == 'cuda' else 3; t0 = time.perf_counter()
-    for _ in range(reps): a @ b
-    sync(dev); return 2*n**3*reps / (time.perf_counter() - t0)
 
 def peak_memory_gb(dev):
     if dev.type == 'cuda': return torch.cuda.max_memory_allocated() / 2**30

@@ -14,8 +14,7 @@ Prints per minute: requests, p50 / p95 latency, errors and the server's resident
 issue's goals (#27): no errors, the last minute's p95 at most 1.2x the first's, memory growth under 10 % after the
 first minute (the warm-up). Results (with the machine they ran on) go to `--out` as JSON.
 """
-import argparse, io, json, random, re, statistics, threading, time
-from collections import defaultdict
+import argparse, json, random, re, statistics, threading, time
 from pathlib import Path
 from urllib.parse import urlencode
 import httpx

@@ -89,9 +89,9 @@ MISSING_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="192" height="192"
                '<text x="96" y="100" font-family="sans-serif" font-size="14" text-anchor="middle" fill="#888">image missing</text></svg>')
 
 def gallery_app(
-    gallery:Gallery, # The run to serve
+    gallery, # The run to serve (a `Gallery`)
     max_upload_mb=10, # Largest accepted upload
-    review:CatalogueDB=None, # A review database: adds the review pages (`review_routes`)
+    review=None, # A review database (a `CatalogueDB`): adds the review pages (`review_routes`)
     token:str=None, # The secret reviewers type once (needed to review when set)
 ):
     "A FastHTML app serving `gallery`: search, facets, item pages, uploads, near-duplicates, a JSON API, and review pages with `review`"
@@ -268,7 +268,7 @@ def is_loopback(
 
 def review_routes(
     app, # The gallery's FastHTML app
-    g:Gallery, # Its gallery (accepted attributes join its facets)
+    g, # Its `Gallery` (accepted attributes join its facets)
     db, # A `CatalogueDB`
     page, # The gallery's page maker: page(title, *body, status=200)
     token=None, # A secret reviewers type once to review (required off the loopback interface)
