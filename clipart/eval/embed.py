@@ -44,11 +44,12 @@ def prefetch(
 def embed_dl(
     model, # A CLIP model
     dl, # A DataLoader of (images, tokens) (and maybe attributes, ignored)
+    ahead=2, # Batches loaded ahead in a background thread while one is embedded (0: none, load then embed in turn)
 ):
     "Normalised image and text features and the tokens of every batch of `dl` (in order)"
     m = clip_of(model); m.eval()
     img,txt,tok = [],[],[]
-    for b in prefetch(dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
+    for b in (prefetch(dl, ahead) if ahead else dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
         xb,yb = b[0],b[1]
         out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
         img.append(out[0].float().cpu()); txt.append(out[1].float().cpu()); tok.append(yb.cpu().as_subclass(torch.Tensor))
