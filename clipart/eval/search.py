@@ -106,6 +106,7 @@ class SearchIndex:
         self.feats = np.ascontiguousarray(np.asarray(feats, dtype=np.float32))
         self.items,self.chunk = items,chunk
         if device is not None and backend=='auto': backend = 'torch'   # a device is the torch backend's
+        if device is not None and backend=='faiss': raise ValueError(f"device={device!r} is the torch backend's: drop it, or use backend='torch'")
         self.device = torch.device(device) if device is not None else None
         if backend=='auto': backend = 'faiss' if _have_faiss() else 'torch'
         if backend not in ('faiss','torch'): raise ValueError(f"backend must be 'auto', 'faiss' or 'torch', not {backend!r}")
@@ -119,9 +120,10 @@ class SearchIndex:
         q = np.ascontiguousarray(np.atleast_2d(np.asarray(q, dtype=np.float32)))
         k = min(k, len(self))
         if self.backend=='faiss': return self.index.search(q, k)
-        keys,qs = self._keys(),torch.from_numpy(q).to(self.device or 'cpu')
+        keys,qs = self._keys,torch.from_numpy(q).to(self._keys.device)
         s,i = zip(*[(qs[j:j+self.chunk] @ keys.T).topk(k, dim=1) for j in range(0, len(qs), self.chunk)])
         return torch.cat(s).cpu().numpy(), torch.cat(i).cpu().numpy()
+    @property
     def _keys(self):
         "The keys as a torch tensor on the index's device (copied there once)"
         if self.device is None: return torch.from_numpy(self.feats)
