@@ -17,7 +17,7 @@ def test_gpu_check_tiny(tmp_path):
     assert res['export_images_per_s'] > 0 and res['search_queries_per_s'] > 0 and res['clipart_step_s'] > 0
 
 def test_cli_start_answers_at_once(tmp_path):
-    "cli_start.py runs every console script's --help, --version and an option error (that none loads torch is tested in nbs/39)"
+    "cli_start.py runs all 18 answers (it exits non-zero if --help or --version fails, or an option error is accepted or shows a traceback); that none loads torch is tested in nbs/39"
     exe = Path(sys.executable).parent
     if not (exe/'clipart-serve').exists(): pytest.skip('the console scripts are not installed (pip install -e .)')
     r = subprocess.run([sys.executable, str(BENCH/'cli_start.py'), '--repeats', '1', '--out', str(tmp_path/'cli.json')], capture_output=True, text=True, timeout=300)
