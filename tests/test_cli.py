@@ -207,6 +207,15 @@ def test_long_captions_become_sentence_windows(tmp_path, capsys):
     assert len(it.captions) >= 2 and all(count(w) <= 30 for w in it.captions) and it.caption == it.captions[0]   # validation captions with the first window
     assert any(' '.join(it.captions).split() == t.split() for t in text)                                   # every word of the paragraph, once, in order
 
+def test_hard_negatives_run(tmp_path, capsys):
+    "--hard-negatives (with --label-aware) trains, says so, and the report gains the swap accuracy of the validation images"
+    res = clipart_train(out=str(tmp_path/'hn'), hard_negatives=True, label_aware='jaccard', **{**KW, 'epochs': 2})
+    out = capsys.readouterr().out
+    assert res['hard_negatives'] and res['history'][-1]['train_loss'] < res['history'][0]['train_loss']
+    assert 'hard negatives: each image against its caption with one attribute value swapped' in out and 'swap accuracy: ' in out
+    assert 0 <= res['trained']['swap_accuracy'] <= 1
+    cfg = json.loads((tmp_path/'hn'/'config.json').read_text()); assert cfg['hard_negatives'] is True
+
 def test_label_aware_run_and_its_saved_predictor(tmp_path):
     "--label-aware jaccard trains; the run folder's predictor reloads and decides as the run's own did on the validation items"
     import numpy as np, pandas as pd

@@ -29,6 +29,8 @@ KW = dict(n_synthetic=60, epochs=1, bs=16, workers=0, pictures=False)
     (dict(metric='f1'), "--metric must be 'sample_f2' or 'micro_f1', not 'f1'"),
     (dict(label_aware='overlap'), "--label-aware must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is 'overlap', --algo clip)"),
     (dict(label_aware='same', algo='siglip'), "--label-aware must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is 'same', --algo siglip)"),
+    (dict(hard_negatives=True, algo='siglip'), "--hard-negatives needs --algo clip and no --micro-bs (here --algo siglip, --micro-bs None)"),
+    (dict(hard_negatives=True, micro_bs=8), "--hard-negatives needs --algo clip and no --micro-bs (here --algo clip, --micro-bs 8)"),
     (dict(image_encoder='no/such/encoder.safetensors'), '--image-encoder no/such/encoder.safetensors: file not found (an encoder.safetensors written by clipart-pretrain)'),
 ])
 def test_bad_options_are_one_line(tmp_path, opts, msg):

@@ -14,7 +14,7 @@ from .imet import ImetCollection
 # %% auto #0
 __all__ = ['GROUP_PHRASES', 'ART_NOUNS', 'CAPTION_TEMPLATES', 'group_phrase', 'fill_phrase', 'caption_order', 'join_natural',
            'with_article', 'read_phrases', 'Captioner', 'LabelCaptioner', 'TextCaptioner', 'MixedCaptioner',
-           'make_captioner']
+           'make_captioner', 'swap_attribute', 'SwapCaptioner']
 
 # %% ../../nbs/01b_data.captions.ipynb #c019
 GROUP_PHRASES = dict(
@@ -99,7 +99,10 @@ class Captioner(Transform):
     def __call__(self, b, split_idx=None, **kwargs):
         self.training = split_idx==0
         return super().__call__(b, split_idx=split_idx, **kwargs)
-    def encodes(self, row:pd.Series): return self.caption(row, random if self.training else None)  # global RNG: seedable, restorable
+    def encodes(self, row:pd.Series):
+        cap = self.caption(row, random if self.training else None)   # global RNG: seedable, restorable
+        self.last = (row.name, cap)   # the item's caption of this epoch, which `SwapCaptioner` negates
+        return cap
     def caption(self, row, rng=None): raise NotImplementedError
 
 # %% ../../nbs/01b_data.captions.ipynb #c023
@@ -191,3 +194,53 @@ def make_captioner(
     choices = {c: f'{c}s' for c in cols if f'{c}s' in coll.df.columns}   # several captions per item (`read_pairs_csv`): one drawn per epoch
     if captions=='text': return TextCaptioner(cols, fallback=lab, choices=choices)   # an item without text is captioned from its labels
     return MixedCaptioner(lab, TextCaptioner(cols, choices=choices))
+
+# %% ../../nbs/01b_data.captions.ipynb #6a1834a3
+def swap_attribute(
+    caption:str, # A caption of `row`
+    row:pd.Series, # The item: a row of `ImetCollection.df` ({group: its values})
+    values:dict, # {group: every value of the group} (the vocabulary)
+    rng=random, # Chooses the value and its replacement (a `random.Random`)
+):
+    "`caption` with one of `row`'s values it names replaced by another value of the same group; None when there is none to swap"
+    cands = []
+    for g,vs in values.items():
+        own = row.get(g, None)
+        own = list(own) if isinstance(own, (list, tuple)) else []
+        if not own or len(vs) <= len(own): continue
+        for v in own:
+            m = re.search(rf'(?<!\w){re.escape(v)}(?!\w)', caption)
+            if m: cands.append((m, g, set(own)))
+    if not cands: return None
+    m,g,own = rng.choice(cands)
+    new = rng.choice([v for v in values[g] if v not in own])
+    pre = caption[:m.start()]
+    if (a := re.search(r'(?:^|(?<=\s))(an?) $', pre)): pre = pre[:a.start()] + with_article(new).split(' ')[0] + ' '   # "a french" -> "an american"
+    return pre + new + caption[m.end():]
+
+def _label_captioner(c):
+    "The `LabelCaptioner` inside captioner `c` (itself, a mixed one's labels or a text one's fallback), or None"
+    if isinstance(c, LabelCaptioner): return c
+    return next((_label_captioner(s) for s in (getattr(c, 'labels', None), getattr(c, 'fallback', None)) if s is not None), None)
+
+class SwapCaptioner(Captioner):
+    "Hard negatives: the caption `captioner` made for the item with one attribute value swapped for another of its group"
+    def __init__(self,
+        captioner:Captioner, # The items' captioner (its caption of this epoch is the one swapped)
+        vocab:pd.DataFrame, # The collection's vocabulary (group, value)
+        groups=None, # Groups whose values may be swapped (default: those of the captioner's labels, else all)
+    ):
+        self.captioner,self.labels = captioner,_label_captioner(captioner)
+        groups = ifnone(groups, self.labels.groups if self.labels is not None else list(dict.fromkeys(vocab.group)))
+        self.values = {g: list(vocab.value[vocab.group==g]) for g in groups}
+    def caption(self, row, rng=None, cap=None):
+        "A swapped caption of `row` (of `cap`, else of a new caption); the caption itself when nothing can be swapped"
+        rng = ifnone(rng, random.Random(str(row.name)))   # validation: the same negative of an item every epoch
+        cap = ifnone(cap, self.captioner.caption(row, rng))
+        neg = swap_attribute(cap, row, self.values, rng)
+        if neg is None and self.labels is not None and self.labels is not self.captioner:
+            neg = swap_attribute(self.labels.caption(row, rng), row, self.values, rng)
+        return ifnone(neg, cap)
+    def encodes(self, row:pd.Series):
+        last = getattr(self.captioner, 'last', None)   # the caption block runs first for the same item
+        return self.caption(row, random if self.training else None, last[1] if last is not None and last[0]==row.name else None)

@@ -11,14 +11,14 @@ from fastai.data.all import *
 from fastai.vision.all import ImageBlock, Resize, Normalize
 import open_clip
 from .imet import ImetCollection, ArtImage
-from .captions import make_captioner
+from .captions import make_captioner, SwapCaptioner
 from plum import dispatch
 from fastai.torch_core import TensorImage
 
 # %% auto #0
 __all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'split_sentences',
            'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'TensorAttributes', 'AttributeTargets',
-           'CaptionBlock', 'imet_dataloaders', 'find_tfm', 'show_batch']
+           'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock', 'imet_dataloaders', 'find_tfm', 'show_batch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -173,6 +173,13 @@ class AttributeTargets(Transform):
                 if (g, v) in self.index: t[self.index[g, v]] = 1.
         return TensorAttributes(t)
 
+class TensorHardNegatives(TensorTokens):
+    "Token ids of each item's attribute-swapped caption (`SwapCaptioner`): a hard negative of its image"
+
+class AsHardNegatives(Transform):
+    "Mark tokens as hard negatives (so the trainer tells them from the captions)"
+    def encodes(self, t:TensorTokens): return TensorHardNegatives(t)
+
 # %% ../../nbs/01c_data.tokens.ipynb #c033
 CLIP_STATS = (list(open_clip.OPENAI_DATASET_MEAN), list(open_clip.OPENAI_DATASET_STD))
 
@@ -200,10 +207,11 @@ def imet_dataloaders(
     batch_tfms=None, # Added before CLIP normalisation
     captioner=None, # A custom `Captioner` (overrides `captions`)
     labels=False, # Also yield each item's multi-hot attributes: `(images, tokens, attributes)` batches (for label-aware losses)
+    hard_negatives=False, # Also yield each item's attribute-swapped caption (`SwapCaptioner`), last in the batch (for `CLIPTrainer(hard_negatives=True)`)
     windows=True, # Free text longer than the context becomes sentence windows, several captions of its item (`window_texts`; report in `dls.text_windows`)
     **kwargs
 ):
-    "`DataLoaders` of `(images, tokens)` (with `labels`, `(images, tokens, attributes)`) for an iMet collection"
+    "`DataLoaders` of `(images, tokens)` (with `labels`, `(images, tokens, attributes)`; with `hard_negatives`, their swapped tokens last) for an iMet collection"
     dl_kw = {k:kwargs.pop(k) for k in ['num_workers','device','shuffle','drop_last','pin_memory'] if k in kwargs}
     tokenizer = ifnone(tokenizer, get_tokenizer(context_length=context_length))
     text_windows = None
@@ -211,9 +219,12 @@ def imet_dataloaders(
         coll, text_windows = window_texts(coll, tokenizer, getattr(tokenizer, 'context_length', context_length))
     captioner = ifnone(captioner, make_captioner(coll, captions, **kwargs))
     splitter = ColSplitter(valid_col) if valid_col else RandomSplitter(valid_pct, seed=seed)
-    if labels and not len(coll.vocab): raise ValueError("labels=True needs a collection with attributes; this one has no vocabulary")
-    blocks = (ImageBlock(cls=ArtImage), CaptionBlock(captioner, tokenizer, context_length)) + ((TransformBlock(type_tfms=AttributeTargets(coll.vocab)),) if labels else ())
-    dblock = DataBlock(blocks=blocks, n_inp=1, getters=[ColReader('image'), noop] + ([noop] if labels else []), splitter=splitter,
+    for opt,on in (('labels', labels), ('hard_negatives', hard_negatives)):
+        if on and not len(coll.vocab): raise ValueError(f"{opt}=True needs a collection with attributes; this one has no vocabulary")
+    blocks = (ImageBlock(cls=ArtImage), CaptionBlock(captioner, tokenizer, context_length))
+    if labels: blocks += (TransformBlock(type_tfms=AttributeTargets(coll.vocab)),)
+    if hard_negatives: blocks += (TransformBlock(type_tfms=[SwapCaptioner(captioner, coll.vocab), Tokenize(tokenizer, context_length), AsHardNegatives()]),)
+    dblock = DataBlock(blocks=blocks, n_inp=1, getters=[ColReader('image')] + [noop]*(len(blocks)-1), splitter=splitter,
                        item_tfms=ifnone(item_tfms, Resize(size)),
                        batch_tfms=[*L(batch_tfms), Normalize.from_stats(*CLIP_STATS)])
     dls = dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)

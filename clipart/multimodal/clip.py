@@ -7,14 +7,15 @@ from __future__ import annotations
 import math
 import torch
 from fastai.basics import *
-from .losses import create_loss, LabelAwareClipLoss
+from .losses import create_loss, LabelAwareClipLoss, HardNegativeClipLoss
+from ..data.tokens import TensorAttributes, TensorHardNegatives
 from ..metrics import cross_modal_retrieval, caption_groups
 from ..dist import unwrap_model, dist_rank_world
 from fastai.torch_core import trainable_params
 from .adapt import clip_splitter, lock_tower, tower_modules
 
 # %% auto #0
-__all__ = ['LockTower', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics']
+__all__ = ['LockTower', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics', 'prefers_caption', 'swap_accuracy']
 
 # %% ../../nbs/10_clip.ipynb #c005
 class LockTower(Callback):
@@ -37,10 +38,12 @@ class CLIPTrainer(Callback):
         max_scale=100., # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
         lock=None, # 'image' or 'text': keep that tower as it is (LiT): adds a `LockTower`
         labels=None, # 'same' or 'jaccard': label-aware targets (`LabelAwareClipLoss`) from the batches' attributes (`imet_dataloaders(labels=True)`)
+        hard_negatives=False, # Each image also meets its own attribute-swapped caption as a negative (`HardNegativeClipLoss`; `imet_dataloaders(hard_negatives=True)`)
     ):
         if lock not in (None, 'image', 'text'): raise ValueError(f"lock must be None, 'image' or 'text', not {lock!r}")
         if labels not in (None, 'same', 'jaccard'): raise ValueError(f"labels must be None, 'same' or 'jaccard', not {labels!r}")
         if labels and loss!='clip': raise ValueError(f"labels={labels!r} is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
+        if hard_negatives and loss!='clip': raise ValueError(f"hard_negatives is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         store_attr()
     def _lock_cb(self):
         "With `lock`, a `LockTower` added to the learner (once); the one added now, else None"
@@ -54,10 +57,22 @@ class CLIPTrainer(Callback):
     def before_fit(self):
         if (cb := self._lock_cb()) is not None: cb.before_fit()   # added by `fit(cbs=...)`: it missed this event
         rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
-        self.loss_fn = LabelAwareClipLoss(self.labels) if self.labels else create_loss(self.loss, rank=rank, world_size=world)
+        self.loss_fn = (HardNegativeClipLoss(self.labels) if self.hard_negatives else LabelAwareClipLoss(self.labels) if self.labels
+                        else create_loss(self.loss, rank=rank, world_size=world))
         self.learn.loss_func = self.lf
+    def _of(self, yb, cls):
+        "The target of type `cls` in `yb`: by its type, else where `before_batch` saw it (fastai's `CastToTensor` drops the types after)"
+        if (t := next((t for t in yb[1:] if isinstance(t, cls)), None)) is not None: return t
+        i = getattr(self, 'where', {}).get(cls)
+        return yb[i] if i is not None and i < len(yb) else None
     def before_batch(self):
-        if len(self.xb)==1 and len(self.yb) in (1, 2): self.learn.xb = (self.xb[0], self.yb[0])   # (tokens[, attributes]) targets
+        self.n_pos,self.where = None,{c: i for i,t in enumerate(self.yb) for c in (TensorAttributes, TensorHardNegatives) if isinstance(t, c)}
+        if len(self.xb)==1 and len(self.yb) in (1, 2, 3):   # (tokens[, attributes][, hard negatives]) targets
+            neg = self._of(self.yb, TensorHardNegatives) if self.hard_negatives else None
+            if self.hard_negatives and neg is None: raise ValueError("CLIPTrainer(hard_negatives=True) needs batches with swapped captions: build the DataLoaders with imet_dataloaders(..., hard_negatives=True)")
+            tok = self.yb[0]
+            if neg is not None: self.n_pos,tok = len(tok),torch.cat([tok.as_subclass(Tensor), neg.as_subclass(Tensor)])   # one text forward for both
+            self.learn.xb = (self.xb[0], tok)
         elif len(self.xb)==2 and len(self.yb)==0: self.learn.yb = (self.xb[1],)
         elif len(self.xb)==1 and len(self.yb)==0:   # one modality (a `test_dl`, `predict`, `summary`): its embeddings
             x = self.xb[0]
@@ -66,15 +81,20 @@ class CLIPTrainer(Callback):
     def after_pred(self):
         "Plain tensors out (fastai's `TensorImage`/`TensorTokens` types cannot be multiplied together); one modality: its features"
         p = tuple(None if t is None else t.as_subclass(Tensor) for t in self.pred)
+        if self.n_pos is not None: self.neg,p = p[1][self.n_pos:],(p[0], p[1][:self.n_pos], *p[2:])   # the swapped captions' features
         self.learn.pred = p if len(self.yb) else (p[0] if p[0] is not None else p[1])
     def after_loss(self):
         "What `get_preds` and metrics see: (image, text) features; the rest (scale, momentum keys) stays in `self.extra`"
         if len(self.yb): self.extra,self.learn.pred = self.pred[2:],self.pred[:2]
     def lf(self, pred, *yb):
         "Contrastive loss of the model's output; the tokens in `yb` only pair the rows, its attributes (if any) make the label-aware targets"
-        if not self.labels: return self.loss_fn(*pred)
-        if len(yb) < 2: raise ValueError(f"CLIPTrainer(labels={self.labels!r}) needs batches with attributes: build the DataLoaders with imet_dataloaders(..., labels=True)")
-        return self.loss_fn(*pred[:3], yb[1])
+        if not (self.labels or self.hard_negatives): return self.loss_fn(*pred)
+        lab = self._of(yb, TensorAttributes)
+        lab = None if lab is None else lab.as_subclass(Tensor)
+        if self.labels and lab is None: raise ValueError(f"CLIPTrainer(labels={self.labels!r}) needs batches with attributes: build the DataLoaders with imet_dataloaders(..., labels=True)")
+        if not self.hard_negatives: return self.loss_fn(*pred[:3], lab)
+        valid = (self._of(yb, TensorHardNegatives) != yb[0]).any(1).as_subclass(Tensor)   # an item with nothing to swap brought its own caption back
+        return self.loss_fn(*pred[:3], self.neg, valid, labels=lab)
     def after_step(self):
         with torch.no_grad(): unwrap_model(self.model).logit_scale.clamp_(max=math.log(self.max_scale))
 
@@ -117,3 +137,32 @@ def retrieval_metrics(
     store = _FeatureStore(ks)
     keys = [f'{d}_R@{k}' for d in directions for k in ks] + ([f'{d}_mean_rank' for d in directions] if ranks else [])
     return [RetrievalMetric(store, k, owner=i==0) for i,k in enumerate(keys)]
+
+# %% ../../nbs/10_clip.ipynb #ca64b7c4
+def prefers_caption(
+    img, # Normalised image features [n, d]
+    txt, # Normalised features of their captions [n, d]
+    neg, # Normalised features of their swapped captions [n, d]
+    keep=None, # Which rows have a swap (default all)
+):
+    "(wins, count): images whose caption scores above its swapped twin, among the `keep` rows"
+    w = (img * txt).sum(1) > (img * neg).sum(1)
+    if keep is not None: w = w[keep.bool()]
+    return w.sum().item(), len(w)
+
+@torch.no_grad()
+def swap_accuracy(
+    model, # A CLIP model
+    dl, # A DataLoader with hard negatives (`imet_dataloaders(..., hard_negatives=True)`)
+):
+    "Share of images whose own caption scores above its attribute-swapped twin (items with nothing to swap left out)"
+    m = unwrap_model(model); m.eval(); dev = next(m.parameters()).device
+    wins = n = 0
+    for b in dl:
+        x,tok,neg = b[0], b[1], next(t for t in b[2:] if isinstance(t, TensorHardNegatives))
+        keep = (neg != tok).any(1)
+        i = m.encode_image(x.as_subclass(Tensor).to(dev), normalize=True)
+        t = m.encode_text(torch.cat([tok, neg]).as_subclass(Tensor).to(dev), normalize=True)
+        w,k = prefers_caption(i, t[:len(tok)], t[len(tok):], keep.as_subclass(Tensor).to(dev))
+        wins += w; n += k
+    return wins / max(n, 1)

@@ -11,7 +11,7 @@ from fastcore.all import *
 from ..dist import dist_rank_world, gather_all
 
 # %% auto #0
-__all__ = ['create_loss', 'QueueClipLoss', 'label_targets', 'LabelAwareClipLoss']
+__all__ = ['create_loss', 'QueueClipLoss', 'label_targets', 'LabelAwareClipLoss', 'HardNegativeClipLoss']
 
 # %% ../../nbs/06_losses.ipynb #c005
 def create_loss(
@@ -75,3 +75,24 @@ class LabelAwareClipLoss(nn.Module):
         all_img,all_txt,all_y = gather_all(img, grad=True),gather_all(txt, grad=True),gather_all(labels)
         w = label_targets(labels.to(img.dtype), all_y.to(img.dtype), self.targets, offset=rank*n)
         return (_soft_ce(logit_scale * img @ all_txt.T, w) + _soft_ce(logit_scale * txt @ all_img.T, w)) / 2
+
+# %% ../../nbs/06_losses.ipynb #29fdc4b5
+class HardNegativeClipLoss(nn.Module):
+    "Symmetric InfoNCE where each image also meets its own attribute-swapped caption as a negative (NegCLIP); optionally label-aware"
+    def __init__(self,
+        targets=None, # None: one-hot (CLIP); 'same' or 'jaccard': label-aware targets (`label_targets`)
+    ):
+        super().__init__()
+        if targets not in (None, 'same', 'jaccard'): raise ValueError(f"label targets must be None, 'same' or 'jaccard', not {targets!r}")
+        self.targets = targets
+    def forward(self, img, txt, logit_scale, neg, valid=None, labels=None):
+        "`neg`: features of each image's swapped caption [n, d]; `valid`: which rows have one (default all)"
+        n,(rank,_) = len(img),dist_rank_world()
+        all_img,all_txt = gather_all(img, grad=True),gather_all(txt, grad=True)
+        if self.targets is None: w = torch.zeros(n, len(all_txt), dtype=img.dtype, device=img.device); w[torch.arange(n), rank*n + torch.arange(n)] = 1.
+        elif labels is None: raise ValueError(f"HardNegativeClipLoss(targets={self.targets!r}) needs the batch's labels")
+        else: w = label_targets(labels.to(img.dtype), gather_all(labels).to(img.dtype), self.targets, offset=rank*n)
+        ln = logit_scale * (img * neg).sum(1, keepdim=True)
+        if valid is not None: ln = ln.masked_fill(~valid.bool()[:, None], -1e4)   # finite: its target is 0, and 0 * -inf would be nan
+        li2t = torch.cat([logit_scale * img @ all_txt.T, ln], 1)
+        return (_soft_ce(li2t, F.pad(w, (0, 1))) + _soft_ce(logit_scale * txt @ all_img.T, w)) / 2

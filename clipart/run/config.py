@@ -125,6 +125,7 @@ class TrainConfig(RunConfig):
     metric:str = opt('sample_f2', "What the predictor's thresholds maximise: 'sample_f2' (iMet 2019) or 'micro_f1' (iMet 2020)")
     algo:str = opt('clip', "'clip', 'siglip' or 'clip-moco'")
     label_aware:str = opt(None, "Label-aware targets (UniCL) from the attributes: 'same' (items with equal attribute sets are positives) or 'jaccard' (credit by overlap)")
+    hard_negatives:bool = opt(False, "Each image also meets its own caption with one attribute value swapped for another of its group, as a negative (NegCLIP)")
     queue_size:int = opt(None, "clip-moco: keys per queue (default: a quarter of the training items, at most 4096)")
     momentum:float = opt(0.995, "clip-moco: EMA momentum of the momentum towers")
     alpha:float = opt(0., "clip-moco: momentum distillation weight (ALBEF)")
@@ -170,6 +171,7 @@ class TrainConfig(RunConfig):
             metric=(c.metric in ('sample_f2','micro_f1'), f"must be 'sample_f2' or 'micro_f1', not {c.metric!r}"),
             label_aware=(c.label_aware in (None,'same','jaccard') and (c.label_aware is None or (c.algo=='clip' and c.micro_bs is None)),
                          f"must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is {c.label_aware!r}, --algo {c.algo})"),
+            hard_negatives=(not c.hard_negatives or (c.algo=='clip' and c.micro_bs is None), f"needs --algo clip and no --micro-bs (here --algo {c.algo}, --micro-bs {c.micro_bs})"),
             lock=(c.lock in (None,'image','text'), f"must be 'image' or 'text', not {c.lock!r}"),
             lr_decay=(c.lr_decay is None or 0<c.lr_decay<=1, f"must be in (0, 1], not {c.lr_decay}"),
             wise_ft=(c.wise_ft is None or 0<=c.wise_ft<=1, f"must be in [0, 1], not {c.wise_ft}"),
@@ -188,7 +190,8 @@ class TrainConfig(RunConfig):
         if c.image_encoder and not Path(c.image_encoder).is_file(): raise UsageError(f"--image-encoder {c.image_encoder}: file not found (an encoder.safetensors written by clipart-pretrain)")
         if c.source is not None and not (Path(c.source)/'train.csv').exists(): raise UsageError(f"--source {c.source}: not an iMet-layout folder (no train.csv)")
         if c.pairs: check_options('clipart-train', wise_ft=(c.wise_ft is None, "needs attributes to score the interpolations; a CSV of captions has none"),
-                                  label_aware=(c.label_aware is None, "needs attributes; a CSV of captions has none"))
+                                  label_aware=(c.label_aware is None, "needs attributes; a CSV of captions has none"),
+                                  hard_negatives=(not c.hard_negatives, "swaps attribute values; a CSV of captions has none"))
         elif c.data is not None:
             if Path(c.data).suffix.lower() in ('.csv','.tsv'): raise UsageError(f"--data {c.data}: file not found (a CSV of image paths and captions)")
             if not Path(c.data).is_dir(): raise UsageError(f"--data {c.data}: folder not found")

@@ -17,17 +17,17 @@ import open_clip
 from .config import TrainConfig, UsageError
 from ..dist import rank0_first
 from ..data.imet import read_imet, read_pairs_csv, ImetCollection
-from ..data.captions import read_phrases
-from ..data.tokens import imet_dataloaders
+from ..data.captions import read_phrases, Captioner, SwapCaptioner
+from ..data.tokens import imet_dataloaders, find_tfm
 from ..data.synthetic import synthetic_path
 from ..multimodal.models import create_clip_model, save_clip, image_size, clip_of, CheckpointError
-from ..multimodal.clip import CLIPTrainer, retrieval_metrics
+from ..multimodal.clip import CLIPTrainer, retrieval_metrics, prefers_caption
 from ..multimodal.clip_moco import CLIPMOCOTrainer
 from ..multimodal.scale import GradCache, set_grad_checkpointing
 from ..multimodal.adapt import clip_splitter, layerwise_lrs, EMAWeights, add_lora, tower_params, wise_ft
 from ..momentum import momentum_for_steps
 from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam
-from ..eval.embed import find_tokenize
+from ..eval.embed import find_tokenize, encode_texts
 from ..eval.report import evaluate, evaluate_embeddings, evaluate_collection, plot_retrieval
 from ..eval.search import export_embeddings
 from ..eval.zero_shot import ZeroShotClassifier
@@ -38,7 +38,8 @@ from .report import print_retrieval, print_attributes
 # %% auto #0
 __all__ = ['data_path', 'captions_of', 'read_pairs', 'read_collection', 'write_skipped', 'build_model', 'art_augment',
            'fit_to_data', 'build_dataloaders', 'build_learner', 'learning_rates', 'trainable_count', 'fit',
-           'score_start', 'embed_all', 'score', 'check_split_leaks', 'write_pictures', 'train_clip']
+           'score_start', 'embed_all', 'caption_swap_accuracy', 'score', 'check_split_leaks', 'write_pictures',
+           'train_clip']
 
 # %% ../../nbs/37_run.train.ipynb #28fcf93a
 def data_path(
@@ -189,12 +190,13 @@ def build_dataloaders(
     return imet_dataloaders(coll, captions=captions_of(cfg), size=s, bs=cfg.bs//world, context_length=model.context_length,
                             valid_pct=cfg.valid_pct, seed=cfg.seed, phrases=read_phrases(cfg.templates) if cfg.templates else None,
                             batch_tfms=art_augment(s) if cfg.augment else None, labels=cfg.label_aware is not None,
+                            hard_negatives=cfg.hard_negatives,
                             **({} if cfg.workers is None else dict(num_workers=cfg.workers)))
 
 # %% ../../nbs/37_run.train.ipynb #ac9204a7
 def _trainer(cfg, n_train, n_batches, world):
     "The trainer callback of `cfg.algo` (says how CLIP-MoCo's momentum compares with the run's length)"
-    if cfg.algo!='clip-moco': return CLIPTrainer(loss=cfg.algo, lock=cfg.lock, labels=cfg.label_aware)
+    if cfg.algo!='clip-moco': return CLIPTrainer(loss=cfg.algo, lock=cfg.lock, labels=cfg.label_aware, hard_negatives=cfg.hard_negatives)
     # a queue longer than the data holds stale keys of the very items of the batch: false negatives
     q = ifnone(cfg.queue_size, min(4096, max(16, n_train//4)))
     n_steps,m = cfg.epochs*(n_batches//world),cfg.momentum   # optimiser steps: each process takes 1/world of every global batch
@@ -214,7 +216,7 @@ def build_learner(
     ckpt = TrainingCheckpoint(out/'checkpoint.pth', resume=cfg.resume, settings=dict(data=str(data_path(cfg)), arch=cfg.arch, pretrained=cfg.pretrained,
                               size=image_size(model), algo=cfg.algo, captions=captions_of(cfg), bs=cfg.bs, epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed,
                               lock=cfg.lock, lr_decay=cfg.lr_decay, lora_rank=cfg.lora_rank, image_encoder=cfg.image_encoder, ema=cfg.ema,
-                              label_aware=cfg.label_aware))
+                              label_aware=cfg.label_aware, hard_negatives=cfg.hard_negatives))
     if cfg.resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
     if cfg.grad_checkpointing: set_grad_checkpointing(model)
     cbs = [_trainer(cfg, len(dls.train_ds), len(dls.train), world), StopOnNonFinite(), ckpt] + \
@@ -225,7 +227,8 @@ def build_learner(
           ([f'learning rates {", ".join(f"{x:.2g}" for x in learning_rates(cfg))} (input side first)'] if cfg.lr_decay else []) + \
           ([f'LoRA rank {cfg.lora_rank}'] if cfg.lora_rank else []) + ([f'EMA of the weights, decay {cfg.ema}'] if cfg.ema else []) + \
           ([f'heads only for {cfg.freeze_epochs} epoch(s), then everything'] if cfg.freeze_epochs else []) + \
-          ([f"label-aware targets ({cfg.label_aware}): items sharing their attributes are positives"] if cfg.label_aware else [])
+          ([f"label-aware targets ({cfg.label_aware}): items sharing their attributes are positives"] if cfg.label_aware else []) + \
+          (["hard negatives: each image against its caption with one attribute value swapped"] if cfg.hard_negatives else [])
     if how: print("adapting: " + ', '.join(how))
     plain_progress(learn)   # one line per epoch in a log file or CI; bars in a terminal
     return learn
@@ -287,6 +290,22 @@ def embed_all(
     export_embeddings(learn.model, learn.dls, coll.df, out/'index', embeddings=(img, txt))
     return img,txt,tok
 
+def caption_swap_accuracy(
+    model, # The trained model
+    dls, # Its DataLoaders (the validation captions)
+    img, # Image features of the validation items
+    txt, # Their captions' features
+):
+    "Share of validation images whose caption scores above its attribute-swapped twin (`SwapCaptioner`, as `swap_accuracy`), from their embeddings"
+    rows,cap = dls.valid_ds.items,find_tfm(dls, Captioner)
+    sw = SwapCaptioner(cap, dls.attributes)
+    caps = [cap.caption(r) for _,r in rows.iterrows()]
+    negs = [sw.caption(r, cap=c) for c,(_,r) in zip(caps, rows.iterrows())]   # validation's fixed swap of each item
+    keep = torch.tensor([n!=c for n,c in zip(negs, caps)])
+    if not keep.any(): return None
+    w,n = prefers_caption(img, txt, encode_texts(model, find_tokenize(dls), negs), keep)
+    return w / n
+
 def score(
     cfg:TrainConfig, # The run's options
     learn:Learner, # The trained learner
@@ -305,6 +324,7 @@ def score(
     res = dict(trained=evaluate_embeddings(learn.model, find_tokenize(dls), coll.vocab, (img[vi], txt[vi], tok[vi]), dls.valid_ds.items,
                                            img[ti], dls.train_ds.items, probes=True, phrases=phrases, show_fn=show_fn, clf=clf, predictor=pred),
                valid=(img[vi], txt[vi], tok[vi]), predictor=pred)
+    if len(coll.vocab): res['trained']['swap_accuracy'] = caption_swap_accuracy(learn.model, dls, img[vi], txt[vi])
     src = start['source']
     if src is not None:
         after = evaluate_collection(learn.model, src)
@@ -406,6 +426,7 @@ def train_clip(
     if cfg.pictures: write_pictures(learn, s['valid'], out)
     print(); print_retrieval(after['retrieval'], len(dls.valid_ds), 'validation retrieval')
     if 'zero_shot' in after: print_attributes(after, before)
+    if after.get('swap_accuracy') is not None: print(f"swap accuracy: {after['swap_accuracy']:.3f} of validation images score their caption above its twin with one attribute value swapped (chance 0.5)")
     print(f"time: reading {read_s:.0f} s, training {train_s:.0f} s, evaluation {eval_s:.0f} s")
     print(f"wrote {out}/: config.json, model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), " +
           ("predictor/ (calibrated attributes), " if s['predictor'] is not None else '') + "metrics.json, checkpoint.pth" +
