@@ -681,6 +681,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'clipart.run.config.TrainConfig.pairs': ('run.config.html#trainconfig.pairs', 'clipart/run/config.py'),
                                     'clipart.run.config.UsageError': ('run.config.html#usageerror', 'clipart/run/config.py'),
                                     'clipart.run.config.check_options': ('run.config.html#check_options', 'clipart/run/config.py'),
+                                    'clipart.run.config.default_workers': ('run.config.html#default_workers', 'clipart/run/config.py'),
                                     'clipart.run.config.field_type': ('run.config.html#field_type', 'clipart/run/config.py'),
                                     'clipart.run.config.opt': ('run.config.html#opt', 'clipart/run/config.py')},
             'clipart.run.eval': { 'clipart.run.eval.eval_clip': ('run.eval.html#eval_clip', 'clipart/run/eval.py'),

@@ -232,3 +232,19 @@ def test_label_aware_run_and_its_saved_predictor(tmp_path):
     rows = pd.DataFrame({g: [[l.split('::', 1)[1] for l in s.split('|') if l.startswith(g+'::')] for s in items.labels[va]] for g in p.values})
     again = predictor_report(p, feats[va], rows)['overall']
     assert abs(again['sample_F2'] - res['trained']['predictor']['overall']['sample_F2']) < 1e-6, (again, res['trained']['predictor']['overall'])
+
+def test_compile_keeps_the_weights_plain(tmp_path, capsys):
+    "--compile compiles the model's forward in place: the learner's model is the same module, its saved weights have their own names (no `_orig_mod.`)"
+    from clipart.run.config import TrainConfig
+    from clipart.run.train import build_learner, build_dataloaders
+    from clipart.data.imet import read_imet
+    from clipart.data.synthetic import synthetic_path
+    from clipart.multimodal.models import create_clip_model, save_clip
+    cfg = TrainConfig(compile=True, out=str(tmp_path/'o'), bs=16, workers=0)
+    model = create_clip_model(cfg.arch); keys = set(model.state_dict())
+    dls = build_dataloaders(cfg, read_imet(synthetic_path(n=40)), model)
+    learn = build_learner(cfg, dls, model)
+    assert learn.model is model and model._compiled_call_impl is not None and set(model.state_dict()) == keys
+    assert '--compile: the model' in capsys.readouterr().out
+    save_clip(model, tmp_path/'m')
+    assert set(load_file(next((tmp_path/'m').glob('*.safetensors')))) == keys

@@ -4,13 +4,13 @@
 
 # %% ../../nbs/36_run.config.ipynb #2c2d2e02
 from __future__ import annotations
-import json
+import json, os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['RECIPES', 'SSL_METHODS', 'UsageError', 'check_options', 'opt', 'field_type', 'RunConfig', 'TrainConfig',
-           'PretrainConfig', 'EvalConfig']
+__all__ = ['RECIPES', 'SSL_METHODS', 'UsageError', 'check_options', 'opt', 'field_type', 'RunConfig', 'default_workers',
+           'TrainConfig', 'PretrainConfig', 'EvalConfig']
 
 # %% ../../nbs/36_run.config.ipynb #c81a7bf0
 class UsageError(ValueError):
@@ -92,6 +92,13 @@ class RunConfig:
 # %% ../../nbs/36_run.config.ipynb #e4b39eb4
 RECIPES = {'art-cpu': dict(arch='clipart-tiny-rn', size=64, epochs=7, lr=2e-3)}
 
+def default_workers(
+    cores:int=None, # CPU cores (default: those this process may run on)
+):
+    "Loader processes `clipart-train` uses by default: none on up to 2 cores (workers take the cores from the model), else fastai's (one per core, at most 16)"
+    if cores is None: cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+    return 0 if cores <= 2 else min(16, cores)
+
 @dataclass
 class TrainConfig(RunConfig):
     "Every option of a `clipart-train` run; `check` raises `UsageError` for the first bad one"
@@ -136,7 +143,8 @@ class TrainConfig(RunConfig):
     overwrite:bool = opt(False, "Replace an earlier run in `out` (without it, a folder holding one is refused)", saved=False)
     skip_bad:bool = opt(False, "Skip (and report) bad rows instead of stopping")
     n_synthetic:int = opt(1000, "Items in the synthetic collection")
-    workers:int = opt(None, "DataLoader workers (default fastai's)")
+    workers:int = opt(None, "DataLoader workers (default: 0 on up to 2 cores, where both clipart and open_clip_train train ~1.4x faster without them; else one per core, at most 16)")
+    compile:bool = opt(False, "torch.compile the model's forward: faster steps after a compile that takes minutes on a CPU (for long runs, GPUs)")
     precision:str = opt('fp32', "'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)")
     micro_bs:int = opt(None, "Forward each batch in micro-batches of this size (GradCache): big batches, small memory")
     grad_checkpointing:bool = opt(False, "open_clip activation checkpointing in both towers")

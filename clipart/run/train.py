@@ -14,7 +14,7 @@ from fastai.basics import Learner, set_seed, ifnone
 from fastai.vision.augment import aug_transforms
 from safetensors import safe_open, SafetensorError
 import open_clip
-from .config import TrainConfig, UsageError
+from .config import TrainConfig, UsageError, default_workers
 from ..dist import rank0_first
 from ..data.imet import read_imet, read_pairs_csv, ImetCollection
 from ..data.captions import read_phrases, Captioner, SwapCaptioner
@@ -191,7 +191,7 @@ def build_dataloaders(
                             valid_pct=cfg.valid_pct, seed=cfg.seed, phrases=read_phrases(cfg.templates) if cfg.templates else None,
                             batch_tfms=art_augment(s) if cfg.augment else None, labels=cfg.label_aware is not None,
                             hard_negatives=cfg.hard_negatives,
-                            **({} if cfg.workers is None else dict(num_workers=cfg.workers)))
+                            num_workers=ifnone(cfg.workers, default_workers()))
 
 # %% ../../nbs/37_run.train.ipynb #ac9204a7
 def _trainer(cfg, n_train, n_batches, world):
@@ -219,6 +219,7 @@ def build_learner(
                               label_aware=cfg.label_aware, hard_negatives=cfg.hard_negatives))
     if cfg.resume and ckpt.state is None: print(f"--resume: no checkpoint in {out}, starting from scratch")
     if cfg.grad_checkpointing: set_grad_checkpointing(model)
+    if cfg.compile: model.compile(); print("--compile: the model's forward is compiled by torch.compile on its first batches (minutes on a CPU)")   # in place: weights and state_dict as before
     cbs = [_trainer(cfg, len(dls.train_ds), len(dls.train), world), StopOnNonFinite(), ckpt] + \
           ([GradCache(cfg.micro_bs)] if cfg.micro_bs else []) + ([EMAWeights(cfg.ema)] if cfg.ema else [])
     learn = Learner(dls, model, cbs=cbs, metrics=retrieval_metrics(), wd=cfg.wd, opt_func=FusedAdam,
@@ -402,6 +403,7 @@ def train_clip(
     start = score_start(cfg, learn) if rank==0 else None   # single-process evaluation
     eval_s,t = time.time()-t,time.time()
     history = fit(cfg, learn, world)
+    if cfg.compile and hasattr(model, '_compiled_call_impl'): model._compiled_call_impl = None   # evaluation runs eager: its new batch shapes would compile again (minutes on a CPU)
     train_s = time.time()-t
     if world > 1:
         dist.barrier()
