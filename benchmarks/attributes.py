@@ -9,7 +9,7 @@ gallery use), kNN and the linear probe; per-group sample F2 and top-1 against ch
 error; then the k-shot protocol (k labelled items per value, several draws) for the predictor, Tip-Adapter and the
 linear probe fitted on the same items. Runs of several seeds or training variants give the spread and the rows.
 
-    clipart-train --data ../shared/data/aic500 --out runs/aic_s0 --seed 0   # (and --label-aware jaccard, other seeds)
+    clipart-train --data ../shared/data/aic500 --out runs/aic_s0 --seed 0   # (and --label-aware jaccard, --hard-negatives, other seeds)
     python benchmarks/attributes.py runs/aic_s0 runs/aic_s1 runs/aic_s2 --out benchmarks/results/attributes_aic500.json
 """
 import argparse, json, os, platform, time, warnings
@@ -66,8 +66,10 @@ def score_run(run, ks, draws):
     knn = KNNClassifier(clf.values, ftr, ttr, k=10); knn.fit_thresholds(knn.scores(ftr, exclude_self=True), ttr); add('knn', knn)
     lp = LinearProbe(clf.values, ftr, ttr); lp.fit_thresholds(lp.scores(ftr), ttr); add('linear_probe', lp)
     fs = few_shot_eval(clf, ftr, ttr, fva, tva, ks=ks, seeds=tuple(range(draws))) if ks else pd.DataFrame()
-    return dict(run=str(run), data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), recipe=cfg.get('recipe'), arch=cfg.get('arch'),
-                n_train=int(tr.sum()), n_valid=int(va.sum()), seconds=round(time.time()-t0, 1), fit_seconds=secs, scores=res,
+    met = json.loads((Path(run)/'metrics.json').read_text()).get('trained', {}) if (Path(run)/'metrics.json').exists() else {}
+    return dict(run=str(run), data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), hard_negatives=cfg.get('hard_negatives', False),
+                recipe=cfg.get('recipe'), arch=cfg.get('arch'), n_train=int(tr.sum()), n_valid=int(va.sum()), seconds=round(time.time()-t0, 1), fit_seconds=secs, scores=res,
+                swap_accuracy=met.get('swap_accuracy'), retrieval={k: met.get('retrieval', {}).get(k) for k in ('i2t_R@1', 't2i_R@1')},
                 few_shot=fs.to_dict(orient='records'))
 
 def table(rows):
@@ -85,6 +87,9 @@ def table(rows):
         out.append(f"| {m} | {ms(f)} | {np.mean(f/lp):.2f}× | " + ' | '.join(t1) + f" | {e[0]} | {e[1]} |")
     ch = [f"{rows[0]['scores']['zero_shot'][g]['chance_top1']:.3f}" if rows[0]['scores']['zero_shot'][g]['top1'] is not None else '–' for g in groups]
     out.append('| chance | | | ' + ' | '.join(ch) + ' | | |')
+    if all(r.get('swap_accuracy') is not None for r in rows):   # from the runs' metrics.json (clipart-train reports it)
+        out += ['', f"swap accuracy (validation images preferring their caption to its one-value swap): {ms([r['swap_accuracy'] for r in rows])}; "
+                    f"image→text R@1 {ms([r['retrieval']['i2t_R@1'] for r in rows])}, text→image R@1 {ms([r['retrieval']['t2i_R@1'] for r in rows])}"]
     fs = pd.DataFrame([x for r in rows for x in r['few_shot']])
     if len(fs):
         out += ['', '| k per value | ' + ' | '.join(sorted(fs.method.unique())) + ' |', '|---|' + '---|'*fs.method.nunique()]
