@@ -106,9 +106,9 @@ if __name__=='__main__':
     ap.add_argument('--out', help='write the results (JSON) here')
     a = ap.parse_args()
     ks = tuple(int(k) for k in a.ks.split(',') if k)
-    machine = dict(cpu=platform.processor() or platform.machine(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                   torch=torch.__version__, clipart=clipart.__version__)
-    print(f"{machine['cpu']}, {machine['cores']} cores, {machine['torch_threads']} torch threads, torch {machine['torch']}, clipart {machine['clipart']}")
+    from benchlib import machine_info, machine_line
+    machine = machine_info()
+    print(machine_line(machine))
     rows = [score_run(r, ks, a.draws) for r in a.runs]
     for r in rows: print(f"{r['run']}: {r['n_train']} train / {r['n_valid']} valid, scored in {r['seconds']} s (predictor fit {r['fit_seconds']['predictor']} s)")
     print(table(rows))
