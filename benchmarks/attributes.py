@@ -12,11 +12,10 @@ linear probe fitted on the same items. Runs of several seeds or training variant
     clipart-train --data ../shared/data/aic500 --out runs/aic_s0 --seed 0   # (and --label-aware jaccard, --hard-negatives, other seeds)
     python benchmarks/attributes.py runs/aic_s0 runs/aic_s1 runs/aic_s2 --out benchmarks/results/attributes_aic500.json
 """
-import argparse, json, os, platform, time, warnings
+import argparse, json, time, warnings
 from pathlib import Path
 warnings.simplefilter('ignore')
 import numpy as np, pandas as pd, torch
-import clipart
 from clipart.data.imet import read_labels
 from clipart.data.tokens import Tokenize, get_tokenizer
 from clipart.multimodal.models import load_clip
