@@ -144,7 +144,7 @@ class TrainConfig(RunConfig):
     skip_bad:bool = opt(False, "Skip (and report) bad rows instead of stopping")
     n_synthetic:int = opt(1000, "Items in the synthetic collection")
     workers:int = opt(None, "DataLoader workers (default: 0 on up to 2 cores, where both clipart and open_clip_train train ~1.4x faster without them; else one per core, at most 16)")
-    compile:bool = opt(False, "torch.compile the model's forward (for GPUs: on 2 CPU cores the tiny ViT's step was 1.08x slower compiled, after a first compile of ~100 s)")
+    compile:bool = opt(False, "torch.compile the model's forward (for GPUs: on 2 CPU cores the tiny ViT's step was 0.92x eager's, after a first compile of ~70 s; benchmarks/compile_step.py)")
     precision:str = opt('fp32', "'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)")
     micro_bs:int = opt(None, "Forward each batch in micro-batches of this size (GradCache): big batches, small memory")
     grad_checkpointing:bool = opt(False, "open_clip activation checkpointing in both towers")
