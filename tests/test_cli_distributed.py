@@ -24,7 +24,9 @@ def test_two_processes_train_like_one(tmp_path):
     assert m1['train_steps'] == m2['train_steps'] == 16
     # the same learning curve within 15 %: the batches differ (each process draws its half of the shuffled epoch) but
     # the loss is one loss over the global batch (measured: train 3.24 vs 3.13, valid 2.61 vs 2.50; after the run layer
-    # drew one random number less before training, train 3.42 vs 3.07, valid 2.67 vs 2.53: 16 steps leave that much to chance)
+    # drew one random number less before training, train 3.42 vs 3.07, valid 2.67 vs 2.53: 16 steps leave that much to chance;
+    # seeds 0-3 with the image cache: valid gaps +6 %, +7 %, +2 %, -1.5 %; one random stream before it gave +22 %, so a change
+    # to what draws random numbers can fail this by chance: check other seeds before suspecting the distributed path)
     for k in ('train_loss','valid_loss'):
         a,b = m1['history'][-1][k],m2['history'][-1][k]
         assert abs(a-b) <= 0.15*a, (k, a, b)

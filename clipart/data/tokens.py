@@ -8,7 +8,7 @@ import re, textwrap
 from functools import lru_cache
 from fastcore.all import *
 from fastai.data.all import *
-from fastai.vision.all import ImageBlock, Resize, Normalize
+from fastai.vision.all import ImageBlock, Resize, Normalize, ToTensor
 import open_clip
 from .imet import ImetCollection, ArtImage
 from .captions import make_captioner, SwapCaptioner
@@ -18,7 +18,8 @@ from fastai.torch_core import TensorImage
 # %% auto #0
 __all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'split_sentences',
            'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'TensorAttributes', 'AttributeTargets',
-           'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock', 'imet_dataloaders', 'find_tfm', 'show_batch']
+           'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock', 'CachedImages', 'imet_dataloaders', 'find_tfm',
+           'show_batch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -191,6 +192,43 @@ def CaptionBlock(
     "A `TransformBlock` that captions a row with `captioner` and tokenizes it"
     return TransformBlock(type_tfms=[captioner, Tokenize(tokenizer, context_length)])
 
+# %% ../../nbs/01c_data.tokens.ipynb #1c43424b
+class CachedImages(Transform):
+    "Open an image and fastai-`Resize` it to a `uint8` tensor, kept in memory where the result does not depend on the draw"
+    def __init__(self,
+        size:int, # The square side, as `Resize(size)`
+        max_bytes:int=2**31, # Memory the cache may hold
+    ):
+        store_attr(); self.resize,self.to_tensor = Resize(size),ToTensor()
+        self.clear()
+
+    def clear(self):
+        "Empty the cache and its counts"
+        self.cache,self.nbytes,self.hits,self.misses = {},0,0,0
+
+    def _keep(self, key, v, nbytes):
+        if self.nbytes + nbytes <= self.max_bytes: self.cache[key] = v; self.nbytes += nbytes
+
+    def __call__(self, fn, split_idx=None, **kwargs):
+        if not isinstance(fn, (str, Path)): return self.to_tensor(self.resize(ArtImage.create(fn), split_idx=split_idx))
+        fn = str(fn)
+        r = self.cache.get(('out', fn))   # a square image: the same result on both splits
+        if r is None and split_idx==1: r = self.cache.get(('valid', fn))
+        if r is not None:   # `Resize` still draws its crop: the random stream does not depend on what the cache holds (a resumed run repeats)
+            self.hits += 1; self.resize.before_call(r, split_idx=split_idx); return r
+        im = self.cache.get(('src', fn))
+        if im is None:
+            self.misses += 1; im = ArtImage.create(fn)
+        else: self.hits += 1
+        r = self.to_tensor(self.resize(im, split_idx=split_idx))
+        if im.size[0]==im.size[1]: self._keep(('out', fn), r, r.numel())   # the crop is the whole image
+        elif split_idx==1: self._keep(('valid', fn), r, r.numel())   # the centre crop
+        elif ('src', fn) not in self.cache: self._keep(('src', fn), im, im.size[0]*im.size[1]*len(im.getbands()))
+        return r
+
+    def __getstate__(self): return {**self.__dict__, 'cache':{}, 'nbytes':0}   # pickled (`learn.export`) without the images
+    def __repr__(self): return f"{type(self).__name__}(size={self.size}, {len(self.cache)} kept, {self.nbytes/2**20:.1f} MiB, {self.hits} hits, {self.misses} misses)"
+
 # %% ../../nbs/01c_data.tokens.ipynb #c035
 @delegates(make_captioner, but=['coll','captions'])
 def imet_dataloaders(
@@ -209,6 +247,7 @@ def imet_dataloaders(
     labels=False, # Also yield each item's multi-hot attributes: `(images, tokens, attributes)` batches (for label-aware losses)
     hard_negatives=False, # Also yield each item's attribute-swapped caption (`SwapCaptioner`), last in the batch (for `CLIPTrainer(hard_negatives=True)`)
     windows=True, # Free text longer than the context becomes sentence windows, several captions of its item (`window_texts`; report in `dls.text_windows`)
+    cache_images=True, # Keep decoded, resized images in memory between epochs (`CachedImages`; an int: its byte budget, True: 2 GiB); with the default `item_tfms` and no loader workers only
     **kwargs
 ):
     "`DataLoaders` of `(images, tokens)` (with `labels`, `(images, tokens, attributes)`; with `hard_negatives`, their swapped tokens last) for an iMet collection"
@@ -221,15 +260,20 @@ def imet_dataloaders(
     splitter = ColSplitter(valid_col) if valid_col else RandomSplitter(valid_pct, seed=seed)
     for opt,on in (('labels', labels), ('hard_negatives', hard_negatives)):
         if on and not len(coll.vocab): raise ValueError(f"{opt}=True needs a collection with attributes; this one has no vocabulary")
-    blocks = (ImageBlock(cls=ArtImage), CaptionBlock(captioner, tokenizer, context_length))
+    cache = None
+    if cache_images and item_tfms is None and ifnone(dl_kw.get('num_workers'), defaults.cpus)==0:
+        cache = CachedImages(size, max_bytes=2**31 if cache_images is True else int(cache_images))
+    blocks = (TransformBlock(type_tfms=cache, batch_tfms=IntToFloatTensor) if cache else ImageBlock(cls=ArtImage),
+              CaptionBlock(captioner, tokenizer, context_length))
     if labels: blocks += (TransformBlock(type_tfms=AttributeTargets(coll.vocab)),)
     if hard_negatives: blocks += (TransformBlock(type_tfms=[SwapCaptioner(captioner, coll.vocab), Tokenize(tokenizer, context_length), AsHardNegatives()]),)
     dblock = DataBlock(blocks=blocks, n_inp=1, getters=[ColReader('image')] + [noop]*(len(blocks)-1), splitter=splitter,
-                       item_tfms=ifnone(item_tfms, Resize(size)),
+                       item_tfms=[] if cache else ifnone(item_tfms, Resize(size)),
                        batch_tfms=[*L(batch_tfms), Normalize.from_stats(*CLIP_STATS)])
     dls = dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)
     dls.attributes = coll.vocab   # the attribute vocabulary: `learn.predict(image)` names attributes with it
     dls.text_windows = text_windows
+    dls.image_cache = cache   # `CachedImages`, or None when images are read every epoch
     return dls
 
 # %% ../../nbs/01c_data.tokens.ipynb #c036
