@@ -33,7 +33,8 @@ def main():
     from clipart.eval.embed import embed_dl
     coll = read_imet(synthetic_path(n=a.n))
     torch.manual_seed(0); m = create_clip_model(a.arch).eval()
-    dls = imet_dataloaders(coll, size=image_size(m), bs=a.bs, context_length=m.context_length, num_workers=0)
+    # an export reads each image once: without the image cache, or rounds 2-5 would read from memory what a user's export decodes
+    dls = imet_dataloaders(coll, size=image_size(m), bs=a.bs, context_length=m.context_length, num_workers=0, cache_images=False)
     dl = dls.test_dl(coll.df, with_labels=True, bs=a.bs)
 
     @torch.no_grad()
