@@ -192,7 +192,7 @@ def CaptionBlock(
     "A `TransformBlock` that captions a row with `captioner` and tokenizes it"
     return TransformBlock(type_tfms=[captioner, Tokenize(tokenizer, context_length)])
 
-# %% ../../nbs/01c_data.tokens.ipynb #1c43424b
+# %% ../../nbs/01c_data.tokens.ipynb #b11f0d0b
 class CachedImages(Transform):
     "Open an image and fastai-`Resize` it to a `uint8` tensor, kept in memory where the result does not depend on the draw"
     def __init__(self,
