@@ -260,6 +260,8 @@ def imet_dataloaders(
     splitter = ColSplitter(valid_col) if valid_col else RandomSplitter(valid_pct, seed=seed)
     for opt,on in (('labels', labels), ('hard_negatives', hard_negatives)):
         if on and not len(coll.vocab): raise ValueError(f"{opt}=True needs a collection with attributes; this one has no vocabulary")
+    if not isinstance(cache_images, (bool, int)) or cache_images < 0:
+        raise ValueError(f"cache_images must be True, False or a byte budget >= 0, not {cache_images!r}")
     cache = None
     if cache_images and item_tfms is None and ifnone(dl_kw.get('num_workers'), defaults.cpus)==0:
         cache = CachedImages(size, max_bytes=2**31 if cache_images is True else int(cache_images))
