@@ -19,7 +19,7 @@ the adaptation's order, augmentation and initialisation of new parts. The record
 page "Adapting a pretrained CLIP") used the defaults with --threads 1, the two targets side by side on 2 cores:
 about 12 minutes per seed each.
 """
-import argparse, copy, json, os, sys, time, warnings
+import argparse, copy, os, sys, time, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, torch
@@ -155,4 +155,6 @@ print("|---|---|---|---|---|---|")
 for st in order:
     n = [r['trainable'] for r in rows if r['strategy']==st][0]
     print(f"| {st} | {ms('target_F2', st)} | {ms('target_R1', st)} | {ms('source_kept', st, '{:.2f}')} | {ms('step_ms', st, '{:.0f}')} | {n/1e6:.2f}M |")
-if a.out: Path(a.out).write_text(json.dumps(dict(args=vars(a), rows=rows), indent=1))
+from benchlib import machine_info, machine_line, write_results
+info = machine_info(); print(f"\n{machine_line(info)}")
+write_results(a.out, info, args=vars(a), rows=rows)

@@ -2,7 +2,7 @@
 
 Imported by the scripts beside it (`python benchmarks/X.py` puts this folder on `sys.path`).
 """
-import os, platform, socket, subprocess, sys, tempfile, time
+import json, os, platform, socket, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 
 def machine_info():
@@ -18,6 +18,30 @@ def machine_line(info=None):
     "`machine_info` as one printable line"
     i = info or machine_info()
     return f"{i['cpu']}, {i['cores']} cores, {i['torch_threads']} torch threads; Python {i['python']}, torch {i['torch']}, clipart {i['clipart']}"
+
+def interleaved(fns, rounds=5, warmup=1):
+    "Seconds of each callable in `fns` (name -> f), `rounds` times in turn (A B A B ...) after `warmup` untimed calls each, so a drifting machine moves all of them"
+    for f in fns.values():
+        for _ in range(warmup): f()
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k,f in fns.items(): t = time.perf_counter(); f(); times[k].append(time.perf_counter() - t)
+    return times
+
+def spread(xs, scale=1, fmt='.2f'):
+    "`xs` (times `scale`) as 'median (min-max)'"
+    return f"{statistics.median(xs)*scale:{fmt}} ({min(xs)*scale:{fmt}}-{max(xs)*scale:{fmt}})"
+
+def ratios(num, den):
+    "Round-by-round ratios num[i] / den[i] of two interleaved series (a drift moves both sides of each ratio)"
+    return [n/d for n,d in zip(num, den)]
+
+def write_results(path, info=None, quiet=False, **res):
+    "Write a benchmark's results as JSON at `path` (if given), with what it ran on (`machine_info`) under 'machine'"
+    if not path: return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(dict(machine=info or machine_info(), **res), indent=1, default=float))
+    if not quiet: print(f"written {path}")
 
 def free_port():
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]

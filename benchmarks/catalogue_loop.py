@@ -13,11 +13,10 @@ decisions the curator corrected per reviewed item (the work the review did). Sev
     clipart-train --data ../shared/data/aic500 --recipe art-cpu --out runs/aic500
     python benchmarks/catalogue_loop.py runs/aic500 --out benchmarks/results/catalogue_loop_aic500.json
 """
-import argparse, json, os, platform, time, warnings
+import argparse, json, os, time, warnings
 from pathlib import Path
 warnings.simplefilter('ignore')
 import numpy as np, torch
-import clipart
 from clipart.data.tokens import Tokenize, get_tokenizer
 from clipart.eval.zero_shot import ZeroShotClassifier, zero_shot_report
 from clipart.eval.predict import AttributePredictor
@@ -65,9 +64,10 @@ def main():
     for order in ('priority', 'random'):
         res[order] = [simulate(clf, feats[tr], {g: t[tr] for g,t in tg.items()}, feats[va], {g: t[va] for g,t in tg.items()}, order, s, a.rounds, a.per_round)
                       for s in range(a.seeds)]
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, clipart {clipart.__version__}"
+    from benchlib import machine_info, machine_line
+    machine = machine_info()
     print(f"{a.run} ({cfg.get('data')}): {int(tr.sum())} training items (20 % catalogued at the start), {int(va.sum())} validation; "
-          f"{a.seeds} seeds, {a.rounds} rounds of {a.per_round}; {time.time()-t0:.0f} s; {machine}\n")
+          f"{a.seeds} seeds, {a.rounds} rounds of {a.per_round}; {time.time()-t0:.0f} s; {machine_line(machine)}\n")
     print('| reviewed | F2 unreviewed, priority | F2 unreviewed, random | F2 valid, priority | F2 valid, random | corrected per item, priority | random |')
     print('|---|---|---|---|---|---|---|')
     ms = lambda xs: f"{np.mean(xs):.3f} ± {np.std(xs):.3f}"

@@ -7,7 +7,7 @@ sample F2, mean ± sd over seeds. About 40 minutes on 2 CPU cores.
 
     python benchmarks/clip_moco_experiment.py [--epochs 10] [--seeds 3] [--algos clip,moco-0.995,moco] [--aic ../shared/data/aic500] [--out res.json]
 """
-import argparse, json, tempfile, time, warnings
+import argparse, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 warnings.simplefilter('ignore')
@@ -34,6 +34,8 @@ p.add_argument('--out', default=None)
 
 p.add_argument('--algos', default='clip,moco-0.995,moco', help="comma-separated: clip, moco-0.995 (the default momentum), moco (momentum from the run's length)")
 a = p.parse_args()
+from benchlib import machine_info, machine_line, write_results
+info = machine_info()
 ALGOS = [dict(clip=('CLIP', None), moco=('CLIP-MoCo, time scale 5 %', 'auto'), **{'moco-0.995': ('CLIP-MoCo (default)', 0.995)})[k] for k in a.algos.split(',')]
 rows = []
 with tempfile.TemporaryDirectory() as d:
@@ -59,9 +61,9 @@ with tempfile.TemporaryDirectory() as d:
                     rows.append(dict(data=data, bs=bs, algo=name, momentum=mom, steps=steps, seed=seed, i2t_R1=r['i2t_R@1'], t2i_R1=r['t2i_R@1'],
                                      i2t_R5=r['i2t_R@5'], zs_F2=z['sample_F2'], zs_mAP=z['mAP'], train_s=train_s))
                     print({k: round(v, 3) if isinstance(v, float) else v for k,v in rows[-1].items()}, flush=True)
-                    if a.out: Path(a.out).write_text(json.dumps(dict(args=vars(a), rows=rows), indent=1))
+                    write_results(a.out, info, quiet=True, args=vars(a), rows=rows)
 
-print(f'\n{a.epochs} epochs, lr {a.lr}, {a.seeds} seeds (mean ± sd)\n')
+print(f'\n{a.epochs} epochs, lr {a.lr}, {a.seeds} seeds (mean ± sd); {machine_line(info)}\n')
 print('| data | batch | algo | momentum (steps) | i2t R@1 | t2i R@1 | zero-shot sample F2 | zero-shot mAP |')
 print('|---|---|---|---|---|---|---|---|')
 for key in dict.fromkeys((r['data'], r['bs'], r['algo']) for r in rows):

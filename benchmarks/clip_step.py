@@ -11,14 +11,17 @@ step's FLOPs (torch's flop counter) per second of the Learner's step, against th
 (an fp32 2048x2048 matmul), and a profile of the tiny ViT's step: the share of its time in matrix products and
 convolutions, and the other operations that take the most.
 
-    python benchmarks/clip_step.py [--steps 30] [--reps 3] [--limit-archs clipart-tiny-vit clipart-tiny-rn ViT-B-32]
+Every timing is `--reps` rounds, interleaved (hand, Learner, CLIP-MoCo, hand, ...) where compared; printed as median
+(min-max), ratios as the median of the round-by-round ratios.
+
+    python benchmarks/clip_step.py [--steps 30] [--reps 5] [--limit-archs clipart-tiny-vit clipart-tiny-rn ViT-B-32]
 """
-import argparse, tempfile, time
+import argparse, statistics, tempfile, time
 from functools import partial
 from pathlib import Path
 import torch, sys
 from fastai.basics import *
-sys.path.insert(0, str(Path(__file__).parent)); from benchlib import step_flops, gemm_peak, machine_line
+sys.path.insert(0, str(Path(__file__).parent)); from benchlib import step_flops, gemm_peak, machine_line, ratios, spread
 from fastai.optimizer import OptimWrapper
 from clipart.data.imet import read_imet
 from clipart.data.tokens import imet_dataloaders
@@ -30,7 +33,7 @@ from clipart.multimodal.losses import create_loss
 from copy import deepcopy
 
 p = argparse.ArgumentParser()
-p.add_argument('--limit-archs', nargs='*', default=['clipart-tiny-vit', 'clipart-tiny-rn', 'ViT-B-32']); p.add_argument('--steps', type=int, default=30); p.add_argument('--reps', type=int, default=3); p.add_argument('--bs', type=int, default=64)
+p.add_argument('--limit-archs', nargs='*', default=['clipart-tiny-vit', 'clipart-tiny-rn', 'ViT-B-32']); p.add_argument('--steps', type=int, default=30); p.add_argument('--reps', type=int, default=5); p.add_argument('--bs', type=int, default=64)
 a = p.parse_args()
 torch.manual_seed(0)
 bs, n = a.bs, a.steps
@@ -65,10 +68,11 @@ hand_loop(deepcopy(base)); learner_loop(deepcopy(base))  # warm up
 for r in range(a.reps):  # interleaved, so drift hits all equally
     hand.append(hand_loop(deepcopy(base))); fa.append(learner_loop(deepcopy(base)))
     moco.append(learner_loop(deepcopy(base), partial(CLIPMOCOTrainer, queue_size=4096)))
-h, f, mo = min(hand), min(fa), min(moco)
-print(f"step time at bs {bs} (best of {a.reps} x {n} steps): hand-written {h*1e3:.1f} ms, Learner+CLIPTrainer {f*1e3:.1f} ms, "
-      f"ratio {f/h:.3f} (target <= 1.03)")
-print(f"CLIP-MoCo (queue 4096) step {mo*1e3:.1f} ms, CLIP step {f*1e3:.1f} ms: ratio {mo/f:.3f} (target <= 1.35)")
+print(machine_line())
+print(f"step time at bs {bs} (median (min-max) of {a.reps} x {n} steps): hand-written {spread(hand, 1e3, '.1f')} ms, "
+      f"Learner+CLIPTrainer {spread(fa, 1e3, '.1f')} ms, ratio {spread(ratios(fa, hand), fmt='.3f')} (target <= 1.03)")
+print(f"CLIP-MoCo (queue 4096) step {spread(moco, 1e3, '.1f')} ms: ratio to the CLIP step {spread(ratios(moco, fa), fmt='.3f')} (target <= 1.35)")
+f = statistics.median(fa)
 
 with tempfile.TemporaryDirectory() as d:
     coll = read_imet(make_synthetic_imet(Path(d)/'s', n=512, seed=0))
@@ -81,17 +85,17 @@ print(f"data pipeline (1 process, decode+resize+caption+tokenize+collate): {ips:
       f"a training step consumes {bs/f:.0f} items/s -> {ips/(bs/f):.2f}x per worker process")
 
 # the distance from the limit: a step's FLOPs per second against the GEMM peak measured now
-print(f"\n{machine_line()}")
+print()
 peak = max(gemm_peak('cpu', 'fp32') for _ in range(3))
 print(f"GEMM peak (fp32 2048x2048 matmul, best of 3): {peak/1e9:.0f} GFLOP/s")
-print('| model (64 px, batch %d; Learner + CLIPTrainer + FusedAdam, as clipart-train) | GFLOP a step | step ms | GFLOP/s | share of the GEMM peak |' % bs); print('|---|---|---|---|---|')
+print('| model (64 px, batch %d; Learner + CLIPTrainer + FusedAdam, as clipart-train) | GFLOP a step | step ms (median) | GFLOP/s | share of the GEMM peak |' % bs); print('|---|---|---|---|---|')
 from benchlib import batches as make_batches
 from clipart.training import FusedAdam   # the optimiser clipart-train steps with
 for arch in a.limit_archs:
     torch.manual_seed(0); m = create_clip_model(arch, image_size=64)
     data = make_batches(max(5, n//3), bs, 64, m.context_length)
     learner_loop(deepcopy(m), data=data[:2], opt_func=FusedAdam)   # warm-up
-    t = min(learner_loop(deepcopy(m), data=data, opt_func=FusedAdam) for _ in range(a.reps))
+    t = statistics.median(learner_loop(deepcopy(m), data=data, opt_func=FusedAdam) for _ in range(a.reps))
     fl = step_flops(arch, bs, 'cpu', 'fp32', image_size=64)
     print(f"| {arch} | {fl/1e9:.1f} | {t*1e3:.0f} | {fl/t/1e9:.0f} | {100*fl/t/peak:.0f} % |")
 

@@ -9,8 +9,11 @@ attributes and kNN / linear probes from those rows).
 
     python benchmarks/eval_phase.py --data ../shared/data/aic500
     python benchmarks/eval_phase.py --data ../shared/data/wikiart17k --recipe art-cpu --repeats 1
+
+`--repeats` rounds alternate the two (A B A B ...), so a drifting machine moves both; printed: the machine, each
+one's median (min-max) and the median of the round-by-round ratios.
 """
-import argparse, json, platform, statistics, tempfile, time, warnings
+import argparse, statistics, tempfile, time, warnings
 from pathlib import Path
 warnings.simplefilter('ignore')
 import torch
@@ -20,6 +23,7 @@ from clipart.eval.embed import embed_dl, find_tokenize
 from clipart.eval.search import export_embeddings
 from clipart.eval.zero_shot import zero_shot_eval
 from clipart.eval.report import evaluate_embeddings
+from benchlib import machine_info, machine_line, ratios, spread, write_results
 
 def per_report(cfg, learn, coll, tmp):
     "The evaluation's passes before the run layer: the index, the validation set twice, 2,000 training items, all training items"
@@ -40,7 +44,7 @@ def embed_once(cfg, learn, coll, tmp):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data', default=None); p.add_argument('--recipe', default=None)
-    p.add_argument('--repeats', type=int, default=3); p.add_argument('--out', default=None)
+    p.add_argument('--repeats', type=int, default=5); p.add_argument('--out', default=None)
     a = p.parse_args()
     cfg = TrainConfig.resolve({k: v for k,v in dict(data=a.data, recipe=a.recipe, workers=0, out=tempfile.mkdtemp(), pictures=False).items() if v is not None})
     coll = read_collection(cfg)
@@ -48,7 +52,8 @@ def main():
     cfg = fit_to_data(cfg, coll)
     learn = build_learner(cfg, build_dataloaders(cfg, coll, model), model)
     n_v,n_t = len(learn.dls.valid_ds),len(learn.dls.train_ds)
-    print(f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}; "
+    info = machine_info()
+    print(f"{machine_line(info)}; "
           f"{cfg.arch} at {cfg.size or 'its size'} px; {len(coll)} items ({n_t} train / {n_v} valid)")
     times = dict(per_report=[], embed_once=[])
     for r in range(a.repeats):   # A B A B ...: a drifting machine moves both
@@ -56,13 +61,9 @@ def main():
             tmp = Path(tempfile.mkdtemp())
             t = time.perf_counter(); rep = f(cfg, learn, coll, tmp); times[name].append(time.perf_counter()-t)
             if r==0: print(f"  {name}: zero-shot mAP {rep['zero_shot']['overall']['mAP']:.4f}, linear probe F2 {rep['linear_probe']['overall']['sample_F2']:.4f}")
-    med = {k: statistics.median(v) for k,v in times.items()}
-    ratios = [b/a for a,b in zip(times['per_report'], times['embed_once'])]
-    print(f"evaluation phase, median of {a.repeats}: before (per report) {med['per_report']:.1f} s "
-          f"[{min(times['per_report']):.1f}-{max(times['per_report']):.1f}], after (embed once) {med['embed_once']:.1f} s "
-          f"[{min(times['embed_once']):.1f}-{max(times['embed_once']):.1f}]; after/before {statistics.median(ratios):.2f}x "
-          f"[{min(ratios):.2f}-{max(ratios):.2f}]")
-    if a.out: Path(a.out).write_text(json.dumps(dict(data=a.data, recipe=a.recipe, n_train=n_t, n_valid=n_v, times=times,
-                                                     torch=torch.__version__, threads=torch.get_num_threads()), indent=1))
+    r = ratios(times['embed_once'], times['per_report'])
+    print(f"evaluation phase, median (min-max) of {a.repeats}: before (per report) {spread(times['per_report'], fmt='.1f')} s, "
+          f"after (embed once) {spread(times['embed_once'], fmt='.1f')} s; after/before {spread(r)}x")
+    write_results(a.out, info, data=a.data, recipe=a.recipe, n_train=n_t, n_valid=n_v, times=times, ratio=statistics.median(r))
 
 if __name__=='__main__': main()

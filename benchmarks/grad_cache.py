@@ -1,8 +1,10 @@
 """Big contrastive batches on small hardware: one step at batch 256 forwarded whole vs in 4 micro-batches of 64
 (`clipart.scale.GradCache`), same model and data, in separate processes so each peak RSS is its own.
-Prints step time and peak memory for both and their ratios.
+`--rounds` rounds alternate the two processes (single, GradCache, single, ...), so a drifting machine moves both.
+Prints the machine, each one's best step per process and peak memory as median (min-max) over rounds, and the
+median of the round-by-round ratios.
 
-    python benchmarks/grad_cache.py [--steps 3] [--arch clipart-tiny-vit]
+    python benchmarks/grad_cache.py [--steps 3] [--rounds 5] [--arch clipart-tiny-vit] [--out FILE]
 """
 import argparse, resource, subprocess, sys, time
 
@@ -27,17 +29,27 @@ def one(micro_bs, steps, arch):
     print(min(times), peak / 2**20, (peak - base) / 2**20, loss.item())
 
 if __name__ == '__main__':
-    p = argparse.ArgumentParser(); p.add_argument('--steps', type=int, default=3); p.add_argument('--arch', default='clipart-tiny-vit')
-    p.add_argument('--one', type=int, default=-1)
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0]); p.add_argument('--steps', type=int, default=3)
+    p.add_argument('--rounds', type=int, default=5); p.add_argument('--arch', default='clipart-tiny-vit'); p.add_argument('--out')
+    p.add_argument('--one', type=int, default=-1, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one >= 0: one(a.one, a.steps, a.arch); sys.exit()
-    res = {}
-    for mb in [0, 64]:
-        out = subprocess.run([sys.executable, __file__, '--one', str(mb), '--steps', str(a.steps), '--arch', a.arch],
-                             capture_output=True, text=True, check=True).stdout.split()
-        res[mb] = [float(v) for v in out]
-    (t1, p1, d1, l1), (t4, p4, d4, l4) = res[0], res[64]
-    print(f"{a.arch}, batch 256, best of {a.steps} steps (loss {l1:.4f} vs {l4:.4f}):")
-    print(f"  single 256:      {t1*1e3:7.0f} ms/step, peak RSS {p1:.2f} GiB (+{d1:.2f} GiB for the step)")
-    print(f"  4 x 64 GradCache: {t4*1e3:7.0f} ms/step, peak RSS {p4:.2f} GiB (+{d4:.2f} GiB for the step)")
-    print(f"  ratios (GradCache / single): time {t4/t1:.2f}, step memory {d4/d1:.2f}")
+    import statistics
+    from benchlib import machine_info, machine_line, ratios, spread, write_results
+    res = {0: [], 64: []}
+    for _ in range(a.rounds):
+        for mb in res:
+            out = subprocess.run([sys.executable, __file__, '--one', str(mb), '--steps', str(a.steps), '--arch', a.arch],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            res[mb].append([float(v) for v in out])
+    col = lambda mb, i: [r[i] for r in res[mb]]
+    info = machine_info(); print(machine_line(info))
+    print(f"{a.arch}, batch 256, best of {a.steps} steps per process, {a.rounds} interleaved rounds, median (min-max) "
+          f"(loss {col(0, 3)[0]:.4f} vs {col(64, 3)[0]:.4f}):")
+    for mb,name in [(0, 'single 256'), (64, '4 x 64 GradCache')]:
+        print(f"  {name:>16}: {spread(col(mb, 0), 1e3, '.0f')} ms/step, peak RSS {spread(col(mb, 1))} GiB "
+              f"(+{spread(col(mb, 2))} GiB for the step)")
+    rt, rm = ratios(col(64, 0), col(0, 0)), ratios(col(64, 2), col(0, 2))
+    print(f"  ratios (GradCache / single): time {spread(rt)}, step memory {spread(rm)}")
+    write_results(a.out, info, arch=a.arch, steps=a.steps, rounds=a.rounds, columns=['best_step_s', 'peak_rss_gib', 'step_rss_gib', 'loss'],
+                  single=res[0], grad_cache=res[64], time_ratio=statistics.median(rt), memory_ratio=statistics.median(rm))

@@ -8,8 +8,7 @@ F2 and mAP, the linear probe's F2 on the same frozen image embeddings, top-1 per
 artist, century), text→image R@10, and the wall time of training and evaluation. Configs are named below; the
 `art-cpu` recipe of `clipart-train --recipe art-cpu` is one of them.
 """
-import argparse, json, sys, time, warnings
-from pathlib import Path
+import argparse, sys, time, warnings
 import numpy as np, torch
 warnings.simplefilter('ignore')
 from fastai.basics import Learner, set_seed
@@ -43,6 +42,8 @@ p.add_argument('--seeds', type=int, default=1)
 p.add_argument('--first-seed', type=int, default=0, help='seeds run are first-seed .. first-seed+seeds-1')
 p.add_argument('--out', default=None)
 a = p.parse_args()
+from benchlib import machine_info, machine_line, write_results
+info = machine_info()
 
 path = shared_data('wikiart17k')
 if path is None: sys.exit("wikiart17k not found beside the project (../shared/data/wikiart17k)")
@@ -77,9 +78,9 @@ for name in a.configs.split(','):
         print(f"{name} seed {seed}: zero-shot F2 {row['zs_F2']:.3f} (linear probe {row['lp_F2']:.3f}), mAP {row['zs_mAP']:.3f}, "
               f"t2i R@10 {row['t2i_R10']:.3f}, " + ', '.join(f"{g} top-1 {t1:.3f} ({t1/ch:.1f}x chance)" for g,(t1,ch) in row['top1'].items() if t1 is not None)
               + f"; train {train_s:.0f} s, eval {eval_s:.0f} s", flush=True)
-        if a.out: Path(a.out).write_text(json.dumps(dict(args=vars(a), n_items=len(coll), rows=rows), indent=1))
+        write_results(a.out, info, quiet=True, args=vars(a), n_items=len(coll), rows=rows)
 
-print(f"\nwikiart17k, {len(coll)} items ({int(0.8*len(coll))} train), {torch.get_num_threads()} threads\n")
+print(f"\nwikiart17k, {len(coll)} items ({int(0.8*len(coll))} train), {torch.get_num_threads()} threads; {machine_line(info)}\n")
 print("| config | zero-shot F2 | linear probe F2 | zero-shot mAP | style top-1 (chance) | genre | artist | century | t2i R@10 | train + eval |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for name in dict.fromkeys(r['config'] for r in rows):

@@ -4,9 +4,10 @@ Each N runs in its own process (so peak RSS is that N's): 1,000 queries (noisy c
 each one's positive) are ranked against all N keys with `clipart.metrics.retrieval_ranks`, keys stored in
 float16 (N·d·2 bytes) and scored in float32 one 256 × 16,384 block at a time, so the working memory is
 O(N·d + chunk·key_chunk). With a fixed query set the work is O(N): the time per key should stay flat.
-Targets: 1M × 512 under 2 GB peak RSS; time linear in N.
+Targets: 1M × 512 under 2 GB peak RSS; time linear in N. `--rounds` rounds run every N in turn (10k, 100k, 1M,
+10k, ...), so a drifting machine moves all; printed: the machine, median (min-max) over rounds.
 
-    python benchmarks/retrieval_scale.py [--sizes 10000 100000 1000000]
+    python benchmarks/retrieval_scale.py [--sizes 10000 100000 1000000] [--rounds 5] [--out FILE]
 """
 import argparse, resource, subprocess, sys, time
 
@@ -25,14 +26,24 @@ def one(n, d=512, n_q=1000):
     print(f"{n} {dt:.3f} {rss:.3f} {recall_at_k(r)['R@1']:.3f}")
 
 if __name__ == '__main__':
-    p = argparse.ArgumentParser(); p.add_argument('--sizes', type=int, nargs='+', default=[10_000, 100_000, 1_000_000]); p.add_argument('--one', type=int)
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--sizes', type=int, nargs='+', default=[10_000, 100_000, 1_000_000]); p.add_argument('--rounds', type=int, default=5)
+    p.add_argument('--out', help='a JSON file for the results'); p.add_argument('--one', type=int, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.one: one(a.one); sys.exit()
-    print(f"{'N':>9} {'time s':>8} {'us/key':>8} {'vs first':>8} {'peak RSS GiB':>12} {'R@1':>5}")
-    base = None
+    import statistics
+    from benchlib import machine_info, machine_line, spread, write_results
+    res = {n: [] for n in a.sizes}
+    for _ in range(a.rounds):
+        for n in a.sizes:
+            out = subprocess.run([sys.executable, __file__, '--one', str(n)], capture_output=True, text=True, check=True).stdout.split()
+            res[n].append(dict(seconds=float(out[1]), peak_rss_gib=float(out[2]), R1=float(out[3])))
+    info = machine_info(); print(machine_line(info)); print(f"{a.rounds} rounds, median (min-max)\n")
+    print('| N | time s | us / key | us / key vs first N | peak RSS GiB | R@1 |\n|---|---|---|---|---|---|')
+    col = lambda n, k: [r[k] for r in res[n]]
+    base = statistics.median(col(a.sizes[0], 'seconds'))/a.sizes[0]
     for n in a.sizes:
-        out = subprocess.run([sys.executable, __file__, '--one', str(n)], capture_output=True, text=True, check=True).stdout.split()
-        n_, dt, rss, r1 = int(out[0]), float(out[1]), float(out[2]), float(out[3])
-        per = dt/n_*1e6; base = base or per
-        print(f"{n_:>9} {dt:>8.2f} {per:>8.3f} {per/base:>8.2f} {rss:>12.2f} {r1:>5.3f}")
-    print("targets: peak RSS < 2 GiB at 1M x 512; 'vs first' ~1 (time linear in N)")
+        t = col(n, 'seconds')
+        print(f"| {n:,} | {spread(t)} | {spread(t, 1e6/n, '.3f')} | {statistics.median(t)/n/base:.2f} | {spread(col(n, 'peak_rss_gib'))} | {statistics.median(col(n, 'R1')):.3f} |")
+    print("\ntargets: peak RSS < 2 GiB at 1M x 512; 'vs first N' ~1 (time linear in N)")
+    write_results(a.out, info, rounds=a.rounds, runs={str(n): v for n,v in res.items()})

@@ -5,20 +5,21 @@ against the gallery's plain item page in the same run (the baseline: the same im
 work minus the database). Needs a run that `clipart-label` has labelled:
 
     clipart-label --run runs/aic500 --images some_folder/
-    python benchmarks/review_latency.py runs/aic500 --n 200
+    python benchmarks/review_latency.py runs/aic500 --n 200 [--out FILE]
+
+The four kinds of request take turns (A B C D, A B C D, ...) so a drifting machine moves all; printed: the machine,
+p50 and p95 of each and each p50 against the gallery page's.
 """
-import argparse, os, platform, re, socket, statistics, subprocess, sys, tempfile, time
+import argparse, re, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 import httpx
-
-def free_port():
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+from benchlib import free_port, machine_info, machine_line, write_results
 
 def pct(xs, q): xs = sorted(xs); return xs[min(len(xs)-1, int(q*len(xs)))]
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('run'); ap.add_argument('--n', type=int, default=200); ap.add_argument('--db')
+    ap.add_argument('run'); ap.add_argument('--n', type=int, default=200); ap.add_argument('--db'); ap.add_argument('--out', help='a JSON file for the results')
     a = ap.parse_args()
     db = a.db or str(Path(tempfile.mkdtemp())/'bench.sqlite')
     port = free_port(); exe = str(Path(sys.executable).parent/'clipart-serve')
@@ -47,10 +48,11 @@ def main():
                 assert r.status_code == 200, (k, r.status_code, r.text[:300])
     finally:
         p.terminate(); p.wait(10)
-    print(f"{a.run}: {len(ids)} items on the first queue page, {a.n} requests of each kind, server start {start:.1f} s; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}\n")
+    info = machine_info()
+    print(f"{a.run}: {len(ids)} items on the first queue page, {a.n} requests of each kind, server start {start:.1f} s; {machine_line(info)}\n")
     base = statistics.median(times['gallery item page (baseline)'])
     print('| request | p50 ms | p95 ms | p50 × gallery item page |'); print('|---|---|---|---|')
     for k,v in times.items(): print(f"| {k} | {1000*statistics.median(v):.1f} | {1000*pct(v, .95):.1f} | {statistics.median(v)/base:.2f} |")
+    write_results(a.out, info, run=a.run, n=a.n, start_s=start, seconds=times)
 
 if __name__ == '__main__': main()

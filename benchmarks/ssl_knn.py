@@ -57,7 +57,9 @@ def main(algos, epochs, color, seeds=(0,), data=None, groups=GROUPS):
             res.append((before, after, time.time() - t))
             print(algo, seed, {g: f'{before[g]:.3f} -> {after[g]:.3f}' for g in groups}, f'{res[-1][2]:.0f}s', flush=True)
         rows.append((algo, res))
-    print(f'\n{epochs} epochs, colour strength {color}, seeds {list(seeds)}: mean kNN accuracy of the random encoder -> '
+    from benchlib import machine_line
+    print(f'\n{machine_line()}')
+    print(f'{epochs} epochs, colour strength {color}, seeds {list(seeds)}: mean kNN accuracy of the random encoder -> '
           f'after training (± standard deviation over seeds of the gain)\n')
     print('| method | ' + ' | '.join(f'{g}' for g in groups) + ' | train time |')
     print('|---|' + '---|'*(len(groups)+1))

@@ -149,6 +149,8 @@ def main(a):
     import torch
     print(f"{n_train} train / {n_val} validation pairs in {folder}; {a.arch}, batch {a.bs}, {a.epochs} epochs, lr {a.lr}, "
           f"wd {a.wd}, warm-up {a.warmup} steps, {a.workers} loader workers, fp32, {torch.get_num_threads()} torch threads")
+    sys.path.insert(0, str(HERE.parent)); from benchlib import machine_info, machine_line
+    info = machine_info(); print(machine_line(info))
     runs = {'clipart': [], 'open_clip': []}
     for i,seed in enumerate(a.seeds):
         for tool in (['clipart', 'open_clip'] if i%2==0 else ['open_clip', 'clipart']):   # alternate, so drift hits both
@@ -188,7 +190,7 @@ def main(a):
           f"(goal: time <= 1.0x, R@1 >= open_clip_train's)")
     if o['own_log']: print(f"open_clip_train's own log: i2t R@1 {o['own_log']['i2t_R@1']:.3f}, t2i R@1 {o['own_log']['t2i_R@1']:.3f} (same validation set)")
     a.results = a.results or str(HERE.parent/'results'/f'vs_open_clip_workers{a.workers}.json')
-    out = dict(settings={k:v for k,v in vars(a).items() if k not in ('worker','seed','out','results')}, n_train=n_train, n_val=n_val,
+    out = dict(machine=info, settings={k:v for k,v in vars(a).items() if k not in ('worker','seed','out','results')}, n_train=n_train, n_val=n_val,
                summary=s, runs=runs)
     Path(a.results).parent.mkdir(parents=True, exist_ok=True); Path(a.results).write_text(json.dumps(out, indent=1))
     print(f"written {a.results}")

@@ -1,4 +1,4 @@
-"The prepared checks in benchmarks/ run as written: `gpu_check.py --tiny` (the GPU check's parts on CPU) and `cli_start.py`."
+"The prepared checks in benchmarks/ run as written: `gpu_check.py --tiny` (the GPU check's parts on CPU), `cli_start.py`, and the shared way every benchmark reports (its machine, interleaved rounds)."
 import json, subprocess, sys
 from pathlib import Path
 import pytest
@@ -25,3 +25,27 @@ def test_cli_start_answers_at_once(tmp_path):
     res = json.loads((tmp_path/'cli.json').read_text())
     clip = {k: v[0] for k,v in res['seconds'].items() if k.startswith('clipart-')}
     assert len(clip) == 18 and all(v > 0 for v in clip.values()), clip
+
+def test_every_benchmark_says_what_it_ran_on():
+    "Each script in benchmarks/ prints the machine line from benchlib (CPU, cores, torch threads, versions), so a figure quoted from it names its machine"
+    scripts = sorted(p for p in BENCH.glob('*.py') if p.name != 'benchlib.py')
+    assert len(scripts) >= 20
+    missing = [p.name for p in scripts if 'machine_line' not in p.read_text()]
+    assert not missing, f"benchmarks that do not print what they ran on: {missing}"
+
+def test_interleaved_rounds_report_median_and_spread(tmp_path):
+    "adapt_step.py and retrieval_scale.py run their compared cases in interleaved rounds and keep every round with the machine"
+    r = subprocess.run([sys.executable, str(BENCH/'adapt_step.py'), '--arch', 'clipart-tiny-vit', '--bs', '8', '--steps', '2', '--rounds', '2',
+                        '--out', str(tmp_path/'a.json')], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path/'a.json').read_text())
+    assert res['machine']['cores'] >= 1 and f"{res['machine']['cores']} cores" in r.stdout
+    assert {k: len(v) for k,v in res['step_s'].items()} == {'full': 2, 'locked image': 2} and len(res['ratios']) == 2
+    assert 0.1 < res['ratio'] < 1.5, res['ratio']   # a locked image tower skips its backward pass: never much slower
+    assert 'locked / full: ' in r.stdout and '(' in r.stdout.split('locked / full: ')[1]   # median (min-max)
+    r = subprocess.run([sys.executable, str(BENCH/'retrieval_scale.py'), '--sizes', '1000', '4000', '--rounds', '2', '--out', str(tmp_path/'r.json')],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((tmp_path/'r.json').read_text())
+    assert [len(res['runs'][n]) for n in ('1000', '4000')] == [2, 2]
+    assert all(x['R1'] == 1.0 for v in res['runs'].values() for x in v)   # each query is a slightly noisy copy of its key
