@@ -5,7 +5,9 @@ the train/valid split; its model/ the text tower for the zero-shot weights), on 
 zero-shot (top-1 + thresholds fitted on train, what `clipart-train` reports as zero-shot), zero-shot calibrated
 (the predictor with the zero-shot evidence only: no labelled example enters its scores), zero-shot + cache
 (Tip-Adapter), the ridge head kept near the text weights, the predictor (all three, stacked: what `learn.predict` and the
-gallery use), kNN and the linear probe; per-group sample F2 and top-1 against chance; the expected calibration
+gallery use; it decides each item's expected-F2 set, and `predictor_thresholds` is the same probabilities decided per group by
+top-1 + thresholds, the rule it had before), kNN and the linear probe (thresholds, and `linear_probe_expected_f2`: its
+sigmoid scores decided by the same expected-F2 rule); per-group sample F2 and top-1 against chance; the expected calibration
 error; then the k-shot protocol (k labelled items per value, several draws) for the predictor, Tip-Adapter and the
 linear probe fitted on the same items. Runs of several seeds or training variants give the spread and the rows.
 
@@ -21,7 +23,7 @@ from clipart.data.tokens import Tokenize, get_tokenizer
 from clipart.multimodal.models import load_clip
 from clipart.eval.zero_shot import ZeroShotClassifier, zero_shot_report
 from clipart.eval.probes import KNNClassifier, LinearProbe
-from clipart.eval.predict import AttributePredictor, calibration_errors, few_shot_eval
+from clipart.eval.predict import AttributePredictor, calibration_errors, expected_fbeta_sets, few_shot_eval
 
 def read_run(run):
     "(model, vocabulary, image features, items with their split and targets per group) of a clipart-train run folder"
@@ -38,8 +40,8 @@ def targets_of(values, labels):
     sets = [set(s.split('|')) if s else set() for s in labels]
     return {g: torch.tensor([[f'{g}::{v}' in s for v in vals] for s in sets], dtype=torch.float) for g,vals in values.items()}
 
-def report(m, s, tg, kinds=None):
-    r = zero_shot_report(m, s, tg, m.predict(s))
+def report(m, s, tg, kinds=None, preds=None):
+    r = zero_shot_report(m, s, tg, m.predict(s) if preds is None else preds)
     out = {g: dict(sample_F2=float(r.loc[g,'sample_F2']), top1=None if pd.isna(r.loc[g,'top1']) else float(r.loc[g,'top1']),
                    chance_top1=float(r.loc[g,'chance_top1']), mAP=float(r.loc[g,'mAP'])) for g in r.index}
     if kinds is not None: out['overall'].update(calibration_errors(s, tg, kinds))
@@ -54,16 +56,19 @@ def score_run(run, ks, draws):
     ttr,tva = {g: t[tr] for g,t in tg.items()},{g: t[va] for g,t in tg.items()}
     ftr,fva = feats[tr],feats[va]
     res,secs = {},{}
-    def add(nm, m, kinds=None):
-        s = m.scores(fva); res[nm] = report(m, s, tva, kinds)
+    def add(nm, m, kinds=None, decide=None):
+        s = m.scores(fva); res[nm] = report(m, s, tva, kinds, None if decide is None else decide(s))
     n = min(2000, len(ftr)); clf.fit_thresholds(clf.scores(ftr[:n]), {g: t[:n] for g,t in ttr.items()}); add('zero_shot', clf)
     for nm,parts in [('zero_shot_calibrated', ('zero_shot',)), ('tip_adapter', ('zero_shot','cache')), ('head', ('head',)),
                      ('predictor', ('zero_shot','cache','head'))]:
         t = time.time(); p = AttributePredictor.from_zero_shot(clf, parts=parts).fit(ftr, ttr); secs[nm] = round(time.time()-t, 1)
         add(nm, p, p.kinds)
-        if nm=='predictor': res[nm]['stack'] = {g: [round(float(x), 3) for x in p.stack[g][0]] for g in p.values}
+        if nm=='predictor':
+            res[nm]['stack'] = {g: [round(float(x), 3) for x in p.stack[g][0]] for g in p.values}
+            add('predictor_thresholds', p, p.kinds, lambda s: p.predict(s, thresholds=p.thresholds))   # the per-group rule it replaced
     knn = KNNClassifier(clf.values, ftr, ttr, k=10); knn.fit_thresholds(knn.scores(ftr, exclude_self=True), ttr); add('knn', knn)
     lp = LinearProbe(clf.values, ftr, ttr); lp.fit_thresholds(lp.scores(ftr), ttr); add('linear_probe', lp)
+    add('linear_probe_expected_f2', lp, None, lambda s: dict(zip(s, expected_fbeta_sets(torch.cat(list(s.values()), 1)).split([v.shape[1] for v in s.values()], 1))))
     fs = few_shot_eval(clf, ftr, ttr, fva, tva, ks=ks, seeds=tuple(range(draws))) if ks else pd.DataFrame()
     met = json.loads((Path(run)/'metrics.json').read_text()).get('trained', {}) if (Path(run)/'metrics.json').exists() else {}
     return dict(run=str(run), data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), hard_negatives=cfg.get('hard_negatives', False),

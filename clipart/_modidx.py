@@ -372,6 +372,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                    'clipart/eval/predict.py'),
                                       'clipart.eval.predict.expected_calibration_error': ( 'eval.predict.html#expected_calibration_error',
                                                                                            'clipart/eval/predict.py'),
+                                      'clipart.eval.predict.expected_fbeta_sets': ( 'eval.predict.html#expected_fbeta_sets',
+                                                                                    'clipart/eval/predict.py'),
                                       'clipart.eval.predict.few_shot_eval': ('eval.predict.html#few_shot_eval', 'clipart/eval/predict.py'),
                                       'clipart.eval.predict.fit_predictor': ('eval.predict.html#fit_predictor', 'clipart/eval/predict.py'),
                                       'clipart.eval.predict.fit_stack': ('eval.predict.html#fit_stack', 'clipart/eval/predict.py'),

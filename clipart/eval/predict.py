@@ -14,8 +14,8 @@ from ..metrics import fbeta_micro
 
 # %% auto #0
 __all__ = ['group_kinds', 'neighbours', 'cache_votes', 'ridge_head', 'fit_stack', 'reliability_curve',
-           'expected_calibration_error', 'plot_reliability', 'AttributePredictor', 'calibration_errors',
-           'fit_predictor', 'k_shot_indices', 'few_shot_eval']
+           'expected_calibration_error', 'plot_reliability', 'expected_fbeta_sets', 'AttributePredictor',
+           'calibration_errors', 'fit_predictor', 'k_shot_indices', 'few_shot_eval']
 
 # %% ../../nbs/35_eval.predict.ipynb #9a51a966
 def group_kinds(
@@ -146,6 +146,20 @@ def plot_reliability(
     ax.set_xlabel('confidence'); ax.set_ylabel('observed frequency'); ax.legend(fontsize=8)
     return ax
 
+# %% ../../nbs/35_eval.predict.ipynb #f841e83f
+def expected_fbeta_sets(
+    probs, # [n, c] calibrated probabilities of each item's values (all groups side by side)
+    beta=2., # F-beta's beta (iMet 2019 scores F2)
+):
+    "bool [n, c]: per item the top-k values maximising the plug-in expected F-beta (1+b²)·Σ_top-k p / (b²·Σp + k)"
+    p = torch.as_tensor(probs).float(); b2 = beta**2
+    out = torch.zeros_like(p, dtype=torch.bool)
+    if p.shape[1]==0: return out
+    s,idx = p.sort(dim=1, descending=True, stable=True)
+    k = torch.arange(1, p.shape[1]+1, dtype=p.dtype)
+    ef = (1+b2)*s.cumsum(1) / (b2*p.sum(1, keepdim=True) + k)
+    return out.scatter_(1, idx, k[None] <= ef.argmax(1, keepdim=True)+1)
+
 # %% ../../nbs/35_eval.predict.ipynb #e65aac1a
 class AttributePredictor(AttributeScorer):
     "Calibrated attribute probabilities from image features: zero-shot text weights, a cache of labelled features and a ridge head near the text weights, stacked"
@@ -155,15 +169,19 @@ class AttributePredictor(AttributeScorer):
         parts=('zero_shot','cache','head'), # The evidence the stack combines
         k=16, # Nearest labelled items that vote in the cache (`fit` chooses it from its `cache_grid`)
         beta=5.5, # Cache affinity sharpness (likewise)
-        metric='sample_f2', # What the thresholds maximise: 'sample_f2' (iMet 2019) or 'micro_f1' (iMet 2020)
+        metric='sample_f2', # What the decisions maximise: 'sample_f2' (iMet 2019) or 'micro_f1' (iMet 2020)
         logit_scale=30., # Scale of the zero-shot cosines
+        decide=None, # How `predict` decides: 'expected_f2' (per item, over all groups; the default for 'sample_f2') or 'thresholds' (each group's best value and those above its thresholds; the default for 'micro_f1')
     ):
         super().__init__(values)
         bad = set(parts) - {'zero_shot','cache','head'}
         if bad or not parts: raise ValueError(f"parts must be some of 'zero_shot', 'cache', 'head', not {parts!r}")
         if metric not in ('sample_f2','micro_f1'): raise ValueError(f"metric must be 'sample_f2' or 'micro_f1', not {metric!r}")
+        decide = ifnone(decide, 'expected_f2' if metric=='sample_f2' else 'thresholds')
+        if decide not in ('expected_f2','thresholds'): raise ValueError(f"decide must be 'expected_f2' or 'thresholds', not {decide!r}")
+        if decide=='expected_f2' and metric!='sample_f2': raise ValueError("decide='expected_f2' serves metric 'sample_f2'; micro F1 is decided by thresholds (decide='thresholds')")
         self.text_weights = {g: F.normalize(torch.as_tensor(w).float(), dim=-1) for g,w in text_weights.items()}
-        store_attr('parts,k,beta,metric,logit_scale')
+        store_attr('parts,k,beta,metric,logit_scale,decide')
         self.kinds,self.keys,self.cache_targets,self.heads,self.stack,self.value_thresholds,self.calibration = {},None,{},{},{},{},None
 
     @classmethod
@@ -258,7 +276,11 @@ def fit_thresholds(self:AttributePredictor, probs, targets, k=1, beta=2., min_po
 
 @patch
 def predict(self:AttributePredictor, scores, k=1, thresholds=None):
-    "{group: bool [n, n_values]}: each group's best value, every value above its group's threshold (and its own, with 'micro_f1')"
+    "{group: bool [n, n_values]}: with `decide` 'expected_f2' each item's expected-F2 set over the groups given; else (or given `thresholds`) the `k` best values of each group and every one above its group's threshold (and its own, with 'micro_f1')"
+    if self.decide=='expected_f2' and thresholds is None:
+        if not (gs := list(scores)): return {}
+        d = expected_fbeta_sets(torch.cat([torch.as_tensor(scores[g]).float() for g in gs], 1), beta=2.)
+        return dict(zip(gs, d.split([scores[g].shape[1] for g in gs], 1)))
     out = AttributeScorer.predict(self, scores, k, thresholds)
     for g,th in self.value_thresholds.items():
         if g in out: out[g] |= scores[g] >= th
@@ -295,7 +317,7 @@ def save(self:AttributePredictor,
         if g in self.value_thresholds: t[f'{i}.value_thresholds'] = self.value_thresholds[g]
     save_file({k: v.contiguous() for k,v in t.items()}, str(path/_PRED_FILE))
     meta = dict(format='clipart-attribute-predictor', version=1, groups=list(self.values), values=self.values, kinds=self.kinds,
-                parts=list(self.parts), k=self.k, beta=self.beta, metric=self.metric, logit_scale=self.logit_scale,
+                parts=list(self.parts), k=self.k, beta=self.beta, metric=self.metric, logit_scale=self.logit_scale, decide=self.decide,
                 thresholds={g: float(v) for g,v in self.thresholds.items()}, calibration=self.calibration)
     (path/_PRED_META).write_text(json.dumps(meta, indent=1))
     return path
@@ -319,7 +341,8 @@ def load(cls:AttributePredictor,
     need = ['keys'] + [f'{i}.{k}' for i in range(len(gs)) for k in ('text','cache','stack_a','stack_b')]
     if missing := [k for k in need if k not in t]: raise ValueError(f"{path/_PRED_FILE} lacks {missing[:3]}: truncated or written by something else")
     p = cls({g: meta['values'][g] for g in gs}, {g: t[f'{i}.text'] for i,g in enumerate(gs)}, parts=tuple(meta['parts']),
-            k=meta['k'], beta=meta['beta'], metric=meta['metric'], logit_scale=meta['logit_scale'])
+            k=meta['k'], beta=meta['beta'], metric=meta['metric'], logit_scale=meta['logit_scale'],
+            decide=meta.get('decide', 'thresholds'))   # saved before the expected-F2 rule: decided as it was
     p.kinds,p.thresholds,p.calibration,p.keys = meta['kinds'],meta['thresholds'],meta.get('calibration'),t['keys'].float()
     for i,g in enumerate(gs):
         p.cache_targets[g],p.stack[g] = t[f'{i}.cache'].float(),(t[f'{i}.stack_a'], t[f'{i}.stack_b'])

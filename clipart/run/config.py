@@ -129,7 +129,7 @@ class TrainConfig(RunConfig):
     image_encoder:str = opt(None, "Image tower from clipart-pretrain (its encoder.safetensors); the text tower from --arch")
     source:str = opt(None, "A second iMet-layout collection: its zero-shot scores before and after (what adapting forgot)")
     predictor:bool = opt(True, "Fit the attribute predictor (zero-shot + cache + head, calibrated) on the training items; saved as `out`/predictor")
-    metric:str = opt('sample_f2', "What the predictor's thresholds maximise: 'sample_f2' (iMet 2019) or 'micro_f1' (iMet 2020)")
+    metric:str = opt('sample_f2', "What the predictor's decisions maximise: 'sample_f2' (iMet 2019; each item's expected-F2 set) or 'micro_f1' (iMet 2020; thresholds per value)")
     algo:str = opt('clip', "'clip', 'siglip' or 'clip-moco'")
     label_aware:str = opt(None, "Label-aware targets (UniCL) from the attributes: 'same' (items with equal attribute sets are positives) or 'jaccard' (credit by overlap)")
     hard_negatives:bool = opt(False, "Each image also meets its own caption with one attribute value swapped for another of its group, as a negative (NegCLIP)")
