@@ -68,7 +68,7 @@ def score_run(run, ks, draws):
             add('predictor_thresholds', p, p.kinds, lambda s: p.predict(s, thresholds=p.thresholds))   # the per-group rule it replaced
     knn = KNNClassifier(clf.values, ftr, ttr, k=10); knn.fit_thresholds(knn.scores(ftr, exclude_self=True), ttr); add('knn', knn)
     lp = LinearProbe(clf.values, ftr, ttr); lp.fit_thresholds(lp.scores(ftr), ttr); add('linear_probe', lp)
-    add('linear_probe_expected_f2', lp, None, lambda s: dict(zip(s, expected_fbeta_sets(torch.cat(list(s.values()), 1)).split([v.shape[1] for v in s.values()], 1))))
+    add('linear_probe_expected_f2', lp, None, expected_fbeta_sets)
     fs = few_shot_eval(clf, ftr, ttr, fva, tva, ks=ks, seeds=tuple(range(draws))) if ks else pd.DataFrame()
     met = json.loads((Path(run)/'metrics.json').read_text()).get('trained', {}) if (Path(run)/'metrics.json').exists() else {}
     return dict(run=str(run), data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), hard_negatives=cfg.get('hard_negatives', False),

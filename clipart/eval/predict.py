@@ -148,10 +148,15 @@ def plot_reliability(
 
 # %% ../../nbs/35_eval.predict.ipynb #f841e83f
 def expected_fbeta_sets(
-    probs, # [n, c] calibrated probabilities of each item's values (all groups side by side)
+    probs, # [n, c] calibrated probabilities of each item's values, or {group: [n, n_values]} (decided over all groups together)
     beta=2., # F-beta's beta (iMet 2019 scores F2)
 ):
-    "bool [n, c]: per item the top-k values maximising the plug-in expected F-beta (1+b²)·Σ_top-k p / (b²·Σp + k)"
+    "bool [n, c] (or {group: bool} for a dict): per item the top-k values maximising the plug-in expected F-beta (1+b²)·Σ_top-k p / (b²·Σp + k)"
+    if isinstance(probs, dict):
+        gs = list(probs)
+        if not gs: return {}
+        ps = [torch.as_tensor(probs[g]).float() for g in gs]
+        return dict(zip(gs, expected_fbeta_sets(torch.cat(ps, 1), beta).split([q.shape[1] for q in ps], 1)))
     p = torch.as_tensor(probs).float(); b2 = beta**2
     out = torch.zeros_like(p, dtype=torch.bool)
     if p.shape[1]==0: return out
@@ -278,9 +283,7 @@ def fit_thresholds(self:AttributePredictor, probs, targets, k=1, beta=2., min_po
 def predict(self:AttributePredictor, scores, k=1, thresholds=None):
     "{group: bool [n, n_values]}: with `decide` 'expected_f2' each item's expected-F2 set over the groups given; else (or given `thresholds`) the `k` best values of each group and every one above its group's threshold (and its own, with 'micro_f1')"
     if self.decide=='expected_f2' and thresholds is None:
-        if not (gs := list(scores)): return {}
-        d = expected_fbeta_sets(torch.cat([torch.as_tensor(scores[g]).float() for g in gs], 1), beta=2.)
-        return dict(zip(gs, d.split([scores[g].shape[1] for g in gs], 1)))
+        return expected_fbeta_sets(scores, beta=2.)
     out = AttributeScorer.predict(self, scores, k, thresholds)
     for g,th in self.value_thresholds.items():
         if g in out: out[g] |= scores[g] >= th
