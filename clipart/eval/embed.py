@@ -7,7 +7,7 @@ from __future__ import annotations
 import queue, threading
 import torch
 from ..data.tokens import Tokenize, find_tfm
-from ..multimodal.models import clip_of
+from ..multimodal.models import clip_of, trim_padding
 
 # %% auto #0
 __all__ = ['prefetch', 'embed_dl', 'encode_texts', 'find_tokenize']
@@ -49,10 +49,11 @@ def embed_dl(
     "Normalised image and text features and the tokens of every batch of `dl` (in order)"
     m = clip_of(model); m.eval()
     img,txt,tok = [],[],[]
-    for b in (prefetch(dl, ahead) if ahead else dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
-        xb,yb = b[0],b[1]
-        out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
-        img.append(out[0].float().cpu()); txt.append(out[1].float().cpu()); tok.append(yb.cpu().as_subclass(torch.Tensor))
+    with trim_padding(m):   # the text tower skips each batch's padding columns (the same features)
+        for b in (prefetch(dl, ahead) if ahead else dl):   # the next batches load (decode, resize, tokenize) while this one is embedded
+            xb,yb = b[0],b[1]
+            out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
+            img.append(out[0].float().cpu()); txt.append(out[1].float().cpu()); tok.append(yb.cpu().as_subclass(torch.Tensor))
     return torch.cat(img), torch.cat(txt), torch.cat(tok)
 
 @torch.no_grad()
@@ -65,8 +66,9 @@ def encode_texts(
     "Normalised text features of `texts` (`tokenize`: a `clipart.data.Tokenize`)"
     m = clip_of(model); m.eval()
     dev = next(m.parameters()).device
-    out = [m.encode_text(torch.stack([tokenize(t).as_subclass(torch.Tensor) for t in texts[i:i+bs]]).to(dev), normalize=True).float().cpu()
-           for i in range(0, len(texts), bs)]
+    with trim_padding(m):
+        out = [m.encode_text(torch.stack([tokenize(t).as_subclass(torch.Tensor) for t in texts[i:i+bs]]).to(dev), normalize=True).float().cpu()
+               for i in range(0, len(texts), bs)]
     return torch.cat(out)
 
 def find_tokenize(

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from ..data.imet import read_labels, open_image, ArtImage
 from ..data.tokens import get_tokenizer, Tokenize
-from ..multimodal.models import load_clip, clip_of, image_size
+from ..multimodal.models import load_clip, clip_of, image_size, encode_text_trimmed
 from .zero_shot import ZeroShotClassifier
 from .predict import AttributePredictor
 from .search import SearchIndex, preprocess_image
@@ -110,7 +110,7 @@ class Gallery:
     def _embed_texts(self, texts):
         "Normalised embeddings of `texts`: one forward of the text tower, nothing else"
         toks = torch.stack([self.tokenize(t).as_subclass(torch.Tensor) for t in texts])
-        with torch.inference_mode(): return list(clip_of(self.model).encode_text(toks, normalize=True).float())
+        with torch.inference_mode(): return list(encode_text_trimmed(clip_of(self.model), toks, normalize=True).float())   # a query's few tokens, not the context
     def _score_queries(self, qs):
         "Scores of every item for each query [d]: one matrix product, whose cost is the pass over the embeddings"
         return list(np.stack(qs) @ self.index.feats.T)

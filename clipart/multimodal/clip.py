@@ -11,11 +11,12 @@ from .losses import create_loss, LabelAwareClipLoss, HardNegativeClipLoss
 from ..data.tokens import TensorAttributes, TensorHardNegatives
 from ..metrics import cross_modal_retrieval, caption_groups
 from ..dist import unwrap_model, dist_rank_world
+from .models import trim_padding
 from fastai.torch_core import trainable_params
 from .adapt import clip_splitter, lock_tower, tower_modules
 
 # %% auto #0
-__all__ = ['LockTower', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics', 'prefers_caption', 'swap_accuracy']
+__all__ = ['LockTower', 'TrimPadding', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics', 'prefers_caption', 'swap_accuracy']
 
 # %% ../../nbs/10_clip.ipynb #c005
 class LockTower(Callback):
@@ -30,6 +31,15 @@ class LockTower(Callback):
     def before_train(self):
         for m in tower_modules(self.model, self.tower): m.eval()
 
+class TrimPadding(Callback):
+    "While fitting, the text tower skips the padding after each batch's longest caption (`trim_padding`: the same features, less work)"
+    def _on(self):
+        c = trim_padding(self.model); c.__enter__(); self.ctxs = getattr(self, 'ctxs', []) + [c]   # a validation inside `fit` nests: a no-op
+    def _off(self):
+        if getattr(self, 'ctxs', None): self.ctxs.pop().__exit__(None, None, None)
+    before_fit = before_validate = _on
+    after_fit = after_validate = _off
+
 class CLIPTrainer(Callback):
     "Contrastive image–text training: feed (images, tokens) to the model, CLIP/SigLIP loss, clamp the temperature"
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
@@ -39,23 +49,25 @@ class CLIPTrainer(Callback):
         lock=None, # 'image' or 'text': keep that tower as it is (LiT): adds a `LockTower`
         labels=None, # 'same' or 'jaccard': label-aware targets (`LabelAwareClipLoss`) from the batches' attributes (`imet_dataloaders(labels=True)`)
         hard_negatives=False, # Each image also meets its own attribute-swapped caption as a negative (`HardNegativeClipLoss`; `imet_dataloaders(hard_negatives=True)`)
+        trim=True, # The text tower skips the padding after each batch's longest caption (adds a `TrimPadding`; the same features)
     ):
         if lock not in (None, 'image', 'text'): raise ValueError(f"lock must be None, 'image' or 'text', not {lock!r}")
         if labels not in (None, 'same', 'jaccard'): raise ValueError(f"labels must be None, 'same' or 'jaccard', not {labels!r}")
         if labels and loss!='clip': raise ValueError(f"labels={labels!r} is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         if hard_negatives and loss!='clip': raise ValueError(f"hard_negatives is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         store_attr()
-    def _lock_cb(self):
-        "With `lock`, a `LockTower` added to the learner (once); the one added now, else None"
-        if not self.lock or any(isinstance(c, LockTower) for c in self.learn.cbs): return None
-        cb = LockTower(self.lock); self.learn.add_cb(cb)
-        return cb
+    def _add_cbs(self):
+        "The callbacks this trainer brings (a `LockTower` with `lock`, a `TrimPadding` with `trim`), each added to the learner once; those added now"
+        want = {LockTower: (lambda: LockTower(self.lock)) if self.lock else None, TrimPadding: TrimPadding if self.trim else None}
+        new = [f() for cls,f in want.items() if f is not None and not any(isinstance(c, cls) for c in self.learn.cbs)]
+        for cb in new: self.learn.add_cb(cb)
+        return new
     def after_create(self):
         "`clip_splitter` as the Learner's default splitter (`freeze`, `fine_tune` and `slice` learning rates work); `LockTower` with `lock`"
         if self.learn.splitter is trainable_params: self.learn.splitter = clip_splitter
-        self._lock_cb()
+        self._add_cbs()
     def before_fit(self):
-        if (cb := self._lock_cb()) is not None: cb.before_fit()   # added by `fit(cbs=...)`: it missed this event
+        for cb in self._add_cbs(): cb.before_fit()   # added by `fit(cbs=...)`: they missed this event
         rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
         self.loss_fn = (HardNegativeClipLoss(self.labels) if self.hard_negatives else LabelAwareClipLoss(self.labels) if self.labels
                         else create_loss(self.loss, rank=rank, world_size=world))

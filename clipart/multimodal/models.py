@@ -4,10 +4,10 @@
 
 # %% ../../nbs/05_models.ipynb #c002
 from __future__ import annotations
-import functools, json, logging, math, hashlib, tempfile, re, zipfile, pickle
+import functools, json, logging, math, hashlib, tempfile, re, zipfile, pickle, types
 from importlib.resources import files
 from pathlib import Path
-import open_clip
+import open_clip, torch
 from safetensors.torch import save_file, safe_open
 from safetensors import SafetensorError
 from fastcore.all import *
@@ -17,7 +17,7 @@ from ..weights import load_weights, atomic_write
 # %% auto #0
 __all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'CKPT_SUFFIXES', 'WEIGHT_NAMES', 'HEAD_PARAMS', 'register_configs', 'CheckpointError',
            'check_checkpoint', 'folder_checkpoint', 'create_clip_model', 'image_size', 'clip_of', 'is_head_param',
-           'save_clip', 'load_clip']
+           'trim_length', 'encode_text_trimmed', 'trim_padding', 'save_clip', 'load_clip']
 
 # %% ../../nbs/05_models.ipynb #c005
 CONFIG_DIR = Path(str(files('clipart')))/'model_configs'
@@ -192,6 +192,54 @@ def is_head_param(
 ):
     "Whether parameter `name` is a head: a projection, the temperature or bias, a timm tower's head"
     return name in HEAD_PARAMS or name.startswith(('visual.head.', 'visual.trunk.head.', 'visual.trunk.fc.'))
+
+# %% ../../nbs/05_models.ipynb #1aa97fd3
+def trim_length(
+    text, # [n, context] token ids, padded with 0
+    multiple=8, # Round the kept columns up to a multiple of this
+):
+    "Columns up to the last non-padding token of any row, rounded up to `multiple` (at most all of them)"
+    nz = (text != 0).any(0).nonzero()
+    n = int(nz.max()) + 1 if len(nz) else 1
+    return min(text.shape[1], -(-n // multiple) * multiple)
+
+def _trimmable(m):
+    "open_clip's own `CLIP` text tower, causal and pooled at a kept token"
+    return (type(m).encode_text is open_clip.model.CLIP.encode_text and getattr(m, 'attn_mask', None) is not None
+            and getattr(m, 'text_pool_type', None) in ('argmax', 'eos', 'first'))
+
+def encode_text_trimmed(
+    model, # An open_clip `CLIP`
+    text, # [n, context] token ids
+    normalize=False, # Unit features
+):
+    "`model.encode_text(text, normalize)` computed on the columns up to the batch's longest caption (the same features, less work)"
+    from open_clip.model import CLIP
+    from open_clip.transformer import text_global_pool
+    if not _trimmable(model): return model.encode_text(text, normalize=normalize)   # another text tower: as it is
+    n = trim_length(text)
+    if n == text.shape[1]: return CLIP.encode_text(model, text, normalize=normalize)
+    t = text[:, :n]
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(t).to(cast) + model.positional_embedding[:n].to(cast)
+    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:n, :n]))
+    x = text_global_pool(x, t, model.text_pool_type, eos_token_id=getattr(model, 'text_eos_id', None))
+    if model.text_projection is not None:
+        x = model.text_projection(x) if isinstance(model.text_projection, torch.nn.Linear) else x @ model.text_projection
+    return torch.nn.functional.normalize(x, dim=-1) if normalize else x
+
+class trim_padding:
+    "Within: `model.encode_text` (and so its forward) skips the padding after each batch's longest caption, where that is exact"
+    def __init__(self,
+        model, # A CLIP model, maybe wrapped (`clip_of`)
+    ): self.m,self.on = clip_of(model),False
+    def __enter__(self):
+        if _trimmable(self.m) and 'encode_text' not in vars(self.m):   # not nested, not a tower it cannot trim
+            self.m.encode_text,self.on = types.MethodType(encode_text_trimmed, self.m),True
+        return self.m
+    def __exit__(self, *exc):
+        if self.on and 'encode_text' in vars(self.m): del self.m.encode_text
+        self.on = False
 
 # %% ../../nbs/05_models.ipynb #c011
 def _state_dict(model):
