@@ -49,3 +49,12 @@ def test_interleaved_rounds_report_median_and_spread(tmp_path):
     res = json.loads((tmp_path/'r.json').read_text())
     assert [len(res['runs'][n]) for n in ('1000', '4000')] == [2, 2]
     assert all(x['R1'] == 1.0 for v in res['runs'].values() for x in v)   # each query is a slightly noisy copy of its key
+
+def test_trim_padding_benchmark(tmp_path):
+    "trim_padding.py times a step with and without the padding, on real captions where they are here, and checks the features agree"
+    r = subprocess.run([sys.executable, str(BENCH/'trim_padding.py'), '--archs', 'clipart-tiny-vit:64', '--sources', 'synthetic:labels', 'nothere:labels',
+                        '--bs', '8', '--rounds', '1', '--out', str(tmp_path/'t.json')], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert 'nothere:labels: skipped' in r.stdout and 'token columns kept' in r.stdout
+    res = json.loads((tmp_path/'t.json').read_text())['results']['synthetic:labels clipart-tiny-vit:64']
+    assert res['kept'] < res['context'] == 32 and res['max_feature_diff'] < 1e-4 and res['ratio'] > 0

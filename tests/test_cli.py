@@ -248,3 +248,13 @@ def test_compile_keeps_the_weights_plain(tmp_path, capsys):
     assert '--compile: the model' in capsys.readouterr().out
     save_clip(model, tmp_path/'m')
     assert set(load_file(next((tmp_path/'m').glob('*.safetensors')))) == keys
+
+def test_aic500_labels_captions_cut_are_said(aic_path):
+    "aic500's labels captions mostly run past the tiny towers' 32 positions: counted from each item's full caption, with what one loses"
+    from clipart.data.imet import read_imet
+    from clipart.data.tokens import imet_dataloaders
+    dls = imet_dataloaders(read_imet(aic_path), context_length=32, num_workers=0)
+    r = dls.caption_cuts
+    assert r.captions == 500 and 300 < r.long < 500, r   # 380 when written
+    assert r.example and r.example[1] and 'warning:' in repr(r) and "model's 30 tokens" in repr(r)
+    assert not imet_dataloaders(read_imet(aic_path), context_length=200, num_workers=0).caption_cuts

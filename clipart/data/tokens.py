@@ -11,15 +11,15 @@ from fastai.data.all import *
 from fastai.vision.all import ImageBlock, Resize, Normalize, ToTensor
 import open_clip
 from .imet import ImetCollection, ArtImage
-from .captions import make_captioner, SwapCaptioner
+from .captions import make_captioner, SwapCaptioner, LabelCaptioner
 from plum import dispatch
 from fastai.torch_core import TensorImage
 
 # %% auto #0
 __all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'split_sentences',
-           'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'TensorAttributes', 'AttributeTargets',
-           'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock', 'CachedImages', 'imet_dataloaders', 'find_tfm',
-           'show_batch']
+           'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'CaptionCuts', 'caption_cuts',
+           'TensorAttributes', 'AttributeTargets', 'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock',
+           'CachedImages', 'imet_dataloaders', 'find_tfm', 'show_batch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -155,6 +155,37 @@ def window_texts(
         if changed: df[c] = [t[0] if len(t) else None for t in new]; df[f'{c}s'] = new
     return ImetCollection(df, coll.vocab, coll.report, coll.path, coll.text_cols), rep
 
+# %% ../../nbs/01c_data.tokens.ipynb #ac486499
+class CaptionCuts:
+    "What `caption_cuts` found: labels captions longer than the context, and what the cut drops from one of them"
+    def __init__(self, max_tokens, items=0): self.max_tokens,self.items,self.captions,self.long,self.example = max_tokens,items,0,0,None
+    def __bool__(self): return self.long > 0
+    def __repr__(self):
+        if not self.long: return f"CaptionCuts: all {self.captions} labels captions fit in {self.max_tokens} tokens"
+        ex = f" (item {self.example[0]} loses {self.example[1]!r})" if self.example else ''
+        of = f" (a sample of the {self.items} items)" if self.items > self.captions else ''
+        return (f"warning: {self.long} of {self.captions} labels captions{of} are longer than the model's {self.max_tokens} tokens "
+                f"and lose their end{ex}: a model with a longer context, fewer groups or max_values (imet_dataloaders) keep it")
+
+def caption_cuts(
+    coll:ImetCollection, # The collection
+    captioner, # Its `LabelCaptioner` (each item's full caption: the validation one)
+    tokenizer, # The model's open_clip tokenizer
+    context_length:int=None, # Token positions (default the tokenizer's)
+    max_items=5000, # Items counted (a seeded sample beyond: the report says of how many)
+):
+    "A `CaptionCuts` report of `coll`'s labels captions that the context cuts"
+    L = ifnone(context_length, getattr(tokenizer, 'context_length', 77)); count = token_counter(tokenizer)
+    rep = CaptionCuts(L-2, len(coll.df))
+    df = coll.df if len(coll.df) <= max_items else coll.df.sample(max_items, random_state=0)
+    enc = getattr(tokenizer, 'encode', None)
+    for idx,row in df.iterrows():
+        c = captioner.caption(row); rep.captions += 1
+        if len(c) <= L-2 or count(c) <= L-2: continue   # a token covers at least one character
+        rep.long += 1
+        if rep.example is None and enc is not None: rep.example = (idx, tokenizer.decode(enc(c)[L-2:]).strip())
+    return rep
+
 # %% ../../nbs/01c_data.tokens.ipynb #15a451dc
 class TensorAttributes(TensorBase):
     "Multi-hot attributes of a batch of items, over a collection's vocabulary"
@@ -275,6 +306,7 @@ def imet_dataloaders(
     dls = dblock.dataloaders(coll.df, bs=bs, path=ifnone(coll.path, '.'), **dl_kw)
     dls.attributes = coll.vocab   # the attribute vocabulary: `learn.predict(image)` names attributes with it
     dls.text_windows = text_windows
+    dls.caption_cuts = caption_cuts(coll, captioner, tokenizer, getattr(tokenizer, 'context_length', context_length)) if isinstance(captioner, LabelCaptioner) else None
     dls.image_cache = cache   # `CachedImages`, or None when images are read every epoch
     return dls
 

@@ -395,6 +395,7 @@ def train_clip(
     read_s = time.time()-t
     print(f"{cfg.arch}: {sum(p.numel() for p in model.parameters())/1e6:.1f}M parameters; {len(dls.train_ds)} train / {len(dls.valid_ds)} valid items")
     if dls.text_windows: print(dls.text_windows)   # long free text became sentence windows instead of being cut
+    if dls.caption_cuts: print(dls.caption_cuts)   # labels captions the context cuts: said, with what one loses
     if world > 1: print(f"{world} processes ({dist.get_backend()}): global batch {cfg.bs} = {world} x {cfg.bs//world}, data sharded per process, one loss over the global batch; rank 0 evaluates and writes")
     if cfg.pictures and rank==0: dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
     learn = build_learner(cfg, dls, model, world)
