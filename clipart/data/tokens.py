@@ -165,7 +165,7 @@ class CaptionCuts:
         ex = f" (item {self.example[0]} loses {self.example[1]!r})" if self.example else ''
         of = f" (a sample of the {self.items} items)" if self.items > self.captions else ''
         return (f"warning: {self.long} of {self.captions} labels captions{of} are longer than the model's {self.max_tokens} tokens "
-                f"and lose their end{ex}: a model with a longer context, fewer groups or max_values (imet_dataloaders) keep it")
+                f"and lose their end{ex}: a model with a longer context, fewer groups or max_values (clipart-train --max-values) keep it")
 
 def caption_cuts(
     coll:ImetCollection, # The collection

@@ -112,6 +112,7 @@ class TrainConfig(RunConfig):
     text_cols:str = opt(None, "Comma-separated columns of the free-text CSV to caption from (default: all but `id`)")
     missing_text:str = opt('labels', "--captions text/mixed: items without free text are captioned from their 'labels', or 'skip'ped")
     templates:str = opt(None, 'JSON file of phrases per attribute group, e.g. {"donor": "given by {}"} (see `read_phrases`)')
+    max_values:int = opt(None, "Labels captions name at most this many values of each group (training draws 1 to it, validation the first): shorter captions that fit the context (default: all)")
     arch:str = opt('clipart-tiny-vit', "open_clip or clipart model name")
     pretrained:str = opt(None, "open_clip tag (e.g. 'openai', needs internet) or local checkpoint path")
     size:int = opt(None, "Image size (default: the model's)")
@@ -175,6 +176,7 @@ class TrainConfig(RunConfig):
             micro_bs=(c.micro_bs is None or 1<=c.micro_bs<=c.bs, f"must be between 1 and --bs ({c.bs}), not {c.micro_bs}"),
             n_synthetic=(c.data is not None or c.n_synthetic>=10, f"must be at least 10, not {c.n_synthetic}"),
             workers=(c.workers is None or c.workers>=0, f"must be >= 0, not {c.workers}"),
+            max_values=(c.max_values is None or c.max_values>=1, f"must be at least 1, not {c.max_values}"),
             missing_text=(c.missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {c.missing_text!r}"),
             metric=(c.metric in ('sample_f2','micro_f1'), f"must be 'sample_f2' or 'micro_f1', not {c.metric!r}"),
             label_aware=(c.label_aware in (None,'same','jaccard') and (c.label_aware is None or (c.algo=='clip' and c.micro_bs is None)),

@@ -188,7 +188,7 @@ def build_dataloaders(
     "The run's `imet_dataloaders`: its captions, split, phrases and augmentation"
     s = image_size(model)
     return imet_dataloaders(coll, captions=captions_of(cfg), size=s, bs=cfg.bs//world, context_length=model.context_length,
-                            valid_pct=cfg.valid_pct, seed=cfg.seed, phrases=read_phrases(cfg.templates) if cfg.templates else None,
+                            valid_pct=cfg.valid_pct, seed=cfg.seed, phrases=read_phrases(cfg.templates) if cfg.templates else None, max_values=cfg.max_values,
                             batch_tfms=art_augment(s) if cfg.augment else None, labels=cfg.label_aware is not None,
                             hard_negatives=cfg.hard_negatives,
                             num_workers=ifnone(cfg.workers, default_workers()))
