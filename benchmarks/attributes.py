@@ -6,8 +6,9 @@ zero-shot (top-1 + thresholds fitted on train, what `clipart-train` reports as z
 (the predictor with the zero-shot evidence only: no labelled example enters its scores), zero-shot + cache
 (Tip-Adapter), the ridge head kept near the text weights, the predictor (all three, stacked: what `learn.predict` and the
 gallery use; it decides each item's expected-F2 set, and `predictor_thresholds` is the same probabilities decided per group by
-top-1 + thresholds, the rule it had before), kNN and the linear probe (thresholds, and `linear_probe_expected_f2`: its
-sigmoid scores decided by the same expected-F2 rule); per-group sample F2 and top-1 against chance; the expected calibration
+top-1 + thresholds, the rule it had before; `predictor_raw` the predictor with the cache and head on raw features instead of
+whitened ones), kNN and the linear probe (thresholds, and `linear_probe_expected_f2`: its
+sigmoid scores decided by the same expected-F2 rule; `linear_probe_whitened`: the probe on the predictor's whitened features); per-group sample F2 and top-1 against chance; the expected calibration
 error; then the k-shot protocol (k labelled items per value, several draws) for the predictor, Tip-Adapter and the
 linear probe fitted on the same items. Runs of several seeds or training variants give the spread and the rows.
 
@@ -66,9 +67,14 @@ def score_run(run, ks, draws):
         if nm=='predictor':
             res[nm]['stack'] = {g: [round(float(x), 3) for x in p.stack[g][0]] for g in p.values}
             add('predictor_thresholds', p, p.kinds, lambda s: p.predict(s, thresholds=p.thresholds))   # the per-group rule it replaced
+            pw = p
+    t = time.time(); p = AttributePredictor.from_zero_shot(clf, whiten=None).fit(ftr, ttr); secs['predictor_raw'] = round(time.time()-t, 1)
+    add('predictor_raw', p, p.kinds)   # the same on raw features: what whitening adds
     knn = KNNClassifier(clf.values, ftr, ttr, k=10); knn.fit_thresholds(knn.scores(ftr, exclude_self=True), ttr); add('knn', knn)
     lp = LinearProbe(clf.values, ftr, ttr); lp.fit_thresholds(lp.scores(ftr), ttr); add('linear_probe', lp)
     add('linear_probe_expected_f2', lp, None, expected_fbeta_sets)
+    wtr,wva = pw.white_feats(ftr),pw.white_feats(fva)   # the probe on the predictor's whitened features: is whitening the predictor's gain or the features'?
+    lw = LinearProbe(clf.values, wtr, ttr); lw.fit_thresholds(lw.scores(wtr), ttr); s = lw.scores(wva); res['linear_probe_whitened'] = report(lw, s, tva, None, lw.predict(s))
     fs = few_shot_eval(clf, ftr, ttr, fva, tva, ks=ks, seeds=tuple(range(draws))) if ks else pd.DataFrame()
     met = json.loads((Path(run)/'metrics.json').read_text()).get('trained', {}) if (Path(run)/'metrics.json').exists() else {}
     return dict(run=str(run), data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), hard_negatives=cfg.get('hard_negatives', False),

@@ -14,8 +14,8 @@ from ..metrics import fbeta_micro
 
 # %% auto #0
 __all__ = ['group_kinds', 'neighbours', 'cache_votes', 'ridge_head', 'fit_stack', 'reliability_curve',
-           'expected_calibration_error', 'plot_reliability', 'expected_fbeta_sets', 'AttributePredictor',
-           'calibration_errors', 'fit_predictor', 'k_shot_indices', 'few_shot_eval']
+           'expected_calibration_error', 'plot_reliability', 'expected_fbeta_sets', 'whitening', 'whiten',
+           'AttributePredictor', 'calibration_errors', 'fit_predictor', 'k_shot_indices', 'few_shot_eval']
 
 # %% ../../nbs/35_eval.predict.ipynb #9a51a966
 def group_kinds(
@@ -165,6 +165,21 @@ def expected_fbeta_sets(
     ef = (1+b2)*s.cumsum(1) / (b2*p.sum(1, keepdim=True) + k)
     return out.scatter_(1, idx, k[None] <= ef.argmax(1, keepdim=True)+1)
 
+# %% ../../nbs/35_eval.predict.ipynb #219e1013
+def whitening(
+    feats, # Labelled features [n, d]
+    shrink=1., # Eigenvalues are raised by this share of their mean before the inverse square root
+):
+    "(mu [d], W [d, d], W⁻¹) of shrunk ZCA whitening fitted on `feats`: `whiten(f, mu, W)` = normalize((f - mu) W)"
+    X = torch.as_tensor(feats).double(); mu = X.mean(0); Xc = X - mu
+    ev,U = torch.linalg.eigh(Xc.T @ Xc / max(1, len(X)-1)); ev = ev.clamp(min=0)
+    lift = ev + max(shrink*ev.mean().item(), 1e-12)
+    return mu.float(),(U*lift.rsqrt()) @ U.T,(U*lift.sqrt()) @ U.T
+
+def whiten(f, mu, W):
+    "Unit whitened features normalize((f - mu) W) [n, d]"
+    return F.normalize((torch.as_tensor(f).float() - mu) @ W.float(), dim=-1)
+
 # %% ../../nbs/35_eval.predict.ipynb #e65aac1a
 class AttributePredictor(AttributeScorer):
     "Calibrated attribute probabilities from image features: zero-shot text weights, a cache of labelled features and a ridge head near the text weights, stacked"
@@ -177,6 +192,7 @@ class AttributePredictor(AttributeScorer):
         metric='sample_f2', # What the decisions maximise: 'sample_f2' (iMet 2019) or 'micro_f1' (iMet 2020)
         logit_scale=30., # Scale of the zero-shot cosines
         decide=None, # How `predict` decides: 'expected_f2' (per item, over all groups; the default for 'sample_f2') or 'thresholds' (each group's best value and those above its thresholds; the default for 'micro_f1')
+        whiten=1., # The cache and the head see features whitened on the labelled items with this eigenvalue shrinkage (`whitening`); None: the raw features
     ):
         super().__init__(values)
         bad = set(parts) - {'zero_shot','cache','head'}
@@ -186,8 +202,10 @@ class AttributePredictor(AttributeScorer):
         if decide not in ('expected_f2','thresholds'): raise ValueError(f"decide must be 'expected_f2' or 'thresholds', not {decide!r}")
         if decide=='expected_f2' and metric!='sample_f2': raise ValueError("decide='expected_f2' serves metric 'sample_f2'; micro F1 is decided by thresholds (decide='thresholds')")
         self.text_weights = {g: F.normalize(torch.as_tensor(w).float(), dim=-1) for g,w in text_weights.items()}
-        store_attr('parts,k,beta,metric,logit_scale,decide')
+        if whiten is not None and not whiten >= 0: raise ValueError(f"whiten must be a shrinkage >= 0 or None, not {whiten!r}")
+        store_attr('parts,k,beta,metric,logit_scale,decide,whiten')
         self.kinds,self.keys,self.cache_targets,self.heads,self.stack,self.value_thresholds,self.calibration = {},None,{},{},{},{},None
+        self.white = None   # (mu, W, W⁻¹) once fitted with `whiten`
 
     @classmethod
     def from_zero_shot(cls,
@@ -197,12 +215,23 @@ class AttributePredictor(AttributeScorer):
         "A predictor on a zero-shot classifier's values and text weights"
         return cls(clf.values, clf.weights, **kwargs)
 
-    def evidence(self, q, g, nb=None):
-        "[n, n_values, n_parts] evidence of group `g` for unit features `q` (`nb`: their `neighbours` among the keys, if found)"
+    def white_feats(self, q):
+        "Features `q` as the cache and the head see them: whitened if fitted so, else as they are"
+        q = torch.as_tensor(q).float()
+        return q if self.white is None else whiten(q, *self.white[:2])
+
+    def white_text(self, g):
+        "Group `g`'s text weights carried into the whitened space (W⁻¹ t, unit rows): the head's prior"
+        t = self.text_weights[g]
+        return t if self.white is None else F.normalize(t @ self.white[2].float(), dim=-1)
+
+    def evidence(self, q, g, nb=None, qw=None):
+        "[n, n_values, n_parts] evidence of group `g` for unit features `q` (`nb`: their `neighbours` among the keys, `qw`: `white_feats(q)`, if found)"
         q,ev = q.float(),[]
+        if {'cache','head'} & set(self.parts): qw = self.white_feats(q) if qw is None else qw
         if 'zero_shot' in self.parts: ev.append(self.logit_scale * q @ self.text_weights[g].T)
-        if 'cache' in self.parts: ev.append(_logit(cache_votes(q, self.keys, self.cache_targets[g], self.k, self.beta, nb=nb)))
-        if 'head' in self.parts: w,b = self.heads[g]; ev.append(q @ w.T + b)
+        if 'cache' in self.parts: ev.append(_logit(cache_votes(qw, self.keys, self.cache_targets[g], self.k, self.beta, nb=nb)))
+        if 'head' in self.parts: w,b = self.heads[g]; ev.append(qw @ w.T + b)
         return torch.stack(ev, -1)
 
     def probs(self, ev, g):
@@ -214,9 +243,9 @@ class AttributePredictor(AttributeScorer):
     def scores(self, feats):
         "{group: [n, n_values]} calibrated probabilities of unit features `feats`"
         if not self.stack: raise RuntimeError("this AttributePredictor is not fitted: call `fit(feats, targets)` or `AttributePredictor.load(path)`")
-        q = torch.as_tensor(feats).float()
-        nb = neighbours(q, self.keys, self.k) if 'cache' in self.parts else None   # once for every group
-        return {g: self.probs(self.evidence(q, g, nb), g) for g in self.values}
+        q = torch.as_tensor(feats).float(); qw = self.white_feats(q)
+        nb = neighbours(qw, self.keys, self.k) if 'cache' in self.parts else None   # once for every group
+        return {g: self.probs(self.evidence(q, g, nb, qw), g) for g in self.values}
 
 # %% ../../nbs/35_eval.predict.ipynb #134865af
 @patch
@@ -236,10 +265,12 @@ def fit(self:AttributePredictor,
     fold[torch.randperm(n, generator=torch.Generator().manual_seed(seed))] = torch.arange(n) % min(folds, n)
     tg = {g: targets[g].float() for g in self.values}
     self.kinds = group_kinds(tg)
-    self.keys,self.cache_targets = feats,tg
+    self.white = whitening(feats, self.whiten) if self.whiten is not None and {'cache','head'} & set(self.parts) else None
+    fw = self.white_feats(feats)   # what the cache and the head see
+    self.keys,self.cache_targets = fw,tg
     cache = {}
     if 'cache' in self.parts:   # each item's neighbours among the others, found once for every (k, beta) tried
-        nb = neighbours(feats, feats, max(k for k,_ in cache_grid), exclude=torch.arange(n))
+        nb = neighbours(fw, fw, max(k for k,_ in cache_grid), exclude=torch.arange(n))
         loss = lambda k,b: sum(_ce(_logit(cache_votes(None, None, tg[g], k, b, nb=nb)), tg[g], self.kinds[g]).item() for g in self.values)
         self.k,self.beta = min(cache_grid, key=lambda kb: loss(*kb))
         cache = {g: cache_votes(None, None, tg[g], self.k, self.beta, nb=nb) for g in self.values}
@@ -249,13 +280,13 @@ def fit(self:AttributePredictor,
         if 'zero_shot' in self.parts: e.append(self.logit_scale * feats @ self.text_weights[g].T)
         if 'cache' in self.parts: e.append(_logit(cache[g]))
         if 'head' in self.parts:
-            oof = torch.zeros(len(lams), *t.shape)
+            oof,tw = torch.zeros(len(lams), *t.shape),self.white_text(g)
             for f in range(int(fold.max())+1):
                 tr,te = fold!=f,fold==f
                 for i,lam in enumerate(lams):
-                    w,b = ridge_head(feats[tr], t[tr], self.text_weights[g], lam); oof[i][te] = feats[te] @ w.T + b
+                    w,b = ridge_head(fw[tr], t[tr], tw, lam); oof[i][te] = fw[te] @ w.T + b
             best = int(np.argmin([((o - t)**2).mean().item() for o in oof]))
-            self.heads[g] = ridge_head(feats, t, self.text_weights[g], lams[best])
+            self.heads[g] = ridge_head(fw, t, tw, lams[best])
             e.append(oof[best])   # out-of-fold, as on unseen items
         ev[g] = torch.stack(e, -1)
         self.stack[g] = fit_stack(ev[g], t, kind)
@@ -318,10 +349,11 @@ def save(self:AttributePredictor,
         t[f'{i}.stack_a'],t[f'{i}.stack_b'] = self.stack[g]
         if g in self.heads: t[f'{i}.head_w'],t[f'{i}.head_b'] = self.heads[g]
         if g in self.value_thresholds: t[f'{i}.value_thresholds'] = self.value_thresholds[g]
+    if self.white is not None: t['white_mu'],t['white_W'],t['white_Winv'] = (x.float() for x in self.white)
     save_file({k: v.contiguous() for k,v in t.items()}, str(path/_PRED_FILE))
     meta = dict(format='clipart-attribute-predictor', version=1, groups=list(self.values), values=self.values, kinds=self.kinds,
                 parts=list(self.parts), k=self.k, beta=self.beta, metric=self.metric, logit_scale=self.logit_scale, decide=self.decide,
-                thresholds={g: float(v) for g,v in self.thresholds.items()}, calibration=self.calibration)
+                whiten=self.whiten, thresholds={g: float(v) for g,v in self.thresholds.items()}, calibration=self.calibration)
     (path/_PRED_META).write_text(json.dumps(meta, indent=1))
     return path
 
@@ -345,8 +377,10 @@ def load(cls:AttributePredictor,
     if missing := [k for k in need if k not in t]: raise ValueError(f"{path/_PRED_FILE} lacks {missing[:3]}: truncated or written by something else")
     p = cls({g: meta['values'][g] for g in gs}, {g: t[f'{i}.text'] for i,g in enumerate(gs)}, parts=tuple(meta['parts']),
             k=meta['k'], beta=meta['beta'], metric=meta['metric'], logit_scale=meta['logit_scale'],
-            decide=meta.get('decide', 'thresholds'))   # saved before the expected-F2 rule: decided as it was
+            decide=meta.get('decide', 'thresholds'), whiten=meta.get('whiten'))   # saved before the expected-F2 rule or whitening: decided as it was
+    if (meta.get('whiten') is not None) != ('white_W' in t): raise ValueError(f"{path/_PRED_FILE} and {path/_PRED_META} disagree on whitening: written by something else")
     p.kinds,p.thresholds,p.calibration,p.keys = meta['kinds'],meta['thresholds'],meta.get('calibration'),t['keys'].float()
+    if 'white_W' in t: p.white = (t['white_mu'], t['white_W'], t['white_Winv'])
     for i,g in enumerate(gs):
         p.cache_targets[g],p.stack[g] = t[f'{i}.cache'].float(),(t[f'{i}.stack_a'], t[f'{i}.stack_b'])
         if f'{i}.head_w' in t: p.heads[g] = (t[f'{i}.head_w'], t[f'{i}.head_b'])
