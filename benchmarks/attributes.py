@@ -11,6 +11,7 @@ whitened ones), kNN and the linear probe (thresholds, and `linear_probe_expected
 sigmoid scores decided by the same expected-F2 rule; `linear_probe_whitened`: the probe on the predictor's whitened features); per-group sample F2 and top-1 against chance; the expected calibration
 error; then the k-shot protocol (k labelled items per value, several draws) for the predictor, Tip-Adapter and the
 linear probe fitted on the same items. Runs of several seeds or training variants give the spread and the rows.
+`--flip` scores every method on each item's embedding averaged with its mirror image's (test-time augmentation).
 
     clipart-train --data ../shared/data/aic500 --out runs/aic_s0 --seed 0   # (and --label-aware jaccard, --hard-negatives, other seeds)
     python benchmarks/attributes.py runs/aic_s0 runs/aic_s1 runs/aic_s2 --out benchmarks/results/attributes_aic500.json
@@ -36,6 +37,17 @@ def read_run(run):
     cfg = json.loads((run/'config.json').read_text())
     return load_clip(run/'model').eval(), vocab, feats, items, cfg
 
+@torch.no_grad()
+def flip_features(model, run, feats, bs=256):
+    "Each item's index embedding averaged with its mirror image's (horizontal-flip test-time augmentation), re-normalised"
+    from clipart.eval.search import index_items, preprocess_image
+    from clipart.multimodal.models import image_size
+    paths,size,out = index_items(Path(run)/'index').image.tolist(),image_size(model),[]
+    for i in range(0, len(paths), bs):
+        x = torch.cat([preprocess_image(p, size) for p in paths[i:i+bs]])
+        out.append(model.encode_image(x.flip(-1), normalize=True).float())
+    return torch.nn.functional.normalize(feats + torch.cat(out), dim=-1)
+
 def targets_of(values, labels):
     "{group: [n, n_values]} 0/1 truth from 'group::value|...' strings"
     sets = [set(s.split('|')) if s else set() for s in labels]
@@ -48,8 +60,9 @@ def report(m, s, tg, kinds=None, preds=None):
     if kinds is not None: out['overall'].update(calibration_errors(s, tg, kinds))
     return out
 
-def score_run(run, ks, draws):
+def score_run(run, ks, draws, flip=False):
     model,vocab,feats,items,cfg = read_run(run)
+    if flip: feats = flip_features(model, run, feats)
     tr,va = (items.split=='train').values,(items.split=='valid').values
     t0 = time.time()
     clf = ZeroShotClassifier(model, Tokenize(get_tokenizer(context_length=model.context_length)), vocab)
@@ -77,7 +90,7 @@ def score_run(run, ks, draws):
     lw = LinearProbe(clf.values, wtr, ttr); lw.fit_thresholds(lw.scores(wtr), ttr); s = lw.scores(wva); res['linear_probe_whitened'] = report(lw, s, tva, None, lw.predict(s))
     fs = few_shot_eval(clf, ftr, ttr, fva, tva, ks=ks, seeds=tuple(range(draws))) if ks else pd.DataFrame()
     met = json.loads((Path(run)/'metrics.json').read_text()).get('trained', {}) if (Path(run)/'metrics.json').exists() else {}
-    return dict(run=str(run), data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), hard_negatives=cfg.get('hard_negatives', False),
+    return dict(run=str(run), flip=flip, data=cfg.get('data'), seed=cfg.get('seed'), label_aware=cfg.get('label_aware'), hard_negatives=cfg.get('hard_negatives', False),
                 recipe=cfg.get('recipe'), arch=cfg.get('arch'), n_train=int(tr.sum()), n_valid=int(va.sum()), seconds=round(time.time()-t0, 1), fit_seconds=secs, scores=res,
                 swap_accuracy=met.get('swap_accuracy'), retrieval={k: met.get('retrieval', {}).get(k) for k in ('i2t_R@1', 't2i_R@1')},
                 few_shot=fs.to_dict(orient='records'))
@@ -113,13 +126,14 @@ if __name__=='__main__':
     ap.add_argument('runs', nargs='+', help='clipart-train run folders (several seeds of one setting: the spread)')
     ap.add_argument('--ks', default='1,2,4,8,16', help="k-shot sizes, comma-separated ('' for none)")
     ap.add_argument('--draws', type=int, default=3, help='k-shot draws per k')
+    ap.add_argument('--flip', action='store_true', help="every scorer on each item's embedding averaged with its mirror image's (test-time augmentation; re-embeds every image)")
     ap.add_argument('--out', help='write the results (JSON) here')
     a = ap.parse_args()
     ks = tuple(int(k) for k in a.ks.split(',') if k)
     from benchlib import machine_info, machine_line
     machine = machine_info()
     print(machine_line(machine))
-    rows = [score_run(r, ks, a.draws) for r in a.runs]
+    rows = [score_run(r, ks, a.draws, a.flip) for r in a.runs]
     for r in rows: print(f"{r['run']}: {r['n_train']} train / {r['n_valid']} valid, scored in {r['seconds']} s (predictor fit {r['fit_seconds']['predictor']} s)")
     print(table(rows))
     if a.out: Path(a.out).write_text(json.dumps(dict(machine=machine, runs=rows, table=table(rows)), indent=1))

@@ -58,3 +58,23 @@ def test_trim_padding_benchmark(tmp_path):
     assert 'nothere:labels: skipped' in r.stdout and 'token columns kept' in r.stdout
     res = json.loads((tmp_path/'t.json').read_text())['results']['synthetic:labels clipart-tiny-vit:64']
     assert res['kept'] < res['context'] == 32 and res['max_feature_diff'] < 1e-4 and res['ratio'] > 0
+
+@pytest.mark.slow
+def test_attributes_benchmark_on_a_run(tmp_path):
+    "attributes.py scores a clipart-train run: the whitened predictor beside the raw one and the probe on whitened features; --flip re-embeds every image mirrored"
+    exe = Path(sys.executable).parent
+    if not (exe/'clipart-train').exists(): pytest.skip('the console scripts are not installed (pip install -e .)')
+    run = tmp_path/'run'
+    r = subprocess.run([str(exe/'clipart-train'), '--n-synthetic', '200', '--epochs', '2', '--pictures', 'false', '--out', str(run)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    res = {}
+    for flip in (False, True):
+        out = tmp_path/f'a{flip}.json'
+        r = subprocess.run([sys.executable, str(BENCH/'attributes.py'), str(run), '--ks', '', '--out', str(out)] + ['--flip']*flip, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+        res[flip] = json.loads(out.read_text())['runs'][0]
+        assert '| predictor_raw |' in r.stdout and '| linear_probe_whitened |' in r.stdout
+    s = {f: {m: v['overall']['sample_F2'] for m,v in res[f]['scores'].items()} for f in res}
+    assert res[True]['flip'] and not res[False]['flip']
+    assert all(0 < v <= 1 for d in s.values() for v in d.values()), s
+    assert s[True]['knn'] != s[False]['knn']   # mirrored views changed the embeddings every scorer reads
