@@ -378,7 +378,7 @@ def load(cls:AttributePredictor,
     p = cls({g: meta['values'][g] for g in gs}, {g: t[f'{i}.text'] for i,g in enumerate(gs)}, parts=tuple(meta['parts']),
             k=meta['k'], beta=meta['beta'], metric=meta['metric'], logit_scale=meta['logit_scale'],
             decide=meta.get('decide', 'thresholds'), whiten=meta.get('whiten'))   # saved before the expected-F2 rule or whitening: decided as it was
-    if (meta.get('whiten') is not None) != ('white_W' in t): raise ValueError(f"{path/_PRED_FILE} and {path/_PRED_META} disagree on whitening: written by something else")
+    if (meta.get('whiten') is not None and bool({'cache','head'} & set(meta['parts']))) != ('white_W' in t): raise ValueError(f"{path/_PRED_FILE} and {path/_PRED_META} disagree on whitening: written by something else")
     p.kinds,p.thresholds,p.calibration,p.keys = meta['kinds'],meta['thresholds'],meta.get('calibration'),t['keys'].float()
     if 'white_W' in t: p.white = (t['white_mu'], t['white_W'], t['white_Winv'])
     for i,g in enumerate(gs):
