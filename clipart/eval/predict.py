@@ -170,15 +170,15 @@ def whitening(
     feats, # Labelled features [n, d]
     shrink=1., # Eigenvalues are raised by this share of their mean before the inverse square root
 ):
-    "(mu [d], W [d, d], W⁻¹) of shrunk ZCA whitening fitted on `feats`: `whiten(f, mu, W)` = normalize((f - mu) W)"
+    "(mu [d], W [d, d], W⁻¹), float32, of shrunk ZCA whitening fitted on `feats` (in float64): `whiten(f, mu, W)` = normalize((f - mu) W)"
     X = torch.as_tensor(feats).double(); mu = X.mean(0); Xc = X - mu
     ev,U = torch.linalg.eigh(Xc.T @ Xc / max(1, len(X)-1)); ev = ev.clamp(min=0)
     lift = ev + max(shrink*ev.mean().item(), 1e-12)
-    return mu.float(),(U*lift.rsqrt()) @ U.T,(U*lift.sqrt()) @ U.T
+    return mu.float(),((U*lift.rsqrt()) @ U.T).float(),((U*lift.sqrt()) @ U.T).float()
 
 def whiten(f, mu, W):
     "Unit whitened features normalize((f - mu) W) [n, d]"
-    return F.normalize((torch.as_tensor(f).float() - mu) @ W.float(), dim=-1)
+    return F.normalize((torch.as_tensor(f).float() - mu) @ W, dim=-1)
 
 # %% ../../nbs/35_eval.predict.ipynb #e65aac1a
 class AttributePredictor(AttributeScorer):
@@ -202,7 +202,8 @@ class AttributePredictor(AttributeScorer):
         if decide not in ('expected_f2','thresholds'): raise ValueError(f"decide must be 'expected_f2' or 'thresholds', not {decide!r}")
         if decide=='expected_f2' and metric!='sample_f2': raise ValueError("decide='expected_f2' serves metric 'sample_f2'; micro F1 is decided by thresholds (decide='thresholds')")
         self.text_weights = {g: F.normalize(torch.as_tensor(w).float(), dim=-1) for g,w in text_weights.items()}
-        if whiten is not None and not whiten >= 0: raise ValueError(f"whiten must be a shrinkage >= 0 or None, not {whiten!r}")
+        if whiten is not None and (isinstance(whiten, bool) or not isinstance(whiten, (int, float)) or not whiten >= 0):
+            raise ValueError(f"whiten must be a shrinkage >= 0 (e.g. 1.0) or None, not {whiten!r}")
         store_attr('parts,k,beta,metric,logit_scale,decide,whiten')
         self.kinds,self.keys,self.cache_targets,self.heads,self.stack,self.value_thresholds,self.calibration = {},None,{},{},{},{},None
         self.white = None   # (mu, W, W⁻¹) once fitted with `whiten`
@@ -223,7 +224,7 @@ class AttributePredictor(AttributeScorer):
     def white_text(self, g):
         "Group `g`'s text weights carried into the whitened space (W⁻¹ t, unit rows): the head's prior"
         t = self.text_weights[g]
-        return t if self.white is None else F.normalize(t @ self.white[2].float(), dim=-1)
+        return t if self.white is None else F.normalize(t @ self.white[2], dim=-1)
 
     def evidence(self, q, g, nb=None, qw=None):
         "[n, n_values, n_parts] evidence of group `g` for unit features `q` (`nb`: their `neighbours` among the keys, `qw`: `white_feats(q)`, if found)"
@@ -349,7 +350,7 @@ def save(self:AttributePredictor,
         t[f'{i}.stack_a'],t[f'{i}.stack_b'] = self.stack[g]
         if g in self.heads: t[f'{i}.head_w'],t[f'{i}.head_b'] = self.heads[g]
         if g in self.value_thresholds: t[f'{i}.value_thresholds'] = self.value_thresholds[g]
-    if self.white is not None: t['white_mu'],t['white_W'],t['white_Winv'] = (x.float() for x in self.white)
+    if self.white is not None: t['white_mu'],t['white_W'],t['white_Winv'] = self.white
     save_file({k: v.contiguous() for k,v in t.items()}, str(path/_PRED_FILE))
     meta = dict(format='clipart-attribute-predictor', version=1, groups=list(self.values), values=self.values, kinds=self.kinds,
                 parts=list(self.parts), k=self.k, beta=self.beta, metric=self.metric, logit_scale=self.logit_scale, decide=self.decide,
