@@ -20,29 +20,25 @@ import argparse, json, time, warnings
 from pathlib import Path
 warnings.simplefilter('ignore')
 import numpy as np, pandas as pd, torch
-from clipart.data.imet import read_labels
 from clipart.data.tokens import Tokenize, get_tokenizer
-from clipart.multimodal.models import load_clip
+from clipart.run.folder import RunFolder
 from clipart.eval.zero_shot import ZeroShotClassifier, zero_shot_report
 from clipart.eval.probes import KNNClassifier, LinearProbe
 from clipart.eval.predict import AttributePredictor, calibration_errors, expected_fbeta_sets, few_shot_eval
 
 def read_run(run):
     "(model, vocabulary, image features, items with their split and targets per group) of a clipart-train run folder"
-    run = Path(run)
-    items = pd.read_csv(run/'index'/'items.csv', dtype=str, keep_default_na=False)
-    if 'split' not in items: raise SystemExit(f"{run}/index/items.csv has no split column: train the run with this version of clipart")
-    vocab = read_labels(run/'index'/'labels.csv')
-    feats = torch.from_numpy(np.load(run/'index'/'image_embeddings.npy')).float()
-    cfg = json.loads((run/'config.json').read_text())
-    return load_clip(run/'model').eval(), vocab, feats, items, cfg
+    run = RunFolder(run).check()
+    items = pd.read_csv(run.index_dir/'items.csv', dtype=str, keep_default_na=False)
+    if 'split' not in items: raise SystemExit(f"{run.index_dir/'items.csv'} has no split column: train the run with this version of clipart")
+    return run.model().eval(), run.vocab(), run.embeddings().float(), items, run.config()
 
 @torch.no_grad()
 def flip_features(model, run, feats, bs=256):
     "Each item's index embedding averaged with its mirror image's (horizontal-flip test-time augmentation), re-normalised"
-    from clipart.eval.search import index_items, preprocess_image
+    from clipart.search.index import preprocess_image
     from clipart.multimodal.models import image_size
-    paths,size,out = index_items(Path(run)/'index').image.tolist(),image_size(model),[]
+    paths,size,out = RunFolder(run).items(strict=True).image.tolist(),image_size(model),[]
     for i in range(0, len(paths), bs):
         x = torch.cat([preprocess_image(p, size) for p in paths[i:i+bs]])
         out.append(model.encode_image(x.flip(-1), normalize=True).float())

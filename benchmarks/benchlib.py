@@ -52,7 +52,7 @@ def fake_gallery_run(n=100_000, proposals=0, seed=0, path=None):
     from clipart.data.imet import read_imet, ReadReport
     from clipart.data.synthetic import synthetic_path
     from clipart.multimodal.models import create_clip_model, save_clip
-    from clipart.eval.catalogue import Proposals
+    from clipart.catalogue.core import Proposals
     run = Path(path or tempfile.mkdtemp())/'run'
     coll = read_imet(synthetic_path(n=200))
     torch.manual_seed(seed); m = create_clip_model('clipart-tiny-vit'); save_clip(m, run/'model')

@@ -20,7 +20,7 @@ import numpy as np, torch
 from clipart.data.tokens import Tokenize, get_tokenizer
 from clipart.eval.zero_shot import ZeroShotClassifier, zero_shot_report
 from clipart.eval.predict import AttributePredictor
-from clipart.eval.catalogue import expected_errors, review_order
+from clipart.catalogue.core import expected_errors, review_order
 sys_path = Path(__file__).resolve().parent
 import sys; sys.path.insert(0, str(sys_path))
 from attributes import read_run, targets_of

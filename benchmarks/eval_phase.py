@@ -20,7 +20,7 @@ import torch
 from clipart.run.config import TrainConfig
 from clipart.run.train import read_collection, build_model, fit_to_data, build_dataloaders, build_learner, embed_all, score
 from clipart.eval.embed import embed_dl, find_tokenize
-from clipart.eval.search import export_embeddings
+from clipart.search.index import export_embeddings
 from clipart.eval.zero_shot import zero_shot_eval
 from clipart.eval.report import evaluate_embeddings
 from benchlib import machine_info, machine_line, ratios, spread, write_results

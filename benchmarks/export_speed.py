@@ -29,7 +29,7 @@ def main():
     from clipart.data.synthetic import synthetic_path
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import create_clip_model, image_size
-    from clipart.eval.search import export_embeddings
+    from clipart.search.index import export_embeddings
     from clipart.eval.embed import embed_dl
     coll = read_imet(synthetic_path(n=a.n))
     torch.manual_seed(0); m = create_clip_model(a.arch).eval()

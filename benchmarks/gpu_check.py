@@ -106,7 +106,7 @@ def export_check(tmp, arch, dev, n):
     from clipart.data.synthetic import make_synthetic_imet
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import create_clip_model, image_size
-    from clipart.eval.search import export_embeddings
+    from clipart.search.index import export_embeddings
     import numpy as np
     m = create_clip_model(arch).to(dev).eval()
     coll = read_imet(make_synthetic_imet(Path(tmp)/'synth', n=n, seed=0))
@@ -120,7 +120,7 @@ def export_check(tmp, arch, dev, n):
 def search_check(dev, n, d=512, queries=1000):
     "queries/s of `SearchIndex` on `dev` over `n` random unit embeddings, and whether it found planted copies"
     import numpy as np
-    from clipart.eval.search import SearchIndex
+    from clipart.search.index import SearchIndex
     g = torch.Generator().manual_seed(0)
     keys = torch.nn.functional.normalize(torch.randn(n, d, generator=g), dim=1).numpy()
     idx = SearchIndex(keys, device=dev); q = keys[:queries] + 0.001

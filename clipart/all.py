@@ -27,9 +27,11 @@ from .multimodal.scale import *
 from .eval.embed import *
 from .eval.zero_shot import *
 from .eval.probes import *
-from .eval.search import *
+from .search.index import *
 from .eval.report import *
-from .eval.gallery import *
+from .search.duplicates import *
+from .catalogue.core import *
+from .app.gallery import *
 from .multimodal.adapt import *
 from .multimodal.lora import *
 # Two fastai names keep their fastai meaning here; clipart's own are one import away:

@@ -8,8 +8,6 @@ import copy, math
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.all import *
 from .dist import gather_all
-from ._compat import moved_getattr
-__getattr__ = moved_getattr('momentum')   # `CLIPMoCo` moved to `clipart.multimodal.clip_moco`: served with a warning
 
 # %% auto #0
 __all__ = ['ema_update', 'cosine_momentum', 'momentum_for_steps', 'momentum_copy', 'FeatureQueue']

@@ -6,7 +6,7 @@ Each notebook in nbs/ (index first, then in file order) is turned into a page wi
 hidden cells and nbdev directives are dropped, each exported function or class gets its API reference
 (nbdev's `show_doc`, rendered as markdown) right after the code that defines it, and progress-bar streams are
 removed, and LaTeX becomes MathML (rendered by the browser itself: no MathJax, nothing fetched). The pages are rendered by mkdocs-material with mkdocs-jupyter (no execution), with a sidebar
-section per subpackage (data, vision, multimodal, eval, cli, shared pieces), in notebook order within each. With quarto installed, `nbdev-docs` renders the same notebooks the nbdev way.
+section per subpackage (data, vision, multimodal, eval, search, run, catalogue, app, cli, shared pieces), in notebook order within each. With quarto installed, `nbdev-docs` renders the same notebooks the nbdev way.
 """
 import ast, copy, importlib, json, re, shutil, subprocess, sys
 from pathlib import Path
@@ -94,8 +94,9 @@ def title_of(nb):
     return 'Untitled'
 
 # the sidebar follows the package: one section per subpackage, the shared core last
-SECTIONS = dict(data='Data', vision='Vision: self-supervised', multimodal='Multimodal: CLIP', eval='Evaluation and search',
-                run='Runs: configs and steps', cli='Command line', core='Shared pieces')
+SECTIONS = dict(data='Data', vision='Vision: self-supervised', multimodal='Multimodal: CLIP', eval='Evaluation',
+                search='Search', run='Runs: configs and steps', catalogue='Cataloguing', app='The web app', cli='Command line',
+                core='Shared pieces')
 PAGE_SECTION = {'29_ssl_results.ipynb': 'vision', '35b_attribute_results.ipynb': 'eval'}
 
 def section_of(nb_path):

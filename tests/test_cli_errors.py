@@ -87,7 +87,7 @@ def test_search_and_pretrain_errors_are_one_line(tmp_path):
 
 def test_search_index_and_query_files_are_checked(tmp_path):
     import numpy as np, pandas as pd
-    from clipart.eval.search import SearchIndex
+    from clipart.search.index import SearchIndex
     from clipart.cli.search import clipart_search
     idx = tmp_path/'index'; idx.mkdir()
     np.save(idx/'image_embeddings.npy', np.eye(3, dtype=np.float32)); pd.DataFrame(dict(id=['a','b'])).to_csv(idx/'items.csv', index=False)
@@ -280,7 +280,7 @@ def test_a_run_folder_works_from_anywhere_and_after_a_move(tmp_path, synth_path,
     "Trained from one folder with a relative --data; searched, served and exported from another; moved with its collection; the collection moved alone"
     from clipart.cli.search import clipart_search
     from clipart.cli.serve import clipart_serve, gallery_app
-    from clipart.eval.gallery import Gallery
+    from clipart.app.gallery import Gallery
     from starlette.testclient import TestClient
     a = tmp_path/'a'; shutil.copytree(synth_path, a/'data'); monkeypatch.chdir(a)
     clipart_train(data='data', out='run', **KW)

@@ -122,7 +122,7 @@ def client(tmp_path_factory):
     from starlette.testclient import TestClient
     from clipart.cli.train import clipart_train
     from clipart.cli.serve import gallery_app
-    from clipart.eval.gallery import Gallery
+    from clipart.app.gallery import Gallery
     out = tmp_path_factory.mktemp('fuzzrun')/'run'
     clipart_train(out=str(out), n_synthetic=60, epochs=1, bs=16, workers=0, pictures=False)
     return TestClient(gallery_app(Gallery(out), max_upload_mb=1))

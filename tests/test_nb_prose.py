@@ -1,5 +1,5 @@
-"The notebooks' prose names only `clipart.` paths that import as they are (not through the deprecated old paths)."
-import importlib, json, re, warnings
+"The notebooks' prose names only `clipart.` paths that import."
+import importlib, json, re
 from pathlib import Path
 import pytest
 
@@ -9,24 +9,21 @@ NAME = re.compile(r'`(clipart(?:\.[A-Za-z_][A-Za-z0-9_]*)+)')
 def prose_names():
     out = {}
     for f in sorted(NBS.glob('*.ipynb')):
-        if f.name=='90_compat.ipynb': continue   # the table of old paths names them on purpose
         for c in json.loads(f.read_text())['cells']:
             if c['cell_type']!='markdown': continue
             for n in NAME.findall(''.join(c['source'])): out.setdefault(n, f.name)
     return out
 
 def resolves(name):
-    "Whether `name` is a module or a module's attribute, without a DeprecationWarning"
+    "Whether `name` is a module or a module's attribute"
     parts = name.split('.')
-    with warnings.catch_warnings():
-        warnings.filterwarnings('error', message=r'`clipart\..*` moved to', category=DeprecationWarning)   # the compat layer's
-        for i in range(len(parts), 0, -1):
-            try: obj = importlib.import_module('.'.join(parts[:i]))
-            except (ImportError, DeprecationWarning): continue
-            try:
-                for a in parts[i:]: obj = getattr(obj, a)
-                return True
-            except (AttributeError, DeprecationWarning): return False
+    for i in range(len(parts), 0, -1):
+        try: obj = importlib.import_module('.'.join(parts[:i]))
+        except ImportError: continue
+        try:
+            for a in parts[i:]: obj = getattr(obj, a)
+            return True
+        except AttributeError: return False
     return False
 
 NAMES = prose_names()
@@ -36,4 +33,4 @@ def test_the_notebooks_name_clipart_paths():
 
 @pytest.mark.parametrize('name', sorted(NAMES))
 def test_a_named_path_imports(name):
-    assert resolves(name), f"{NAMES[name]} names `{name}`, which does not import (or only through a deprecated path)"
+    assert resolves(name), f"{NAMES[name]} names `{name}`, which does not import "

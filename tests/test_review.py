@@ -72,7 +72,7 @@ def states(browser):
 def current_id(browser): return browser.find_element('tag name', 'h2').text
 
 def ro(db):
-    from clipart.eval.catalogue import CatalogueDB
+    from clipart.catalogue.core import CatalogueDB
     return CatalogueDB(db, readonly=True)   # what an export sees while the server writes
 
 def test_review_with_mouse_keyboard_undo_and_reload(server, browser):
@@ -137,7 +137,7 @@ def test_two_browsers_at_once(server, browser, tmp_path):
 def test_killed_server_keeps_acknowledged_decisions(labelled, tmp_path):
     "A server killed with SIGKILL in the middle of a stream of decisions loses none that it answered"
     import httpx
-    from clipart.eval.catalogue import CatalogueDB
+    from clipart.catalogue.core import CatalogueDB
     port = free_port(); db = tmp_path/'kill.sqlite'
     p = start_server(labelled/'run', db, port)
     url = f'http://127.0.0.1:{port}'

@@ -14,7 +14,7 @@ def gallery_url(tmp_path_factory):
     import os, uvicorn
     from clipart.cli.train import clipart_train
     from clipart.cli.serve import gallery_app
-    from clipart.eval.gallery import Gallery
+    from clipart.app.gallery import Gallery
     tmp = tmp_path_factory.mktemp('serve')
     old = os.environ.get('CLIPART_CACHE'); os.environ['CLIPART_CACHE'] = str(tmp/'cache')
     try: clipart_train(out=str(tmp/'run'), n_synthetic=200, epochs=6, bs=32, workers=0, pictures=False, seed=0)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from fastcore.script import call_parse, store_true
 from .common import one_line_errors, check_options, out_lock, UsageError, print_version
+from ..run.folder import RunFolder
 
 # %% auto #0
 __all__ = ['clipart_label']
@@ -38,36 +39,36 @@ def clipart_label(
                       diversity=(0 <= diversity <= 10, f"must be between 0 and 10, not {diversity}"), workers=(workers >= 1, f"must be at least 1, not {workers}"))
         if images is None: raise UsageError("--images is needed: a folder of images or a CSV of image paths to label")
         if not Path(images).exists(): raise UsageError(f"--images {images}: not found")
-        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
-        out = Path(out) if out else Path(run)/'catalogue'/'proposals.csv'
+        run = RunFolder(run).check('--run')
+        out = Path(out) if out else run.catalogue_dir/'proposals.csv'
         if out.suffix.lower() not in ('.csv', '.jsonl'): raise UsageError(f"--out {out}: write .csv or .jsonl")
-        from clipart.eval.catalogue import propose_attributes, list_images
+        from clipart.catalogue.core import propose_attributes, list_images
         import torch
         df = list_images(images)
-        print(f"{len(df)} images in {images}; proposing attributes with {run}", flush=True)
+        print(f"{len(df)} images in {images}; proposing attributes with {run.path}", flush=True)
         t0 = time.perf_counter()
-        with out_lock(Path(run)/'catalogue'):
+        with out_lock(run.catalogue_dir):
             props = propose_attributes(run, df, bs=bs, top=top, diversity=diversity, max_pixels=max_pixels, workers=workers)
             dt = time.perf_counter() - t0
-            props.save(Path(run)/'catalogue')
+            props.save(run.catalogue_dir)
             out.parent.mkdir(parents=True, exist_ok=True)
             props.to_jsonl(out) if out.suffix.lower()=='.jsonl' else props.to_csv(out)
         c = props.items.status.value_counts(); n_read = c.get('proposed', 0) + len(props.report)
         print(f"{c.get('proposed', 0)} proposed, {c.get('curated', 0)} already catalogued (kept as curated) in {dt:.1f} s"
               + (f" ({n_read/max(dt, 1e-9):.1f} images read/s, {torch.get_num_threads()} threads)" if n_read else '') + f" -> {out}")
         if len(props.report):
-            print(f"{len(props.report)} images skipped ({', '.join(f'{k}: {v}' for k,v in props.report.counts().items())}): listed in {Path(run)/'catalogue'/'skipped.csv'}")
-        if c.get('proposed', 0): print(f"review them: clipart-serve --run {run} --review catalogue.sqlite")
+            print(f"{len(props.report)} images skipped ({', '.join(f'{k}: {v}' for k,v in props.report.counts().items())}): listed in {run.catalogue_dir/'skipped.csv'}")
+        if c.get('proposed', 0): print(f"review them: clipart-serve --run {run.path} --review catalogue.sqlite")
         else: print("nothing to review: every readable image is already catalogued in the run")
         return None
 
 def _export(run, db, out, images_root=None):
     "`clipart-label export`: the reviewed collection in iMet layout and every decision"
-    from clipart.eval.catalogue import export_catalogue, CatalogueDB
+    from clipart.catalogue.core import export_catalogue, CatalogueDB
     if db is None: raise UsageError("--db is needed: the review database to export (clipart-serve --review DB)")
     if not Path(db).is_file(): raise UsageError(f"--db {db}: not found")
     if out is None: raise UsageError("--out is needed: the folder to write the collection into")
     d = CatalogueDB(db, readonly=True)
-    r = export_catalogue(d, out, run=run if (Path(run)/'index').is_dir() else None, images_root=images_root)
+    r = export_catalogue(d, out, run=run if RunFolder(run).index_dir.is_dir() else None, images_root=images_root)
     print(f"{r['curated']} curated and {r['accepted']} reviewed items ({r['new_values']} new attribute values), "
           f"{r['decisions']} decisions -> {out} (train on it: clipart-train --data {out})")

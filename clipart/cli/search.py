@@ -10,6 +10,7 @@ import textwrap
 from fastcore.all import ifnone
 from fastcore.script import store_true
 from .common import one_line_errors, check_options, UsageError, print_version
+from ..run.folder import RunFolder
 # the index and the model (torch, open_clip: seconds to import) are imported once the options are checked: `--help` answers at once
 
 # %% auto #0
@@ -39,24 +40,21 @@ def clipart_search(
             from clipart.data.imet import open_image
             try: open_image(image, max_size=64)
             except (OSError, ValueError, SyntaxError) as e: raise UsageError(f"--image {image}: not a readable image ({type(e).__name__})") from e
-        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
+        run = RunFolder(run, images_root).check('--run')
         if out is not None and not Path(out).parent.is_dir(): raise UsageError(f"--out {out}: folder {Path(out).parent} does not exist")
-        return _search(run, text, image, k, out, backend, images_root)
+        return _search(run, text, image, k, out, backend)
 
-def _search(run, text, image, k, out, backend, images_root=None):
+def _search(run:RunFolder, text, image, k, out, backend):
     "The search behind `clipart_search`, its options checked"
     import matplotlib; matplotlib.use('Agg')
-    from clipart.eval.search import SearchIndex, embed_query, plot_hits
-    from clipart.multimodal.models import load_clip
-    run = Path(run)
-    model = load_clip(run/'model')
-    index = SearchIndex.load(run/'index', 'image', backend=backend, images_root=images_root)
+    from clipart.search.index import embed_query, plot_hits
+    model,index = run.model(),run.index('image', backend=backend)
     q = embed_query(model, text=text, image=image)
     scores,idx = index.search(q.numpy(), min(k, len(index)))
     hits = index.items.iloc[idx[0]].assign(score=scores[0])[['id','score','caption']]
     print(f"query: {text if text is not None else image} ({index.backend} search over {len(index)} images)")
     print(hits.to_string(index=False, formatters=dict(score='{:.3f}'.format, caption=lambda c: textwrap.shorten(str(c), 80))))
-    fn = Path(ifnone(out, run/'search.png'))
+    fn = Path(ifnone(out, run.path/'search.png'))
     plot_hits(index.items, idx[0], scores[0], title=f"query: {text if text is not None else Path(image).name}", fn=fn)
     print(f"wrote {fn}")
     return hits

@@ -14,6 +14,7 @@ from fastcore.xml import ft
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, RedirectResponse
 from .common import one_line_errors, check_options, UsageError, print_version
+from ..run.folder import RunFolder
 # the gallery (torch, open_clip, pandas: seconds to import) is imported where a server starts, so `--help` answers at once
 
 # %% auto #0
@@ -274,7 +275,7 @@ def review_routes(
     token=None, # A secret reviewers type once to review (required off the loopback interface)
 ):
     "Add the review pages: /review (the queue), /review/item, and the writing POSTs (CSRF-checked, by a named reviewer)"
-    from clipart.eval.catalogue import ITEM_ACTIONS
+    from clipart.catalogue.core import ITEM_ACTIONS
     rt = app.route
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
     datalist = NotStr(to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary')))   # rendered once: 450 values take 18 ms
@@ -406,13 +407,13 @@ def review_routes(
 def _app_from_env():
     "The app of one server process, for the run and options `clipart_serve` put in `CLIPART_SERVE_*` variables"
     import torch
-    from clipart.eval.gallery import Gallery
-    from clipart.eval.catalogue import CatalogueDB, Proposals
+    from clipart.app.gallery import Gallery
+    from clipart.catalogue.core import CatalogueDB, Proposals
     torch.set_num_threads(1)   # one request per thread: many small searches, no oversubscribed cores
     g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'), images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None)
     db = None
     if os.environ.get('CLIPART_SERVE_REVIEW'):   # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
-        db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW']); db.import_proposals(Proposals.load(g.run/'catalogue'), g.run)
+        db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW']); db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
     app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)), review=db, token=os.environ.get('CLIPART_SERVE_TOKEN') or None)
     app.state.gallery,app.state.review = g,db
     g.search(text='warm up', k=1); g.facets   # the first request finds the model and the facet menus ready
@@ -444,9 +445,9 @@ def clipart_serve(
             if not is_loopback(host) and not token: raise UsageError(f"--host {host} lets other machines in: reviewing there needs --token SECRET (or $CLIPART_SERVE_TOKEN); or serve on 127.0.0.1")
             if token is not None and len(token) < 8: raise UsageError("--token is too short: use at least 8 characters")
             if workers > 1: raise UsageError("--review serves from one process: drop --workers")
-        if not (Path(run)/'model').is_dir() or not (Path(run)/'index').is_dir(): raise UsageError(f"--run {run}: not a clipart-train output folder (model/ and index/ missing)")
+        folder = RunFolder(run).check('--run')
         if review is not None:
-            if not (Path(run)/'catalogue'/'items.csv').exists(): raise UsageError(f"--review: {run} has no proposals to review: run `clipart-label --run {run} --images FOLDER` first")
+            if not folder.has_proposals(): raise UsageError(f"--review: {run} has no proposals to review: run `clipart-label --run {run} --images FOLDER` first")
             if Path(review).is_dir(): raise UsageError(f"--review {review}: a folder; give a database file, e.g. catalogue.sqlite")
         os.environ.update(CLIPART_SERVE_RUN=str(Path(run).resolve()), CLIPART_SERVE_BACKEND=backend, CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb),
                           CLIPART_SERVE_REVIEW=str(Path(review).resolve()) if review else '', CLIPART_SERVE_TOKEN=token or '',

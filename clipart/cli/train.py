@@ -4,7 +4,7 @@
 
 # %% ../../nbs/40_cli.ipynb #c002
 from __future__ import annotations
-import os, warnings
+import os
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 from ..run.config import TrainConfig, RECIPES
@@ -15,13 +15,6 @@ _all_ = ['RECIPES', 'UsageError', 'one_line_errors', 'out_lock', 'check_options'
 __all__ = ['clipart_train', 'RECIPES', 'UsageError', 'one_line_errors', 'out_lock', 'check_options']
 
 # %% ../../nbs/40_cli.ipynb #c008
-def __getattr__(name):
-    "`art_augment` moved to `clipart.run.train` with the run layer; served here with a warning"
-    if name!='art_augment': raise AttributeError(f"module 'clipart.cli.train' has no attribute {name!r}")
-    warnings.warn("`clipart.cli.train.art_augment` moved to `clipart.run.train`; the old path will be removed in clipart 0.3", DeprecationWarning, stacklevel=2)
-    from clipart.run.train import art_augment
-    return art_augment
-
 @config_script(TrainConfig, 'clipart-train')   # last in the module: `python -m clipart.cli.train` (torchrun -m) runs it as soon as it is defined
 def clipart_train(
     config:str=None, # A JSON file of options (an earlier run's config.json); the options given override it

@@ -13,6 +13,7 @@ from ..data.captions import read_phrases
 from ..multimodal.models import create_clip_model, load_clip, CKPT_SUFFIXES
 from ..eval.report import evaluate_collection
 from .report import print_retrieval, print_attributes
+from .folder import RunFolder
 
 # %% auto #0
 __all__ = ['load_any_clip', 'eval_clip']
@@ -24,7 +25,7 @@ def load_any_clip(
 ):
     "A CLIP model from a clipart-train run folder, a `save_clip` folder or file, or an open_clip name (+ `pretrained`)"
     p = Path(model)
-    if (p/'model').is_dir(): return load_clip(p/'model')
+    if RunFolder(p).model_dir.is_dir(): return RunFolder(p).model()
     if (p/'config.json').is_file() and not (p/'open_clip_config.json').exists():
         raise UsageError(f"--model {model}: a clipart-train run folder without model/: the run did not finish (continue it with clipart-train --resume)")
     if p.is_dir() or p.suffix=='.safetensors': 

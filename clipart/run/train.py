@@ -29,10 +29,11 @@ from ..momentum import momentum_for_steps
 from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam
 from ..eval.embed import find_tokenize, encode_texts
 from ..eval.report import evaluate, evaluate_embeddings, evaluate_collection, plot_retrieval
-from ..eval.search import export_embeddings
+from ..search.index import export_embeddings
 from ..eval.zero_shot import ZeroShotClassifier
 from ..eval.predict import fit_predictor
-from ..eval.gallery import split_leaks
+from ..search.duplicates import split_leaks
+from .folder import RunFolder
 from .report import print_retrieval, print_attributes
 
 # %% auto #0
@@ -283,12 +284,12 @@ def score_start(
 def embed_all(
     learn:Learner, # The trained learner
     coll:ImetCollection, # Its collection
-    out:Path, # The run folder: the embeddings go to `out`/index
+    out:Path, # The run folder: the embeddings go to its `index/` (`RunFolder.index_dir`)
 ):
     "Every item embedded once, written as the search index; (image, text, tokens) in `coll.df`'s order"
     from clipart.eval.embed import embed_dl
     img,txt,tok = embed_dl(learn.model, learn.dls.test_dl(coll.df, with_labels=True))
-    export_embeddings(learn.model, learn.dls, coll.df, out/'index', embeddings=(img, txt))
+    export_embeddings(learn.model, learn.dls, coll.df, RunFolder(out).index_dir, embeddings=(img, txt))
     return img,txt,tok
 
 def caption_swap_accuracy(
@@ -409,13 +410,14 @@ def train_clip(
     if world > 1:
         dist.barrier()
         if rank: return None   # rank 0 evaluates and writes the outputs
-    save_clip(learn.model, out/'model')
+    run = RunFolder(out)
+    save_clip(learn.model, run.model_dir)
     t = time.time()
     emb = embed_all(learn, coll, out)
     n_leaks = check_split_leaks(coll, dls, emb[0], out)
     s = score(cfg, learn, coll, emb, start, show_fn=out/'zero_shot.png' if cfg.pictures and len(coll.vocab) else None)
     if s.get('wise_model') is not None: save_clip(s['wise_model'], out/'model_wise')
-    if s['predictor'] is not None: s['predictor'].save(out/'predictor'); learn.attribute_predictor = s['predictor']
+    if s['predictor'] is not None: s['predictor'].save(run.predictor_dir); learn.attribute_predictor = s['predictor']
     eval_s += time.time()-t
     after,before = s['trained'],start['before']
     res = {**cfg.to_dict(), 'size': image_size(model), 'trainable_params': n_trainable,
@@ -425,7 +427,7 @@ def train_clip(
            'chance_R@1': 1/len(dls.valid_ds), 'trained': after, 'random_init': before, 'history': history}
     for k in ('source','wise_ft'):
         if k in s: res[k] = s[k]
-    (out/'metrics.json').write_text(json.dumps(res, indent=1))
+    run.metrics_file.write_text(json.dumps(res, indent=1))
     if cfg.pictures: write_pictures(learn, s['valid'], out)
     print(); print_retrieval(after['retrieval'], len(dls.valid_ds), 'validation retrieval')
     if 'zero_shot' in after: print_attributes(after, before)

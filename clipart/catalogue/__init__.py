@@ -1,0 +1,1 @@
+"""Cataloguing: proposals for uncatalogued images, the SQLite review database and its migrations, the export."""
