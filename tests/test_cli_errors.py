@@ -279,7 +279,8 @@ def test_eval_scores_a_collection_without_attributes(small_run, synth_path, tmp_
 def test_a_run_folder_works_from_anywhere_and_after_a_move(tmp_path, synth_path, monkeypatch):
     "Trained from one folder with a relative --data; searched, served and exported from another; moved with its collection; the collection moved alone"
     from clipart.cli.search import clipart_search
-    from clipart.cli.serve import clipart_serve, gallery_app
+    from clipart.cli.serve import clipart_serve
+    from clipart.app.pages import gallery_app
     from clipart.app.gallery import Gallery
     from starlette.testclient import TestClient
     a = tmp_path/'a'; shutil.copytree(synth_path, a/'data'); monkeypatch.chdir(a)

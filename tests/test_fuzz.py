@@ -121,7 +121,7 @@ def test_caption_templates_give_only_their_own_errors(data):
 def client(tmp_path_factory):
     from starlette.testclient import TestClient
     from clipart.cli.train import clipart_train
-    from clipart.cli.serve import gallery_app
+    from clipart.app.pages import gallery_app
     from clipart.app.gallery import Gallery
     out = tmp_path_factory.mktemp('fuzzrun')/'run'
     clipart_train(out=str(out), n_synthetic=60, epochs=1, bs=16, workers=0, pictures=False)

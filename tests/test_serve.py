@@ -13,7 +13,7 @@ def gallery_url(tmp_path_factory):
     "A synthetic run trained for a minute, served by uvicorn on a free loopback port"
     import os, uvicorn
     from clipart.cli.train import clipart_train
-    from clipart.cli.serve import gallery_app
+    from clipart.app.pages import gallery_app
     from clipart.app.gallery import Gallery
     tmp = tmp_path_factory.mktemp('serve')
     old = os.environ.get('CLIPART_CACHE'); os.environ['CLIPART_CACHE'] = str(tmp/'cache')

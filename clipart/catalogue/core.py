@@ -105,6 +105,60 @@ class Proposals:
         "The proposed items in review order"
         return self.items[self.items.status=='proposed'].sort_values('priority')
 
+    def wide(self):
+        "One row per image: id, image, status, priority, uncertainty, and per group `{g}`, `{g}_p`, `{g}_alternatives` ('value:p|...')"
+        a = self.attributes; items = self.items.sort_values(['status', 'priority'], ascending=[False, True], kind='stable')
+        fmt = lambda d: '|'.join(f'{v}:{p:.3f}' for v,p in zip(d.value, d.p))
+        out = items[['id','image','status','priority','uncertainty']].reset_index(drop=True)
+        for g in self.groups:
+            ag = a[a.group==g]
+            pr,al = ag[ag.proposed].groupby('id'),ag[~ag.proposed].groupby('id')
+            out[g] = out.id.map(pr.value.agg('|'.join)).fillna('')
+            out[f'{g}_p'] = out.id.map(pr.p.agg(lambda p: '|'.join(f'{x:.3f}' for x in p))).fillna('')
+            out[f'{g}_alternatives'] = out.id.map(al.apply(fmt) if len(al) else pd.Series(dtype=str)).fillna('')
+        return out
+
+    def to_csv(self, fn):
+        "Write the proposals as CSV, one row per image, in review order"
+        self.wide().to_csv(fn, index=False); return Path(fn)
+
+    def to_jsonl(self, fn):
+        "Write the proposals as JSON lines: {id, image, status, priority, uncertainty, groups: {g: {proposed: [{value, p}], alternatives: [...]}}}"
+        a = self.attributes; by = {i: d for i,d in a.groupby('id')}
+        with open(fn, 'w', encoding='utf-8') as f:
+            for r in self.items.sort_values(['status', 'priority'], ascending=[False, True], kind='stable').itertuples():
+                d = by.get(r.id, a.iloc[:0]); gs = {}
+                for g,dg in d.groupby('group', sort=False):
+                    gs[g] = {k: [dict(value=v, p=round(float(p), 4)) for v,p in zip(x.value, x.p)] for k,x in (('proposed', dg[dg.proposed]), ('alternatives', dg[~dg.proposed]))}
+                f.write(json.dumps(dict(id=r.id, image=r.image, status=r.status, priority=int(r.priority),
+                                        uncertainty=None if pd.isna(r.uncertainty) else float(r.uncertainty), groups=gs), ensure_ascii=False) + '\n')
+        return Path(fn)
+
+    def save(self, path):
+        "Keep the proposals in folder `path` (items.csv, attributes.csv, image_embeddings.npy, skipped.csv)"
+        path = Path(path); path.mkdir(parents=True, exist_ok=True)
+        self.items.to_csv(path/'items.csv', index=False); self.attributes.to_csv(path/'attributes.csv', index=False)
+        np.save(path/'image_embeddings.npy', self.feats.astype(np.float32)); self.report.to_df().to_csv(path/'skipped.csv', index=False)
+        (path/'groups.json').write_text(json.dumps(self.groups))
+        return path
+
+    @classmethod
+    def load(cls, path):
+        "Proposals saved with `save`"
+        path = Path(path)
+        for f in ('items.csv','attributes.csv','image_embeddings.npy'):
+            if not (path/f).exists(): raise FileNotFoundError(f"{path/f}: not found (written by clipart-label)")
+        items = pd.read_csv(path/'items.csv', dtype=dict(id=str, image=str, labels=str), keep_default_na=False)
+        items['uncertainty'] = pd.to_numeric(items.uncertainty, errors='coerce')
+        attrs = pd.read_csv(path/'attributes.csv', dtype=dict(id=str, group=str, value=str), keep_default_na=False)
+        feats = np.load(path/'image_embeddings.npy', allow_pickle=False)
+        if (items.status=='proposed').sum() != len(feats): raise ValueError(f"{path}: items.csv and image_embeddings.npy disagree: label the images again")
+        rep = ReadReport()
+        if (path/'skipped.csv').exists():
+            for r in pd.read_csv(path/'skipped.csv', dtype=str, keep_default_na=False).itertuples(): rep.add(r.file, None, r.id, r.kind, r.reason)
+        groups = json.loads((path/'groups.json').read_text()) if (path/'groups.json').exists() else list(dict.fromkeys(attrs.group))
+        return cls(items, attrs.assign(proposed=attrs.proposed.astype(str)=='True'), feats, rep, groups)
+
 # %% ../../nbs/35c_catalogue.core.ipynb #219caa5e
 @torch.no_grad()
 def propose_attributes(
@@ -186,65 +240,6 @@ def proposal_errors(
         out[i] = len(p ^ t)
     return pd.Series(out, dtype=float)
 
-# %% ../../nbs/35c_catalogue.core.ipynb #12c3ef99
-@patch
-def wide(self:Proposals):
-    "One row per image: id, image, status, priority, uncertainty, and per group `{g}`, `{g}_p`, `{g}_alternatives` ('value:p|...')"
-    a = self.attributes; items = self.items.sort_values(['status', 'priority'], ascending=[False, True], kind='stable')
-    fmt = lambda d: '|'.join(f'{v}:{p:.3f}' for v,p in zip(d.value, d.p))
-    out = items[['id','image','status','priority','uncertainty']].reset_index(drop=True)
-    for g in self.groups:
-        ag = a[a.group==g]
-        pr,al = ag[ag.proposed].groupby('id'),ag[~ag.proposed].groupby('id')
-        out[g] = out.id.map(pr.value.agg('|'.join)).fillna('')
-        out[f'{g}_p'] = out.id.map(pr.p.agg(lambda p: '|'.join(f'{x:.3f}' for x in p))).fillna('')
-        out[f'{g}_alternatives'] = out.id.map(al.apply(fmt) if len(al) else pd.Series(dtype=str)).fillna('')
-    return out
-
-@patch
-def to_csv(self:Proposals, fn):
-    "Write the proposals as CSV, one row per image, in review order"
-    self.wide().to_csv(fn, index=False); return Path(fn)
-
-@patch
-def to_jsonl(self:Proposals, fn):
-    "Write the proposals as JSON lines: {id, image, status, priority, uncertainty, groups: {g: {proposed: [{value, p}], alternatives: [...]}}}"
-    a = self.attributes; by = {i: d for i,d in a.groupby('id')}
-    with open(fn, 'w', encoding='utf-8') as f:
-        for r in self.items.sort_values(['status', 'priority'], ascending=[False, True], kind='stable').itertuples():
-            d = by.get(r.id, a.iloc[:0]); gs = {}
-            for g,dg in d.groupby('group', sort=False):
-                gs[g] = {k: [dict(value=v, p=round(float(p), 4)) for v,p in zip(x.value, x.p)] for k,x in (('proposed', dg[dg.proposed]), ('alternatives', dg[~dg.proposed]))}
-            f.write(json.dumps(dict(id=r.id, image=r.image, status=r.status, priority=int(r.priority),
-                                    uncertainty=None if pd.isna(r.uncertainty) else float(r.uncertainty), groups=gs), ensure_ascii=False) + '\n')
-    return Path(fn)
-
-@patch
-def save(self:Proposals, path):
-    "Keep the proposals in folder `path` (items.csv, attributes.csv, image_embeddings.npy, skipped.csv)"
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    self.items.to_csv(path/'items.csv', index=False); self.attributes.to_csv(path/'attributes.csv', index=False)
-    np.save(path/'image_embeddings.npy', self.feats.astype(np.float32)); self.report.to_df().to_csv(path/'skipped.csv', index=False)
-    (path/'groups.json').write_text(json.dumps(self.groups))
-    return path
-
-@patch(cls_method=True)
-def load(cls:Proposals, path):
-    "Proposals saved with `save`"
-    path = Path(path)
-    for f in ('items.csv','attributes.csv','image_embeddings.npy'):
-        if not (path/f).exists(): raise FileNotFoundError(f"{path/f}: not found (written by clipart-label)")
-    items = pd.read_csv(path/'items.csv', dtype=dict(id=str, image=str, labels=str), keep_default_na=False)
-    items['uncertainty'] = pd.to_numeric(items.uncertainty, errors='coerce')
-    attrs = pd.read_csv(path/'attributes.csv', dtype=dict(id=str, group=str, value=str), keep_default_na=False)
-    feats = np.load(path/'image_embeddings.npy', allow_pickle=False)
-    if (items.status=='proposed').sum() != len(feats): raise ValueError(f"{path}: items.csv and image_embeddings.npy disagree: label the images again")
-    rep = ReadReport()
-    if (path/'skipped.csv').exists():
-        for r in pd.read_csv(path/'skipped.csv', dtype=str, keep_default_na=False).itertuples(): rep.add(r.file, None, r.id, r.kind, r.reason)
-    groups = json.loads((path/'groups.json').read_text()) if (path/'groups.json').exists() else list(dict.fromkeys(attrs.group))
-    return cls(items, attrs.assign(proposed=attrs.proposed.astype(str)=='True'), feats, rep, groups)
-
 # %% ../../nbs/35c_catalogue.core.ipynb #6befa98c
 ACTIONS = ('accept', 'reject', 'add', 'unsure', 'skip')
 ITEM_ACTIONS = ('unsure', 'skip')
@@ -324,62 +319,99 @@ class CatalogueDB:
         with self._con() as c: r = c.execute('SELECT value FROM meta WHERE key=?', (key,)).fetchone()
         return default if r is None else r[0]
 
-# %% ../../nbs/35c_catalogue.core.ipynb #9d95a924
-@patch
-def import_proposals(self:CatalogueDB,
-    props:Proposals, # What `propose_attributes` proposed
-    run=None, # The run they came from (kept: the export reads its curated items)
-):
-    "Add the proposed items and their proposals (a re-labelled item's proposals and priority are replaced; decisions are kept)"
-    with self._write() as c:
-        if run is not None: c.execute('INSERT OR REPLACE INTO meta VALUES (?, ?)', ('run', str(Path(run).resolve())))
-        c.execute('INSERT OR REPLACE INTO meta VALUES (?, ?)', ('groups', json.dumps(props.groups)))
-        it = props.items[props.items.status=='proposed']
-        c.executemany('INSERT INTO items VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET image=excluded.image, status=excluded.status, priority=excluded.priority, uncertainty=excluded.uncertainty',
-                      [(r.id, r.image, r.status, int(r.priority), float(r.uncertainty)) for r in it.itertuples()])
-        ids = set(it.id); a = props.attributes[props.attributes.id.isin(ids)]
-        c.executemany('DELETE FROM proposals WHERE item=?', [(i,) for i in ids])
-        c.executemany('INSERT INTO proposals VALUES (?,?,?,?,?)', [(r.id, f'{r.group}::{r.value}', float(r.p), int(r.proposed), int(r.rank)) for r in a.itertuples()])
-    return len(ids)
+    def import_proposals(self,
+        props:Proposals, # What `propose_attributes` proposed
+        run=None, # The run they came from (kept: the export reads its curated items)
+    ):
+        "Add the proposed items and their proposals (a re-labelled item's proposals and priority are replaced; decisions are kept)"
+        with self._write() as c:
+            if run is not None: c.execute('INSERT OR REPLACE INTO meta VALUES (?, ?)', ('run', str(Path(run).resolve())))
+            c.execute('INSERT OR REPLACE INTO meta VALUES (?, ?)', ('groups', json.dumps(props.groups)))
+            it = props.items[props.items.status=='proposed']
+            c.executemany('INSERT INTO items VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET image=excluded.image, status=excluded.status, priority=excluded.priority, uncertainty=excluded.uncertainty',
+                          [(r.id, r.image, r.status, int(r.priority), float(r.uncertainty)) for r in it.itertuples()])
+            ids = set(it.id); a = props.attributes[props.attributes.id.isin(ids)]
+            c.executemany('DELETE FROM proposals WHERE item=?', [(i,) for i in ids])
+            c.executemany('INSERT INTO proposals VALUES (?,?,?,?,?)', [(r.id, f'{r.group}::{r.value}', float(r.p), int(r.proposed), int(r.rank)) for r in a.itertuples()])
+        return len(ids)
 
-@patch
-def decide(self:CatalogueDB,
-    item:str, # The item's id
-    action:str, # One of `ACTIONS`
-    reviewer:str, # Who decides
-    attribute:str=None, # 'group::value' (for accept, reject, add)
-)->int:
-    "Store one decision in its own transaction (on disk when this returns); its sequence number"
-    if action not in ACTIONS: raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
-    if not str(reviewer).strip(): raise ValueError("who is reviewing? give a reviewer's name")
-    if action in ITEM_ACTIONS: attribute = None
-    elif not attribute or '::' not in attribute or not all(s.strip() for s in attribute.split('::', 1)):
-        raise ValueError(f"{action} needs an attribute as 'group::value', not {attribute!r}")
-    with self._write() as c:
-        if c.execute('SELECT 1 FROM items WHERE id=?', (item,)).fetchone() is None: raise KeyError(f"no item {item!r} to review")
-        return c.execute('INSERT INTO decisions(item, attribute, action, reviewer, at) VALUES (?,?,?,?,?)',
-                         (item, attribute and attribute.strip(), action, str(reviewer).strip(), _now())).lastrowid
+    def decide(self,
+        item:str, # The item's id
+        action:str, # One of `ACTIONS`
+        reviewer:str, # Who decides
+        attribute:str=None, # 'group::value' (for accept, reject, add)
+    )->int:
+        "Store one decision in its own transaction (on disk when this returns); its sequence number"
+        if action not in ACTIONS: raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
+        if not str(reviewer).strip(): raise ValueError("who is reviewing? give a reviewer's name")
+        if action in ITEM_ACTIONS: attribute = None
+        elif not attribute or '::' not in attribute or not all(s.strip() for s in attribute.split('::', 1)):
+            raise ValueError(f"{action} needs an attribute as 'group::value', not {attribute!r}")
+        with self._write() as c:
+            if c.execute('SELECT 1 FROM items WHERE id=?', (item,)).fetchone() is None: raise KeyError(f"no item {item!r} to review")
+            return c.execute('INSERT INTO decisions(item, attribute, action, reviewer, at) VALUES (?,?,?,?,?)',
+                             (item, attribute and attribute.strip(), action, str(reviewer).strip(), _now())).lastrowid
 
-@patch
-def undo(self:CatalogueDB,
-    reviewer:str, # Whose latest decision to take back
-    item:str=None, # Only a decision on this item
-)->dict:
-    "Take back `reviewer`'s latest live decision (kept in the history as undone); the decision, or None if there is none"
-    with self._write() as c:
-        q = 'SELECT seq, item, attribute, action FROM decisions WHERE reviewer=? AND undone=0' + (' AND item=?' if item else '') + ' ORDER BY seq DESC LIMIT 1'
-        r = c.execute(q, (reviewer, item) if item else (reviewer,)).fetchone()
-        if r is None: return None
-        c.execute('UPDATE decisions SET undone=1 WHERE seq=?', (r[0],))
-    return dict(zip(('seq','item','attribute','action'), r))
+    def undo(self,
+        reviewer:str, # Whose latest decision to take back
+        item:str=None, # Only a decision on this item
+    )->dict:
+        "Take back `reviewer`'s latest live decision (kept in the history as undone); the decision, or None if there is none"
+        with self._write() as c:
+            q = 'SELECT seq, item, attribute, action FROM decisions WHERE reviewer=? AND undone=0' + (' AND item=?' if item else '') + ' ORDER BY seq DESC LIMIT 1'
+            r = c.execute(q, (reviewer, item) if item else (reviewer,)).fetchone()
+            if r is None: return None
+            c.execute('UPDATE decisions SET undone=1 WHERE seq=?', (r[0],))
+        return dict(zip(('seq','item','attribute','action'), r))
+
+    def decisions(self, live=False)->pd.DataFrame:
+        "Every decision (seq, item, attribute, action, reviewer, at, undone); `live`: those not undone"
+        with self._con() as c:
+            return pd.read_sql_query('SELECT seq, item, attribute, action, reviewer, at, undone FROM decisions' + (' WHERE undone=0' if live else '') + ' ORDER BY seq', c)
+
+    def item(self, id)->dict:
+        "One item for review: id, image, priority, proposals (attribute, p, proposed, rank), state {attribute: accepted/rejected}, flag, history (every decision on it)"
+        with self._con() as c:
+            r = c.execute('SELECT id, image, priority, uncertainty FROM items WHERE id=?', (id,)).fetchone()
+            if r is None: raise KeyError(f"no item {id!r} to review")
+            props = c.execute('SELECT attribute, p, proposed, rank FROM proposals WHERE item=? ORDER BY attribute', (id,)).fetchall()
+            hist = c.execute('SELECT seq, attribute, action, reviewer, at, undone FROM decisions WHERE item=? ORDER BY seq', (id,)).fetchall()
+        state,flag = _state([(a, act) for _,a,act,_,_,undone in hist if not undone])
+        return dict(id=r[0], image=r[1], priority=r[2], uncertainty=r[3], proposals=[dict(attribute=a, p=p, proposed=bool(d), rank=k) for a,p,d,k in props],
+                    state=state, flag=flag, history=[dict(zip(('seq','attribute','action','reviewer','at','undone'), h)) for h in hist])
+
+    def queue(self, limit=24, offset=0)->list:
+        "Ids still to review (no live decision), in priority order"
+        with self._con() as c:
+            return [r[0] for r in c.execute("SELECT id FROM items i WHERE status='proposed' AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item=i.id AND d.undone=0) "
+                                            "ORDER BY priority LIMIT ? OFFSET ?", (limit, offset))]
+
+    def counts(self)->dict:
+        "Items to review, reviewed, marked unsure and skipped"
+        with self._con() as c:
+            n = c.execute("SELECT COUNT(*) FROM items WHERE status='proposed'").fetchone()[0]
+            flags = dict(c.execute("SELECT action, COUNT(DISTINCT item) FROM decisions WHERE undone=0 AND action IN ('unsure','skip') GROUP BY action").fetchall())
+            done = c.execute('SELECT COUNT(DISTINCT item) FROM decisions WHERE undone=0').fetchone()[0]
+        return dict(to_review=n-done, reviewed=done, unsure=flags.get('unsure', 0), skipped=flags.get('skip', 0))
+
+    def accepted(self)->dict:
+        "{id: set of accepted or added attributes} of every reviewed item not marked unsure or skipped"
+        with self._con() as c: rows = c.execute('SELECT item, attribute, action FROM decisions WHERE undone=0 ORDER BY seq').fetchall()
+        by = {}
+        for i,a,act in rows: by.setdefault(i, []).append((a, act))
+        out = {}
+        for i,rs in by.items():
+            st,flag = _state(rs)
+            if flag is None: out[i] = {a for a,s in st.items() if s=='accepted'}
+        return out
+
+    def flagged(self, flag='unsure')->list:
+        "Ids of the items whose live decisions mark them `flag` ('unsure' or 'skipped'), in priority order"
+        act = dict(unsure='unsure', skipped='skip')[flag]
+        with self._con() as c:
+            return [r[0] for r in c.execute("SELECT id FROM items i WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.item=i.id AND d.undone=0 AND d.action=?) ORDER BY priority", (act,))]
 
 # %% ../../nbs/35c_catalogue.core.ipynb #51079f91
-@patch
-def decisions(self:CatalogueDB, live=False)->pd.DataFrame:
-    "Every decision (seq, item, attribute, action, reviewer, at, undone); `live`: those not undone"
-    with self._con() as c:
-        return pd.read_sql_query('SELECT seq, item, attribute, action, reviewer, at, undone FROM decisions' + (' WHERE undone=0' if live else '') + ' ORDER BY seq', c)
-
 def _state(rows):
     "{attribute: 'accepted'/'rejected'} and the item's flag ('unsure'/'skipped'/None) from its live decisions, oldest first"
     attrs,flag = {},None
@@ -388,53 +420,6 @@ def _state(rows):
         elif action=='skip': flag = 'skipped'
         else: attrs[attribute] = 'rejected' if action=='reject' else 'accepted'
     return attrs, flag
-
-@patch
-def item(self:CatalogueDB, id)->dict:
-    "One item for review: id, image, priority, proposals (attribute, p, proposed, rank), state {attribute: accepted/rejected}, flag, history (every decision on it)"
-    with self._con() as c:
-        r = c.execute('SELECT id, image, priority, uncertainty FROM items WHERE id=?', (id,)).fetchone()
-        if r is None: raise KeyError(f"no item {id!r} to review")
-        props = c.execute('SELECT attribute, p, proposed, rank FROM proposals WHERE item=? ORDER BY attribute', (id,)).fetchall()
-        hist = c.execute('SELECT seq, attribute, action, reviewer, at, undone FROM decisions WHERE item=? ORDER BY seq', (id,)).fetchall()
-    state,flag = _state([(a, act) for _,a,act,_,_,undone in hist if not undone])
-    return dict(id=r[0], image=r[1], priority=r[2], uncertainty=r[3], proposals=[dict(attribute=a, p=p, proposed=bool(d), rank=k) for a,p,d,k in props],
-                state=state, flag=flag, history=[dict(zip(('seq','attribute','action','reviewer','at','undone'), h)) for h in hist])
-
-@patch
-def queue(self:CatalogueDB, limit=24, offset=0)->list:
-    "Ids still to review (no live decision), in priority order"
-    with self._con() as c:
-        return [r[0] for r in c.execute("SELECT id FROM items i WHERE status='proposed' AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.item=i.id AND d.undone=0) "
-                                        "ORDER BY priority LIMIT ? OFFSET ?", (limit, offset))]
-
-@patch
-def counts(self:CatalogueDB)->dict:
-    "Items to review, reviewed, marked unsure and skipped"
-    with self._con() as c:
-        n = c.execute("SELECT COUNT(*) FROM items WHERE status='proposed'").fetchone()[0]
-        flags = dict(c.execute("SELECT action, COUNT(DISTINCT item) FROM decisions WHERE undone=0 AND action IN ('unsure','skip') GROUP BY action").fetchall())
-        done = c.execute('SELECT COUNT(DISTINCT item) FROM decisions WHERE undone=0').fetchone()[0]
-    return dict(to_review=n-done, reviewed=done, unsure=flags.get('unsure', 0), skipped=flags.get('skip', 0))
-
-@patch
-def accepted(self:CatalogueDB)->dict:
-    "{id: set of accepted or added attributes} of every reviewed item not marked unsure or skipped"
-    with self._con() as c: rows = c.execute('SELECT item, attribute, action FROM decisions WHERE undone=0 ORDER BY seq').fetchall()
-    by = {}
-    for i,a,act in rows: by.setdefault(i, []).append((a, act))
-    out = {}
-    for i,rs in by.items():
-        st,flag = _state(rs)
-        if flag is None: out[i] = {a for a,s in st.items() if s=='accepted'}
-    return out
-
-@patch
-def flagged(self:CatalogueDB, flag='unsure')->list:
-    "Ids of the items whose live decisions mark them `flag` ('unsure' or 'skipped'), in priority order"
-    act = dict(unsure='unsure', skipped='skip')[flag]
-    with self._con() as c:
-        return [r[0] for r in c.execute("SELECT id FROM items i WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.item=i.id AND d.undone=0 AND d.action=?) ORDER BY priority", (act,))]
 
 # %% ../../nbs/35c_catalogue.core.ipynb #35edd27e
 def _link(src, dst):

@@ -248,79 +248,127 @@ class AttributePredictor(AttributeScorer):
         nb = neighbours(qw, self.keys, self.k) if 'cache' in self.parts else None   # once for every group
         return {g: self.probs(self.evidence(q, g, nb, qw), g) for g in self.values}
 
+    def fit(self,
+        feats, # Unit image features of the labelled items [n, d]
+        targets:dict, # {group: [n, n_values]} their 0/1 truth
+        folds=5, # Cross-fitting folds: each item's head evidence comes from a head that did not see it
+        seed=0, # Seed of the folds
+        lams=(1e-3, 1e-2, 0.1, 1., 10.), # Pulls of the head towards the zero-shot weights tried (per group: the best out-of-fold error)
+        cache_grid=((8, 5.5), (16, 5.5), (16, 14.), (32, 14.)), # (k, beta) of the cache tried (the best leave-one-out loss over all groups)
+    ):
+        "Cross-fitted heads, every item in the cache (scored leave-one-out), the stack and thresholds on the out-of-fold evidence of every item"
+        feats,n = torch.as_tensor(feats).float(),len(feats)
+        if n < 3: raise ValueError(f"{n} labelled item(s): the predictor needs at least 3")
+        if missing := [g for g in self.values if g not in targets]: raise ValueError(f"no targets for group(s) {missing}")
+        fold = torch.empty(n, dtype=torch.long)
+        fold[torch.randperm(n, generator=torch.Generator().manual_seed(seed))] = torch.arange(n) % min(folds, n)
+        tg = {g: targets[g].float() for g in self.values}
+        self.kinds = group_kinds(tg)
+        self.white = whitening(feats, self.whiten) if self.whiten is not None and {'cache','head'} & set(self.parts) else None
+        fw = self.white_feats(feats)   # what the cache and the head see
+        self.keys,self.cache_targets = fw,tg
+        cache = {}
+        if 'cache' in self.parts:   # each item's neighbours among the others, found once for every (k, beta) tried
+            nb = neighbours(fw, fw, max(k for k,_ in cache_grid), exclude=torch.arange(n))
+            loss = lambda k,b: sum(_ce(_logit(cache_votes(None, None, tg[g], k, b, nb=nb)), tg[g], self.kinds[g]).item() for g in self.values)
+            self.k,self.beta = min(cache_grid, key=lambda kb: loss(*kb))
+            cache = {g: cache_votes(None, None, tg[g], self.k, self.beta, nb=nb) for g in self.values}
+        ev = {}
+        for g in self.values:
+            t,kind,e = tg[g],self.kinds[g],[]
+            if 'zero_shot' in self.parts: e.append(self.logit_scale * feats @ self.text_weights[g].T)
+            if 'cache' in self.parts: e.append(_logit(cache[g]))
+            if 'head' in self.parts:
+                oof,tw = torch.zeros(len(lams), *t.shape),self.white_text(g)
+                for f in range(int(fold.max())+1):
+                    tr,te = fold!=f,fold==f
+                    for i,lam in enumerate(lams):
+                        w,b = ridge_head(fw[tr], t[tr], tw, lam); oof[i][te] = fw[te] @ w.T + b
+                best = int(np.argmin([((o - t)**2).mean().item() for o in oof]))
+                self.heads[g] = ridge_head(fw, t, tw, lams[best])
+                e.append(oof[best])   # out-of-fold, as on unseen items
+            ev[g] = torch.stack(e, -1)
+            self.stack[g] = fit_stack(ev[g], t, kind)
+        pr = {g: self.probs(ev[g], g) for g in ev}
+        self.fit_thresholds(pr, tg)
+        self.calibration = dict(n=n, **calibration_errors(pr, tg, self.kinds))
+        return self
+
+    def fit_thresholds(self, probs, targets, k=1, beta=2., min_pos=5):
+        "Group thresholds for sample F-beta; with metric 'micro_f1' a threshold per value that has `min_pos` positives"
+        AttributeScorer.fit_thresholds(self, probs, targets, k=k, beta=2. if self.metric=='sample_f2' else 1.)
+        self.value_thresholds = {}
+        if self.metric=='micro_f1':
+            cands = torch.linspace(0.05, 0.95, 19)
+            for g,p in probs.items():
+                th = torch.full((p.shape[1],), float(self.thresholds.get(g, float('inf'))))
+                for v in range(p.shape[1]):
+                    t = targets[g][:,v:v+1].bool()
+                    if t.sum() >= min_pos: th[v] = cands[int(np.argmax([fbeta_micro(t, p[:,v:v+1]>=c, 1.) for c in cands]))]
+                self.value_thresholds[g] = th
+        return self.thresholds
+
+    def predict(self, scores, k=1, thresholds=None):
+        "{group: bool [n, n_values]}: with `decide` 'expected_f2' each item's expected-F2 set over the groups given; else (or given `thresholds`) the `k` best values of each group and every one above its group's threshold (and its own, with 'micro_f1')"
+        if self.decide=='expected_f2' and thresholds is None:
+            return expected_fbeta_sets(scores, beta=2.)
+        out = AttributeScorer.predict(self, scores, k, thresholds)
+        for g,th in self.value_thresholds.items():
+            if g in out: out[g] |= scores[g] >= th
+        return out
+
+    def save(self,
+        path, # A folder (made if missing)
+    ):
+        "Write the fitted predictor to folder `path`: tensors as safetensors, the rest as JSON"
+        from safetensors.torch import save_file
+        if not self.stack: raise RuntimeError("this AttributePredictor is not fitted: nothing to save")
+        path = Path(path); path.mkdir(parents=True, exist_ok=True)
+        t = {'keys': self.keys.float()}   # full precision: a reloaded predictor decides exactly as this one
+        for i,g in enumerate(self.values):
+            t[f'{i}.text'],t[f'{i}.cache'] = self.text_weights[g],self.cache_targets[g].to(torch.uint8)
+            t[f'{i}.stack_a'],t[f'{i}.stack_b'] = self.stack[g]
+            if g in self.heads: t[f'{i}.head_w'],t[f'{i}.head_b'] = self.heads[g]
+            if g in self.value_thresholds: t[f'{i}.value_thresholds'] = self.value_thresholds[g]
+        if self.white is not None: t['white_mu'],t['white_W'],t['white_Winv'] = self.white
+        save_file({k: v.contiguous() for k,v in t.items()}, str(path/_PRED_FILE))
+        meta = dict(format='clipart-attribute-predictor', version=1, groups=list(self.values), values=self.values, kinds=self.kinds,
+                    parts=list(self.parts), k=self.k, beta=self.beta, metric=self.metric, logit_scale=self.logit_scale, decide=self.decide,
+                    whiten=self.whiten, thresholds={g: float(v) for g,v in self.thresholds.items()}, calibration=self.calibration)
+        (path/_PRED_META).write_text(json.dumps(meta, indent=1))
+        return path
+
+    @classmethod
+    def load(cls,
+        path, # A folder written by `AttributePredictor.save`
+    ):
+        "The predictor saved in folder `path`; an error naming the file when one is missing or foreign"
+        from safetensors.torch import load_file
+        from safetensors import SafetensorError
+        path = Path(path)
+        for f in (_PRED_META, _PRED_FILE):
+            if not (path/f).is_file(): raise FileNotFoundError(f"{path/f} is missing: not a saved attribute predictor (AttributePredictor.save writes {_PRED_META} and {_PRED_FILE})")
+        try: meta = json.loads((path/_PRED_META).read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path/_PRED_META} is not an attribute predictor's description ({e})") from None
+        if not isinstance(meta, dict) or meta.get('format')!='clipart-attribute-predictor': raise ValueError(f"{path/_PRED_META} is not an attribute predictor's description")
+        try: t = load_file(str(path/_PRED_FILE))
+        except (SafetensorError, OSError) as e: raise ValueError(f"{path/_PRED_FILE}: not a readable safetensors file ({e})") from None
+        gs = meta['groups']
+        need = ['keys'] + [f'{i}.{k}' for i in range(len(gs)) for k in ('text','cache','stack_a','stack_b')]
+        if missing := [k for k in need if k not in t]: raise ValueError(f"{path/_PRED_FILE} lacks {missing[:3]}: truncated or written by something else")
+        p = cls({g: meta['values'][g] for g in gs}, {g: t[f'{i}.text'] for i,g in enumerate(gs)}, parts=tuple(meta['parts']),
+                k=meta['k'], beta=meta['beta'], metric=meta['metric'], logit_scale=meta['logit_scale'],
+                decide=meta.get('decide', 'thresholds'), whiten=meta.get('whiten'))   # saved before the expected-F2 rule or whitening: decided as it was
+        if (meta.get('whiten') is not None and bool({'cache','head'} & set(meta['parts']))) != ('white_W' in t): raise ValueError(f"{path/_PRED_FILE} and {path/_PRED_META} disagree on whitening: written by something else")
+        p.kinds,p.thresholds,p.calibration,p.keys = meta['kinds'],meta['thresholds'],meta.get('calibration'),t['keys'].float()
+        if 'white_W' in t: p.white = (t['white_mu'], t['white_W'], t['white_Winv'])
+        for i,g in enumerate(gs):
+            p.cache_targets[g],p.stack[g] = t[f'{i}.cache'].float(),(t[f'{i}.stack_a'], t[f'{i}.stack_b'])
+            if f'{i}.head_w' in t: p.heads[g] = (t[f'{i}.head_w'], t[f'{i}.head_b'])
+            if f'{i}.value_thresholds' in t: p.value_thresholds[g] = t[f'{i}.value_thresholds']
+        return p
+
 # %% ../../nbs/35_eval.predict.ipynb #134865af
-@patch
-def fit(self:AttributePredictor,
-    feats, # Unit image features of the labelled items [n, d]
-    targets:dict, # {group: [n, n_values]} their 0/1 truth
-    folds=5, # Cross-fitting folds: each item's head evidence comes from a head that did not see it
-    seed=0, # Seed of the folds
-    lams=(1e-3, 1e-2, 0.1, 1., 10.), # Pulls of the head towards the zero-shot weights tried (per group: the best out-of-fold error)
-    cache_grid=((8, 5.5), (16, 5.5), (16, 14.), (32, 14.)), # (k, beta) of the cache tried (the best leave-one-out loss over all groups)
-):
-    "Cross-fitted heads, every item in the cache (scored leave-one-out), the stack and thresholds on the out-of-fold evidence of every item"
-    feats,n = torch.as_tensor(feats).float(),len(feats)
-    if n < 3: raise ValueError(f"{n} labelled item(s): the predictor needs at least 3")
-    if missing := [g for g in self.values if g not in targets]: raise ValueError(f"no targets for group(s) {missing}")
-    fold = torch.empty(n, dtype=torch.long)
-    fold[torch.randperm(n, generator=torch.Generator().manual_seed(seed))] = torch.arange(n) % min(folds, n)
-    tg = {g: targets[g].float() for g in self.values}
-    self.kinds = group_kinds(tg)
-    self.white = whitening(feats, self.whiten) if self.whiten is not None and {'cache','head'} & set(self.parts) else None
-    fw = self.white_feats(feats)   # what the cache and the head see
-    self.keys,self.cache_targets = fw,tg
-    cache = {}
-    if 'cache' in self.parts:   # each item's neighbours among the others, found once for every (k, beta) tried
-        nb = neighbours(fw, fw, max(k for k,_ in cache_grid), exclude=torch.arange(n))
-        loss = lambda k,b: sum(_ce(_logit(cache_votes(None, None, tg[g], k, b, nb=nb)), tg[g], self.kinds[g]).item() for g in self.values)
-        self.k,self.beta = min(cache_grid, key=lambda kb: loss(*kb))
-        cache = {g: cache_votes(None, None, tg[g], self.k, self.beta, nb=nb) for g in self.values}
-    ev = {}
-    for g in self.values:
-        t,kind,e = tg[g],self.kinds[g],[]
-        if 'zero_shot' in self.parts: e.append(self.logit_scale * feats @ self.text_weights[g].T)
-        if 'cache' in self.parts: e.append(_logit(cache[g]))
-        if 'head' in self.parts:
-            oof,tw = torch.zeros(len(lams), *t.shape),self.white_text(g)
-            for f in range(int(fold.max())+1):
-                tr,te = fold!=f,fold==f
-                for i,lam in enumerate(lams):
-                    w,b = ridge_head(fw[tr], t[tr], tw, lam); oof[i][te] = fw[te] @ w.T + b
-            best = int(np.argmin([((o - t)**2).mean().item() for o in oof]))
-            self.heads[g] = ridge_head(fw, t, tw, lams[best])
-            e.append(oof[best])   # out-of-fold, as on unseen items
-        ev[g] = torch.stack(e, -1)
-        self.stack[g] = fit_stack(ev[g], t, kind)
-    pr = {g: self.probs(ev[g], g) for g in ev}
-    self.fit_thresholds(pr, tg)
-    self.calibration = dict(n=n, **calibration_errors(pr, tg, self.kinds))
-    return self
-
-@patch
-def fit_thresholds(self:AttributePredictor, probs, targets, k=1, beta=2., min_pos=5):
-    "Group thresholds for sample F-beta; with metric 'micro_f1' a threshold per value that has `min_pos` positives"
-    AttributeScorer.fit_thresholds(self, probs, targets, k=k, beta=2. if self.metric=='sample_f2' else 1.)
-    self.value_thresholds = {}
-    if self.metric=='micro_f1':
-        cands = torch.linspace(0.05, 0.95, 19)
-        for g,p in probs.items():
-            th = torch.full((p.shape[1],), float(self.thresholds.get(g, float('inf'))))
-            for v in range(p.shape[1]):
-                t = targets[g][:,v:v+1].bool()
-                if t.sum() >= min_pos: th[v] = cands[int(np.argmax([fbeta_micro(t, p[:,v:v+1]>=c, 1.) for c in cands]))]
-            self.value_thresholds[g] = th
-    return self.thresholds
-
-@patch
-def predict(self:AttributePredictor, scores, k=1, thresholds=None):
-    "{group: bool [n, n_values]}: with `decide` 'expected_f2' each item's expected-F2 set over the groups given; else (or given `thresholds`) the `k` best values of each group and every one above its group's threshold (and its own, with 'micro_f1')"
-    if self.decide=='expected_f2' and thresholds is None:
-        return expected_fbeta_sets(scores, beta=2.)
-    out = AttributeScorer.predict(self, scores, k, thresholds)
-    for g,th in self.value_thresholds.items():
-        if g in out: out[g] |= scores[g] >= th
-    return out
-
 def calibration_errors(
     probs:dict, # {group: [n, n_values]} probabilities
     targets:dict, # {group: [n, n_values]} 0/1 truth
@@ -335,58 +383,6 @@ def calibration_errors(
 
 # %% ../../nbs/35_eval.predict.ipynb #7926f340
 _PRED_FILE,_PRED_META = 'predictor.safetensors','predictor.json'
-
-@patch
-def save(self:AttributePredictor,
-    path, # A folder (made if missing)
-):
-    "Write the fitted predictor to folder `path`: tensors as safetensors, the rest as JSON"
-    from safetensors.torch import save_file
-    if not self.stack: raise RuntimeError("this AttributePredictor is not fitted: nothing to save")
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    t = {'keys': self.keys.float()}   # full precision: a reloaded predictor decides exactly as this one
-    for i,g in enumerate(self.values):
-        t[f'{i}.text'],t[f'{i}.cache'] = self.text_weights[g],self.cache_targets[g].to(torch.uint8)
-        t[f'{i}.stack_a'],t[f'{i}.stack_b'] = self.stack[g]
-        if g in self.heads: t[f'{i}.head_w'],t[f'{i}.head_b'] = self.heads[g]
-        if g in self.value_thresholds: t[f'{i}.value_thresholds'] = self.value_thresholds[g]
-    if self.white is not None: t['white_mu'],t['white_W'],t['white_Winv'] = self.white
-    save_file({k: v.contiguous() for k,v in t.items()}, str(path/_PRED_FILE))
-    meta = dict(format='clipart-attribute-predictor', version=1, groups=list(self.values), values=self.values, kinds=self.kinds,
-                parts=list(self.parts), k=self.k, beta=self.beta, metric=self.metric, logit_scale=self.logit_scale, decide=self.decide,
-                whiten=self.whiten, thresholds={g: float(v) for g,v in self.thresholds.items()}, calibration=self.calibration)
-    (path/_PRED_META).write_text(json.dumps(meta, indent=1))
-    return path
-
-@patch(cls_method=True)
-def load(cls:AttributePredictor,
-    path, # A folder written by `AttributePredictor.save`
-):
-    "The predictor saved in folder `path`; an error naming the file when one is missing or foreign"
-    from safetensors.torch import load_file
-    from safetensors import SafetensorError
-    path = Path(path)
-    for f in (_PRED_META, _PRED_FILE):
-        if not (path/f).is_file(): raise FileNotFoundError(f"{path/f} is missing: not a saved attribute predictor (AttributePredictor.save writes {_PRED_META} and {_PRED_FILE})")
-    try: meta = json.loads((path/_PRED_META).read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{path/_PRED_META} is not an attribute predictor's description ({e})") from None
-    if not isinstance(meta, dict) or meta.get('format')!='clipart-attribute-predictor': raise ValueError(f"{path/_PRED_META} is not an attribute predictor's description")
-    try: t = load_file(str(path/_PRED_FILE))
-    except (SafetensorError, OSError) as e: raise ValueError(f"{path/_PRED_FILE}: not a readable safetensors file ({e})") from None
-    gs = meta['groups']
-    need = ['keys'] + [f'{i}.{k}' for i in range(len(gs)) for k in ('text','cache','stack_a','stack_b')]
-    if missing := [k for k in need if k not in t]: raise ValueError(f"{path/_PRED_FILE} lacks {missing[:3]}: truncated or written by something else")
-    p = cls({g: meta['values'][g] for g in gs}, {g: t[f'{i}.text'] for i,g in enumerate(gs)}, parts=tuple(meta['parts']),
-            k=meta['k'], beta=meta['beta'], metric=meta['metric'], logit_scale=meta['logit_scale'],
-            decide=meta.get('decide', 'thresholds'), whiten=meta.get('whiten'))   # saved before the expected-F2 rule or whitening: decided as it was
-    if (meta.get('whiten') is not None and bool({'cache','head'} & set(meta['parts']))) != ('white_W' in t): raise ValueError(f"{path/_PRED_FILE} and {path/_PRED_META} disagree on whitening: written by something else")
-    p.kinds,p.thresholds,p.calibration,p.keys = meta['kinds'],meta['thresholds'],meta.get('calibration'),t['keys'].float()
-    if 'white_W' in t: p.white = (t['white_mu'], t['white_W'], t['white_Winv'])
-    for i,g in enumerate(gs):
-        p.cache_targets[g],p.stack[g] = t[f'{i}.cache'].float(),(t[f'{i}.stack_a'], t[f'{i}.stack_b'])
-        if f'{i}.head_w' in t: p.heads[g] = (t[f'{i}.head_w'], t[f'{i}.head_b'])
-        if f'{i}.value_thresholds' in t: p.value_thresholds[g] = t[f'{i}.value_thresholds']
-    return p
 
 # %% ../../nbs/35_eval.predict.ipynb #f6c64e81
 def fit_predictor(
