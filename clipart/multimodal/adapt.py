@@ -15,8 +15,8 @@ _all_ = ['HEAD_PARAMS', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']   
 from ..momentum import ema_update
 
 # %% auto #0
-__all__ = ['param_depths', 'clip_splitter', 'tower_params', 'lock_tower', 'tower_modules', 'layerwise_lrs', 'wise_ft',
-           'EMAWeights', 'HEAD_PARAMS', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']
+__all__ = ['param_depths', 'clip_splitter', 'tower_params', 'lock_tower', 'locked_tower', 'tower_modules', 'layerwise_lrs',
+           'wise_ft', 'EMAWeights', 'HEAD_PARAMS', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']
 
 # %% ../../nbs/14_adapt.ipynb #c005
 def param_depths(
@@ -66,13 +66,19 @@ def lock_tower(
     tower, # 'image' or 'text'
     heads=False, # Lock the tower's projection too
 ):
-    "Turn off the gradients of `tower` ('image' or 'text'), and of its projection with `heads`; returns the locked parameters"
-    ps = tower_params(model, tower)
-    if heads:
-        m = clip_of(model)
-        ps += [p for n,p in m.named_parameters() if n==('visual.proj' if tower=='image' else 'text_projection') or (tower=='image' and n.startswith('visual.head.'))]
+    "Turn off the gradients of `tower` ('image' or 'text'), and of its projection with `heads`, and record the lock on the model (`locked_tower`); returns the locked parameters"
+    ps = tower_params(model, tower)   # checks `tower`: the one place that does
+    m = clip_of(model)
+    if heads: ps += [p for n,p in m.named_parameters() if n==('visual.proj' if tower=='image' else 'text_projection') or (tower=='image' and n.startswith('visual.head.'))]
     for p in ps: p.requires_grad_(False)
+    m.clipart_lock = dict(tower=tower, heads=heads)   # what training keeps locked (fastai's `unfreeze` turns gradients on again)
     return ps
+
+def locked_tower(
+    model, # A CLIP model
+)->dict:
+    "The lock `lock_tower` recorded on `model` (`dict(tower=..., heads=...)`), or None"
+    return getattr(clip_of(model), 'clipart_lock', None)
 
 def tower_modules(
     model, # A CLIP model

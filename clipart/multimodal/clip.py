@@ -13,23 +13,20 @@ from ..metrics import cross_modal_retrieval, caption_groups
 from ..dist import unwrap_model, dist_rank_world
 from .models import trim_padding
 from fastai.torch_core import trainable_params
-from .adapt import clip_splitter, lock_tower, tower_modules
+from .adapt import clip_splitter, lock_tower, locked_tower, tower_modules
 
 # %% auto #0
 __all__ = ['LockTower', 'TrimPadding', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics', 'prefers_caption', 'swap_accuracy']
 
 # %% ../../nbs/10_clip.ipynb #c005
 class LockTower(Callback):
-    "Keep one tower of a CLIP model as it is (LiT): no gradients, and its modules in eval mode while training"
+    "Keep the tower `lock_tower` locked as it is while training (LiT): no gradients (again after `unfreeze`), its modules in eval mode"
     order = TrainEvalCallback.order+1   # after `TrainEvalCallback` puts the whole model in training mode
-    def __init__(self,
-        tower, # 'image' or 'text'
-    ):
-        if tower not in ('image', 'text'): raise ValueError(f"tower must be 'image' or 'text', not {tower!r}")
-        store_attr()
-    def before_fit(self): lock_tower(self.model, self.tower)
+    def before_fit(self):
+        if (lock := locked_tower(self.model)) is not None: lock_tower(self.model, **lock)
     def before_train(self):
-        for m in tower_modules(self.model, self.tower): m.eval()
+        if (lock := locked_tower(self.model)) is not None:
+            for m in tower_modules(self.model, lock['tower']): m.eval()
 
 class TrimPadding(Callback):
     "While fitting, the text tower skips the padding after each batch's longest caption (`trim_padding`: the same features, less work)"
@@ -46,19 +43,19 @@ class CLIPTrainer(Callback):
     def __init__(self,
         loss='clip', # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid), see `create_loss`
         max_scale=100., # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
-        lock=None, # 'image' or 'text': keep that tower as it is (LiT): adds a `LockTower`
+        lock=None, # 'image' or 'text': lock that tower of the learner's model (`lock_tower`, LiT); a model locked before gets a `LockTower` too
         labels=None, # 'same' or 'jaccard': label-aware targets (`LabelAwareClipLoss`) from the batches' attributes (`imet_dataloaders(labels=True)`)
         hard_negatives=False, # Each image also meets its own attribute-swapped caption as a negative (`HardNegativeClipLoss`; `imet_dataloaders(hard_negatives=True)`)
         trim=True, # The text tower skips the padding after each batch's longest caption (adds a `TrimPadding`; the same features)
     ):
-        if lock not in (None, 'image', 'text'): raise ValueError(f"lock must be None, 'image' or 'text', not {lock!r}")
         if labels not in (None, 'same', 'jaccard'): raise ValueError(f"labels must be None, 'same' or 'jaccard', not {labels!r}")
         if labels and loss!='clip': raise ValueError(f"labels={labels!r} is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         if hard_negatives and loss!='clip': raise ValueError(f"hard_negatives is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         store_attr()
     def _add_cbs(self):
-        "The callbacks this trainer brings (a `LockTower` with `lock`, a `TrimPadding` with `trim`), each added to the learner once; those added now"
-        want = {LockTower: (lambda: LockTower(self.lock)) if self.lock else None, TrimPadding: TrimPadding if self.trim else None}
+        "The callbacks this trainer brings (a `LockTower` for a locked model, a `TrimPadding` with `trim`), each added to the learner once; those added now"
+        if self.lock and locked_tower(self.learn.model) is None: lock_tower(self.learn.model, self.lock)   # `lock_tower` checks the value
+        want = {LockTower: LockTower if locked_tower(self.learn.model) else None, TrimPadding: TrimPadding if self.trim else None}
         new = [f() for cls,f in want.items() if f is not None and not any(isinstance(c, cls) for c in self.learn.cbs)]
         for cb in new: self.learn.add_cb(cb)
         return new

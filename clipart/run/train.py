@@ -24,7 +24,7 @@ from ..multimodal.models import create_clip_model, save_clip, image_size, clip_o
 from ..multimodal.clip import CLIPTrainer, retrieval_metrics, prefers_caption
 from ..multimodal.clip_moco import CLIPMOCOTrainer
 from ..multimodal.scale import GradCache, set_grad_checkpointing
-from ..multimodal.adapt import clip_splitter, layerwise_lrs, EMAWeights, add_lora, tower_params, wise_ft
+from ..multimodal.adapt import clip_splitter, layerwise_lrs, EMAWeights, add_lora, lock_tower, wise_ft
 from ..momentum import momentum_for_steps
 from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam
 from ..eval.embed import find_tokenize, encode_texts
@@ -160,6 +160,7 @@ def build_model(
         raise UsageError(f"--size {s} does not fit {arch} ({type(e).__name__}: {str(e).strip().splitlines()[0][:120]}); "
                          f"use the model's own size (leave --size out) or a multiple of its patch size") from e
     if cfg.lora_rank: add_lora(model, cfg.lora_rank)
+    if cfg.lock: lock_tower(model, cfg.lock)   # LiT: the trainer keeps a locked model locked (`LockTower`)
     return model
 
 def art_augment(
@@ -197,14 +198,14 @@ def build_dataloaders(
 # %% ../../nbs/37_run.train.ipynb #ac9204a7
 def _trainer(cfg, n_train, n_batches, world):
     "The trainer callback of `cfg.algo` (says how CLIP-MoCo's momentum compares with the run's length)"
-    if cfg.algo!='clip-moco': return CLIPTrainer(loss=cfg.algo, lock=cfg.lock, labels=cfg.label_aware, hard_negatives=cfg.hard_negatives)
+    if cfg.algo!='clip-moco': return CLIPTrainer(loss=cfg.algo, labels=cfg.label_aware, hard_negatives=cfg.hard_negatives)
     # a queue longer than the data holds stale keys of the very items of the batch: false negatives
     q = ifnone(cfg.queue_size, min(4096, max(16, n_train//4)))
     n_steps,m = cfg.epochs*(n_batches//world),cfg.momentum   # optimiser steps: each process takes 1/world of every global batch
     print(f"clip-moco: queue of {q} keys, momentum {m:.4g} (an EMA time scale of {1/(1-m):.0f} of the run's {n_steps} steps), distillation alpha {cfg.alpha}")
     if 1/(1-m) > n_steps/5: print(f"  note: the momentum towers move slowly in so short a run; CLIP (the default --algo) trained better in short runs "
                                   f"(nbs/11_clip_moco.ipynb), or try --momentum {momentum_for_steps(n_steps):.3g} (a time scale of 5 % of the steps)")
-    return CLIPMOCOTrainer(queue_size=q, momentum=m, alpha=cfg.alpha, lock=cfg.lock)
+    return CLIPMOCOTrainer(queue_size=q, momentum=m, alpha=cfg.alpha)
 
 def build_learner(
     cfg:TrainConfig, # The run's options
@@ -243,12 +244,9 @@ def learning_rates(
 
 def trainable_count(
     learn:Learner, # The run's learner
-    lock=None, # The locked tower, if any
 ):
-    "Parameters the fit trains: those with gradients, less a locked tower's"
-    m = learn.model
-    locked = {id(p) for p in tower_params(m, lock)} if lock else set()
-    return sum(p.numel() for p in m.parameters() if p.requires_grad and id(p) not in locked)
+    "Parameters the fit trains: those with gradients (a locked tower has none: `build_model` locked it)"
+    return sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
 
 # %% ../../nbs/37_run.train.ipynb #0d13d0ba
 def _history(learn):
@@ -400,7 +398,7 @@ def train_clip(
     if world > 1: print(f"{world} processes ({dist.get_backend()}): global batch {cfg.bs} = {world} x {cfg.bs//world}, data sharded per process, one loss over the global batch; rank 0 evaluates and writes")
     if cfg.pictures and rank==0: dls.show_batch(max_n=9, figsize=(9,10)); plt.savefig(out/'batch.png', dpi=80); plt.close('all')
     learn = build_learner(cfg, dls, model, world)
-    n_trainable = trainable_count(learn, cfg.lock)
+    n_trainable = trainable_count(learn)
     t = time.time()
     start = score_start(cfg, learn) if rank==0 else None   # single-process evaluation
     eval_s,t = time.time()-t,time.time()
