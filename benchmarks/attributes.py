@@ -22,7 +22,8 @@ warnings.simplefilter('ignore')
 import numpy as np, pandas as pd, torch
 from clipart.data.tokens import Tokenize, get_tokenizer
 from clipart.run.folder import RunFolder
-from clipart.eval.zero_shot import ZeroShotClassifier, zero_shot_report
+from clipart.eval.zero_shot import zero_shot_report
+from clipart.multimodal.classifier import ZeroShotClassifier
 from clipart.eval.probes import KNNClassifier, LinearProbe
 from clipart.eval.predict import AttributePredictor, calibration_errors, expected_fbeta_sets, few_shot_eval
 

@@ -18,7 +18,8 @@ from pathlib import Path
 warnings.simplefilter('ignore')
 import numpy as np, torch
 from clipart.data.tokens import Tokenize, get_tokenizer
-from clipart.eval.zero_shot import ZeroShotClassifier, zero_shot_report
+from clipart.eval.zero_shot import zero_shot_report
+from clipart.multimodal.classifier import ZeroShotClassifier
 from clipart.eval.predict import AttributePredictor
 from clipart.catalogue.core import expected_errors, review_order
 sys_path = Path(__file__).resolve().parent

@@ -20,7 +20,7 @@ from clipart.multimodal.models import create_clip_model
 from clipart.multimodal.clip import CLIPTrainer
 from clipart.multimodal.clip_moco import CLIPMOCOTrainer
 from clipart.momentum import momentum_for_steps
-from clipart.eval.embed import embed_dl
+from clipart.multimodal.embed import embed_dl
 from clipart.eval.zero_shot import retrieval_report
 from clipart.eval.report import _json_ready
 

@@ -19,7 +19,7 @@ warnings.simplefilter('ignore')
 import torch
 from clipart.run.config import TrainConfig
 from clipart.run.train import read_collection, build_model, fit_to_data, build_dataloaders, build_learner, embed_all, score
-from clipart.eval.embed import embed_dl, find_tokenize
+from clipart.multimodal.embed import embed_dl, find_tokenize
 from clipart.search.index import export_embeddings
 from clipart.eval.zero_shot import zero_shot_eval
 from clipart.eval.report import evaluate_embeddings

@@ -30,7 +30,7 @@ def main():
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import create_clip_model, image_size
     from clipart.search.index import export_embeddings
-    from clipart.eval.embed import embed_dl
+    from clipart.multimodal.embed import embed_dl
     coll = read_imet(synthetic_path(n=a.n))
     torch.manual_seed(0); m = create_clip_model(a.arch).eval()
     # an export reads each image once: without the image cache, or rounds 2-5 would read from memory what a user's export decodes

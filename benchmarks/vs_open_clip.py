@@ -125,7 +125,7 @@ def evaluate(a, folder, weights):
     from clipart.data.imet import read_pairs_csv
     from clipart.data.tokens import imet_dataloaders
     from clipart.multimodal.models import create_clip_model, image_size
-    from clipart.eval.embed import embed_dl
+    from clipart.multimodal.embed import embed_dl
     from clipart.metrics import cross_modal_retrieval
     m = create_clip_model(a.arch)
     sd = load_file(weights) if weights.endswith('.safetensors') else torch.load(weights, map_location='cpu', weights_only=True)['state_dict']

@@ -24,7 +24,8 @@ from .multimodal.losses import *
 from .multimodal.clip import *
 from .multimodal.clip_moco import *
 from .multimodal.scale import *
-from .eval.embed import *
+from .multimodal.embed import *
+from .multimodal.classifier import *
 from .eval.zero_shot import *
 from .eval.probes import *
 from .search.index import *

@@ -87,11 +87,22 @@ def process(nb_path):
     return nb
 
 def title_of(nb):
+    "The page's first heading, as plain text (the sidebar shows no markdown: `code` would be cut)"
     for c in nb['cells']:
         if c['cell_type']=='markdown':
             m = re.match(r'#\s+(.+)', ''.join(c['source']).strip())
-            if m: return m.group(1).strip()
+            if m: return re.sub(r'`([^`]*)`', r'\1', m.group(1).strip())
     return 'Untitled'
+
+# The pages are mostly code: the content column takes the window's width (the page's table of contents shows only on
+# screens wider than 1600 px) and code is set small enough that a 120-character line fits a 1280-px window.
+EXTRA_CSS = '''.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }
+.jp-InputPrompt, .jp-OutputPrompt { display: none; }
+.md-grid { max-width: 100%; }
+@media screen and (max-width: 100em) { .md-sidebar--secondary { display: none; } }
+.md-typeset pre, .md-typeset code, .jp-Cell pre { font-size: 12.5px; line-height: 1.45; }
+.jp-OutputArea-output img { max-width: 100%; height: auto; }
+'''
 
 # the sidebar follows the package: one section per subpackage, the shared core last
 SECTIONS = dict(data='Data', vision='Vision: self-supervised', multimodal='Multimodal: CLIP', eval='Evaluation',
@@ -123,8 +134,7 @@ def main():
         if sec not in sections: sections[sec] = []; nav.append({sec: sections[sec]})
         sections[sec].append({title_of(nb): name})
     if (NBS/'images').exists(): shutil.copytree(NBS/'images', SRC/'images')   # pictures the pages link to (e.g. screenshots)
-    (SRC/'extra.css').write_text('.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }\n'
-                                 '.jp-InputPrompt, .jp-OutputPrompt { display: none; }\n')
+    (SRC/'extra.css').write_text(EXTRA_CSS)
     cfg = dict(site_name='clipart', site_description='CLIP-style contrastive pre-training for fine-grained art recognition',
                docs_dir=str(SRC), site_dir=str(SITE), use_directory_urls=False, nav=nav,
                theme=dict(name='material', features=['navigation.sections'], palette=dict(primary='brown'), font=False),

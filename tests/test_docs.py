@@ -73,3 +73,22 @@ def test_no_internal_link_is_broken(site, browser):
             else: seen.add(href)
     assert not broken, broken
     assert len(seen) >= 10
+
+def test_code_reads_at_a_glance(site, browser):
+    # a 1280-px window (the fixture's): the content column takes most of it and a 120-character code line fits
+    browser.get(urljoin(site, 'run.folder.html'))
+    settle(browser)
+    content = browser.find_element('css selector', 'article.md-content__inner')
+    assert content.size['width'] >= 900, content.size
+    pre = browser.find_elements('css selector', 'article pre')
+    assert pre, 'no code on the page'
+    width = browser.execute_script(
+        "const s = document.createElement('span'); s.textContent = 'x'.repeat(120); const p = arguments[0]; p.appendChild(s);"
+        "const w = s.getBoundingClientRect().width; s.remove(); return [w, p.clientWidth];", pre[0])
+    assert width[0] <= width[1], f"a 120-character line is {width[0]:.0f} px, the code block {width[1]} px"
+    (SITE/'screenshots').mkdir(exist_ok=True)
+    browser.save_screenshot(str(SITE/'screenshots'/'run_folder.png'))
+    # the sidebar shows whole titles (a title with `code` in it used to be cut at the code)
+    titles = [a.text.strip() for a in browser.find_elements('css selector', 'nav.md-nav--primary a.md-nav__link') if a.text.strip()]
+    assert titles and not [t for t in titles if t.endswith(':')], titles
+    assert 'The main job: clipart-train' in titles, titles

@@ -11,7 +11,6 @@ from clipart.multimodal.clip import CLIPTrainer
 from clipart.multimodal.clip_moco import CLIPMOCOTrainer
 from clipart.vision.encoders import create_encoder
 from clipart.vision.pretrain import SSL_ALGOS, create_ssl
-import clipart.eval.zero_shot  # noqa: F401 (Learner.predict / show_results for CLIP learners)
 
 @pytest.fixture(scope='module')
 def coll(): return read_imet(sample_path())
@@ -50,3 +49,16 @@ def test_inference_api(coll, kind, tmp_path):
         assert attrs == out2[0] and len(mask) == len(coll.vocab) and {a.split('::')[0] for a in attrs} == set(coll.groups)
     else:
         assert out.ndim == 1 and torch.allclose(out, out2, atol=1e-5)
+
+def test_clip_predict_needs_nothing_but_the_trainer():
+    # a fresh interpreter that imports the trainer and nothing of clipart's evaluation: learn.predict names attributes
+    import subprocess, sys
+    code = ("import sys; from fastai.basics import Learner; from clipart.data.imet import read_imet, sample_path; "
+            "from clipart.data.tokens import imet_dataloaders; from clipart.multimodal.models import create_clip_model; "
+            "from clipart.multimodal.clip import CLIPTrainer; coll = read_imet(sample_path()); "
+            "learn = Learner(imet_dataloaders(coll, size=64, bs=16, context_length=32, num_workers=0), create_clip_model('clipart-tiny-vit'), cbs=CLIPTrainer()); "
+            "attrs,mask,scores = learn.predict(coll.df.image.iloc[0]); "
+            "print(len(attrs) > 0, len(mask) == len(coll.vocab), sorted(m for m in sys.modules if m.startswith('clipart.eval')))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ['True', 'True', '[]'], out.stdout

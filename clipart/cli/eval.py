@@ -11,12 +11,6 @@ from .common import one_line_errors, config_script
 __all__ = ['clipart_eval']
 
 # %% ../../nbs/44_cli.eval.ipynb #c005
-def __getattr__(name):
-    "`load_any_clip` moved to `clipart.run.eval`; served here too"
-    if name!='load_any_clip': raise AttributeError(f"module 'clipart.cli.eval' has no attribute {name!r}")
-    from clipart.run.eval import load_any_clip
-    return load_any_clip
-
 @config_script(EvalConfig, 'clipart-eval')
 def clipart_eval(
     config:str=None, # A JSON file of options (an earlier evaluation's config.json); the options given override it

@@ -24,7 +24,7 @@ def clipart_label(
     bs:int=64, # label: images embedded at once
     top:int=3, # label: alternatives listed per group beyond the proposed values
     diversity:float=0.5, # label: how much the review order avoids similar items in a row (0: by uncertainty alone)
-    max_pixels:int=None, # label: images with more pixels are skipped (default 200 megapixels)
+    max_pixels:int=None, # label: images with more pixels are skipped (default 1,000 megapixels)
     workers:int=4, # label: threads decoding images
     images_root:str=None, # export: where the run's curated images are now, if the collection moved since training
     debug:store_true=False, # Show the traceback of an error instead of one line

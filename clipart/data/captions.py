@@ -77,9 +77,10 @@ def with_article(
     return ('an ' if s[:1].lower() in 'aeiou' else 'a ') + s
 
 def read_phrases(
-    fn, # A JSON file {group: 'phrase with {}'} or {group: ['pre'|'post', 'phrase with {}']}
+    fn, # A JSON file {group: 'phrase with {}'} or {group: ['pre'|'post', 'phrase with {}']}; None: no phrases
 ):
-    "Phrases from a JSON file: {group: 'by {}'} (after the noun) or {group: ['pre'|'post', 'format with {}']}"
+    "Phrases from a JSON file: {group: 'by {}'} (after the noun) or {group: ['pre'|'post', 'format with {}']}; None for no file"
+    if fn is None: return None   # a run without --templates: the built-in phrases
     fn = Path(fn)
     if not fn.exists(): raise FileNotFoundError(f"{fn}: file not found")
     try: d = json.loads(fn.read_text(encoding='utf-8'))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastcore.all import *
 from fastai.learner import Learner
-from .zero_shot import AttributeScorer, ZeroShotClassifier
+from ..multimodal.classifier import AttributeScorer, ZeroShotClassifier
 from ..metrics import fbeta_micro
 
 # %% auto #0
@@ -402,7 +402,7 @@ def fit_attributes(self:Learner,
     **kwargs, # `fit_predictor` options
 ):
     "Fit an `AttributePredictor` on the training items; `learn.predict(image)` uses it from then on"
-    from clipart.eval.embed import embed_dl, find_tokenize
+    from clipart.multimodal.embed import embed_dl, find_tokenize
     vocab = ifnone(vocab, getattr(self.dls, 'attributes', None))
     if vocab is None or not len(vocab): raise ValueError("no attribute vocabulary: pass `vocab` (e.g. `coll.vocab`)")
     tr = self.dls.train_ds.items.iloc[:ifnone(max_train, len(self.dls.train_ds.items))]

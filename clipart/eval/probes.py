@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.all import *
-from .zero_shot import AttributeScorer
+from ..multimodal.classifier import AttributeScorer
 from ..metrics import knn_vote
 
 # %% auto #0

@@ -9,7 +9,7 @@ from functools import partial
 import pandas as pd
 from fastcore.all import ifnone
 from ..data.tokens import decode_tokens
-from .embed import embed_dl, find_tokenize
+from ..multimodal.embed import embed_dl, find_tokenize
 from .zero_shot import retrieval_report, other_captions, zero_shot_report, zero_shot_eval, show_zero_shot
 from .probes import KNNClassifier, LinearProbe
 from .predict import fit_predictor, calibration_errors

@@ -7,23 +7,17 @@ from __future__ import annotations
 import textwrap
 from collections import Counter
 import numpy as np, pandas as pd
-import torch, torch.nn.functional as F
+import torch
 from fastcore.all import *
 from fastai.learner import Learner
-from ..data.captions import LabelCaptioner, CAPTION_TEMPLATES, ART_NOUNS
-from ..data.tokens import Tokenize, decode_tokens
+from ..data.captions import CAPTION_TEMPLATES
 from ..metrics import cross_modal_retrieval, caption_groups, retrieval_ranks, recall_at_k, fbeta_samples, fbeta_micro, average_precision, topk_accuracy
-from ..multimodal.models import clip_of
 from ..data.imet import open_image
-from .embed import prefetch, embed_dl, encode_texts, find_tokenize
-_all_ = ['prefetch', 'embed_dl', 'encode_texts', 'find_tokenize']   # their place before `clipart.eval.embed`
-from ..multimodal.clip import CLIPTrainer
-import clipart.training  # noqa: F401 (`learn.predict` asks the trainer callback: `predict_item`)
+from ..multimodal.embed import embed_dl, encode_texts, find_tokenize
+from ..multimodal.classifier import ZeroShotClassifier
 
 # %% auto #0
-__all__ = ['retrieval_report', 'other_captions', 'instance_retrieval', 'attribute_prompts', 'AttributeScorer', 'vocab_values',
-           'ZeroShotClassifier', 'zero_shot_report', 'show_zero_shot', 'zero_shot_eval', 'attribute_classifier',
-           'prefetch', 'embed_dl', 'encode_texts', 'find_tokenize']
+__all__ = ['retrieval_report', 'other_captions', 'instance_retrieval', 'zero_shot_report', 'show_zero_shot', 'zero_shot_eval']
 
 # %% ../../nbs/30_eval.ipynb #c007
 def retrieval_report(
@@ -70,82 +64,6 @@ def instance_retrieval(
     if not has_pos.any(): raise ValueError("no id occurs twice: instance retrieval needs at least one pair")
     r = retrieval_ranks(feats, feats, codes, codes, chunk=chunk, exclude_self=True)[has_pos]
     return {**{f'i2i_{k}':v for k,v in recall_at_k(r, ks).items()}, 'i2i_queries': int(has_pos.sum())}
-
-# %% ../../nbs/30_eval.ipynb #c009
-def attribute_prompts(
-    group, # Attribute group, e.g. 'medium'
-    value, # Its value, e.g. 'oil on canvas'
-    templates=CAPTION_TEMPLATES, # Sentence templates (one prompt each)
-    nouns=ART_NOUNS[:1], # Nouns for the object
-    phrases=None, # Phrases per group, as for the training captions
-):
-    "The prompts for `group::value`, in the training captions' wording"
-    row = {group:[value]}
-    return [LabelCaptioner([group], phrases=phrases, templates=[t], nouns=[n]).caption(row) for t in templates for n in nouns]
-
-class AttributeScorer:
-    "Base of per-group attribute classifiers: `values` per group, `scores(feats)`, top-k/threshold predictions"
-    def __init__(self,
-        values:dict, # {group: [values]} scored by this classifier
-    ): self.values,self.thresholds = values,{}
-    def scores(self, feats): raise NotImplementedError
-
-    def targets(self, df):
-        "{group: [n_images, n_values]} 0/1 truth from the group columns of `df`"
-        return {g: torch.tensor([[v in set(r) for v in vals] for r in df[g]], dtype=torch.float) for g,vals in self.values.items()}
-
-    def predict(self, scores, k=1, thresholds=None):
-        "{group: bool [n_images, n_values]}: the `k` best values and/or those scoring above the group's threshold"
-        thresholds = ifnone(thresholds, self.thresholds)
-        out = {}
-        for g,s in scores.items():
-            p = torch.zeros_like(s, dtype=torch.bool)
-            if k: p.scatter_(1, s.topk(min(k, s.shape[1]), dim=1).indices, True)
-            if g in thresholds: p |= s >= thresholds[g]
-            out[g] = p
-        return out
-
-    def fit_thresholds(self, scores, targets, k=1, beta=2., n_grid=50):
-        "Choose each group's threshold maximising sample F-beta (with the top-`k` rule) on training scores"
-        for g,s in scores.items():
-            keep = targets[g].sum(1)>0
-            if keep.sum()==0: continue
-            s,t = s[keep],targets[g][keep]
-            cands = torch.quantile(s.flatten().float(), torch.linspace(0.5, 1, n_grid)).tolist() + [float('inf')]
-            f = [fbeta_samples(t, self.predict({g:s}, k, {g:c})[g], beta) for c in cands]
-            self.thresholds[g] = cands[int(np.argmax(f))]
-        return self.thresholds
-
-def vocab_values(
-    vocab, # An attribute vocabulary (`read_labels`)
-    groups=None, # Groups to keep (default all, in vocabulary order)
-):
-    "{group: [values]} of a vocabulary, in its order"
-    groups = ifnone(groups, list(dict.fromkeys(vocab.group)))
-    return {g: vocab.value[vocab.group==g].tolist() for g in groups}
-
-class ZeroShotClassifier(AttributeScorer):
-    "Per-group text classifiers built from an attribute vocabulary by prompt ensembling"
-    def __init__(self,
-        model, # A CLIP model
-        tokenize:Tokenize, # The `Tokenize` of its DataLoaders (`find_tokenize(dls)`)
-        vocab:pd.DataFrame, # The attribute vocabulary (`read_labels`)
-        groups=None, # Groups to classify (default all)
-        templates=CAPTION_TEMPLATES, # Templates for every group, or {group: templates}
-        nouns=ART_NOUNS[:1], # Nouns for the object in the prompts
-        phrases=None, # Phrases per group, as for the training captions
-    ):
-        super().__init__(vocab_values(vocab, groups))
-        self.weights = {}
-        for g,vals in self.values.items():
-            tmpl = templates.get(g, CAPTION_TEMPLATES) if isinstance(templates, dict) else templates
-            prompts = [attribute_prompts(g, v, tmpl, nouns, phrases) for v in vals]
-            emb = encode_texts(model, tokenize, [p for ps in prompts for p in ps]).view(len(vals), len(prompts[0]), -1)
-            self.weights[g] = F.normalize(F.normalize(emb, dim=-1).mean(1), dim=-1)
-
-    def scores(self, img_feats):
-        "{group: [n_images, n_values]} cosine scores"
-        return {g: img_feats @ w.T for g,w in self.weights.items()}
 
 # %% ../../nbs/30_eval.ipynb #c011
 def zero_shot_report(
@@ -239,55 +157,3 @@ def zero_shot(self:Learner, vocab, templates=CAPTION_TEMPLATES, k=1, fit_thresho
     if show: show_zero_shot(items, clf, sc, tg, **kwargs)
     self.zero_shot_classifier = clf   # `learn.predict(image)` uses it
     return rep, clf
-
-# %% ../../nbs/30_eval.ipynb #c019
-@torch.no_grad()
-def _image_features(learn, item):
-    "Normalised features of one image (path or PIL image) through the DataLoaders' validation transforms"
-    from clipart.data.imet import ArtImage
-    dl = learn.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0)
-    m = clip_of(learn.model); m.eval()
-    return m.encode_image(dl.one_batch()[0].as_subclass(torch.Tensor), normalize=True).float().cpu()
-
-def attribute_classifier(
-    learn, # A CLIP `Learner`
-):
-    "The learner's `AttributePredictor` (`learn.fit_attributes`), else the zero-shot classifier of the last `learn.zero_shot`, else one built from the DataLoaders' vocabulary, else None"
-    clf = getattr(learn, 'attribute_predictor', None) or getattr(learn, 'zero_shot_classifier', None)
-    if clf is None and getattr(learn.dls, 'attributes', None) is not None:
-        clf = learn.zero_shot_classifier = ZeroShotClassifier(learn.model, find_tokenize(learn.dls), learn.dls.attributes)
-    return clf
-
-@patch
-def predict_item(self:CLIPTrainer, item):
-    "`learn.predict(image)` of a CLIP learner: (attributes, mask, scores) from its predictor (calibrated probabilities) or zero-shot; the image's features without a vocabulary"
-    feats = _image_features(self.learn, item)
-    clf = attribute_classifier(self.learn)
-    if clf is None: return feats[0]
-    sc = clf.scores(feats); pr = clf.predict(sc)
-    names = [f'{g}::{v}' for g,vals in clf.values.items() for v in vals]
-    mask,scores = torch.cat([pr[g][0] for g in clf.values]),torch.cat([sc[g][0] for g in clf.values])
-    return [n for n,m in zip(names, mask) if m], mask, scores
-
-@patch
-def show_learner_results(self:CLIPTrainer, ds_idx=1, dl=None, max_n=9, ncols=3, figsize=None, **kwargs):
-    "`learn.show_results()` of a CLIP learner: images with their caption and the batch's best-scoring caption (green: right)"
-    import matplotlib.pyplot as plt
-    self = self.learn
-    dl = ifnone(dl, self.dls[ds_idx])
-    items = dl.dataset.items.iloc[:max_n]
-    img,txt,tok = embed_dl(self.model, self.dls.test_dl(items, with_labels=True))
-    best = (img @ txt.T).argmax(1)
-    groups = caption_groups(tok)
-    decode = partial(decode_tokens, tokenizer=find_tokenize(self.dls).tokenizer)
-    nrows = -(-len(items)//ncols)
-    fig,axs = plt.subplots(nrows, ncols, figsize=ifnone(figsize, (4*ncols, 4.6*nrows)), squeeze=False)
-    for i,ax in enumerate(axs.flat):
-        ax.axis('off')
-        if i >= len(items): continue
-        ax.imshow(open_image(items.image.iloc[i], max_size=256))
-        ok = bool(groups[best[i]]==groups[i])
-        ax.set_title(textwrap.fill(str(decode(tok[i])), 40) + '\n→ ' + textwrap.fill(str(decode(tok[best[i]])), 40),
-                     fontsize=7, color='green' if ok else 'firebrick', loc='left')
-    fig.tight_layout()
-    return fig

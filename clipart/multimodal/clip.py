@@ -4,14 +4,18 @@
 
 # %% ../../nbs/10_clip.ipynb #c002
 from __future__ import annotations
-import math
+import math, textwrap
 import torch
 from fastai.basics import *
 from .losses import create_loss, LabelAwareClipLoss, HardNegativeClipLoss
-from ..data.tokens import TensorAttributes, TensorHardNegatives
+from ..data.tokens import TensorAttributes, TensorHardNegatives, decode_tokens
+from ..data.imet import ArtImage, open_image
 from ..metrics import cross_modal_retrieval, caption_groups
 from ..dist import unwrap_model, dist_rank_world
-from .models import trim_padding
+from .models import trim_padding, clip_of
+from .embed import embed_dl, find_tokenize
+from .classifier import ZeroShotClassifier
+import clipart.training  # noqa: F401 (`learn.predict` and `learn.show_results` ask the trainer callback: `predict_item`, `show_learner_results`)
 from fastai.torch_core import trainable_params
 from .adapt import clip_splitter, lock_tower, locked_tower, tower_modules
 
@@ -106,6 +110,49 @@ class CLIPTrainer(Callback):
         return self.loss_fn(*pred[:3], self.neg, valid, labels=lab)
     def after_step(self):
         with torch.no_grad(): unwrap_model(self.model).logit_scale.clamp_(max=math.log(self.max_scale))
+
+    def classifier(self):
+        "The learner's `AttributePredictor` (`learn.fit_attributes`), else the zero-shot classifier of the last `learn.zero_shot`, else one built from the DataLoaders' vocabulary (kept), else None"
+        learn = self.learn
+        clf = getattr(learn, 'attribute_predictor', None) or getattr(learn, 'zero_shot_classifier', None)
+        if clf is None and getattr(learn.dls, 'attributes', None) is not None:
+            clf = learn.zero_shot_classifier = ZeroShotClassifier(learn.model, find_tokenize(learn.dls), learn.dls.attributes)
+        return clf
+    @torch.no_grad()
+    def image_features(self, item):
+        "Normalised features of one image (path or PIL image) through the DataLoaders' validation transforms"
+        dl = self.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0)
+        m = clip_of(self.model); m.eval()
+        return m.encode_image(dl.one_batch()[0].as_subclass(Tensor), normalize=True).float().cpu()
+    def predict_item(self, item):
+        "`learn.predict(image)` of a CLIP learner: (attributes, mask, scores) from its predictor (calibrated probabilities) or zero-shot; the image's features without a vocabulary"
+        feats = self.image_features(item)
+        clf = self.classifier()
+        if clf is None: return feats[0]
+        sc = clf.scores(feats); pr = clf.predict(sc)
+        names = [f'{g}::{v}' for g,vals in clf.values.items() for v in vals]
+        mask,scores = torch.cat([pr[g][0] for g in clf.values]),torch.cat([sc[g][0] for g in clf.values])
+        return [n for n,m in zip(names, mask) if m], mask, scores
+    def show_learner_results(self, ds_idx=1, dl=None, max_n=9, ncols=3, figsize=None, **kwargs):
+        "`learn.show_results()` of a CLIP learner: images with their caption and the batch's best-scoring caption (green: right)"
+        import matplotlib.pyplot as plt
+        dl = ifnone(dl, self.dls[ds_idx])
+        items = dl.dataset.items.iloc[:max_n]
+        img,txt,tok = embed_dl(self.model, self.dls.test_dl(items, with_labels=True))
+        best = (img @ txt.T).argmax(1)
+        groups = caption_groups(tok)
+        decode = partial(decode_tokens, tokenizer=find_tokenize(self.dls).tokenizer)
+        nrows = -(-len(items)//ncols)
+        fig,axs = plt.subplots(nrows, ncols, figsize=ifnone(figsize, (4*ncols, 4.6*nrows)), squeeze=False)
+        for i,ax in enumerate(axs.flat):
+            ax.axis('off')
+            if i >= len(items): continue
+            ax.imshow(open_image(items.image.iloc[i], max_size=256))
+            ok = bool(groups[best[i]]==groups[i])
+            ax.set_title(textwrap.fill(str(decode(tok[i])), 40) + '\n→ ' + textwrap.fill(str(decode(tok[best[i]])), 40),
+                         fontsize=7, color='green' if ok else 'firebrick', loc='left')
+        fig.tight_layout()
+        return fig
 
 # %% ../../nbs/10_clip.ipynb #c007
 class _FeatureStore:

@@ -144,8 +144,8 @@ class TrainConfig(RunConfig):
     overwrite:bool = opt(False, "Replace an earlier run in `out` (without it, a folder holding one is refused)", saved=False)
     skip_bad:bool = opt(False, "Skip (and report) bad rows instead of stopping")
     n_synthetic:int = opt(1000, "Items in the synthetic collection")
-    workers:int = opt(None, "DataLoader workers (default: 0 on up to 2 cores, where both clipart and open_clip_train train ~1.4x faster without them; else one per core, at most 16)")
-    compile:bool = opt(False, "torch.compile the model's forward (for GPUs: on 2 CPU cores the tiny ViT's step was 0.92x eager's, after a first compile of ~70 s; benchmarks/compile_step.py)")
+    workers:int = opt(None, "DataLoader workers (default: 0 on up to 2 cores, where loader processes take the cores from the model; else one per core, at most 16)")
+    compile:bool = opt(False, "torch.compile the model's forward (meant for GPUs: the first batches compile for minutes on a CPU; the README has the measurements)")
     precision:str = opt('fp32', "'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)")
     micro_bs:int = opt(None, "Forward each batch in micro-batches of this size (GradCache): big batches, small memory")
     grad_checkpointing:bool = opt(False, "open_clip activation checkpointing in both towers")
@@ -157,38 +157,56 @@ class TrainConfig(RunConfig):
         "Whether `data` is a CSV of image paths and captions"
         return self.data is not None and Path(self.data).is_file()
 
+    # the options by group, each with its own check (`check` runs them in this order, then what needs several groups)
+    def _check_data(self):
+        "Data and captions"
+        c = self
+        check_options('clipart-train',
+            captions=(c.captions in ('labels','text','mixed'), f"must be 'labels', 'text' or 'mixed', not {c.captions!r}"),
+            valid_pct=(0<c.valid_pct<1, f"must be between 0 and 1 (exclusive), not {c.valid_pct}"),
+            n_synthetic=(c.data is not None or c.n_synthetic>=10, f"must be at least 10, not {c.n_synthetic}"),
+            workers=(c.workers is None or c.workers>=0, f"must be >= 0, not {c.workers}"),
+            max_values=(c.max_values is None or c.max_values>=1, f"must be at least 1, not {c.max_values}"),
+            missing_text=(c.missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {c.missing_text!r}"))
+    def _check_model(self):
+        "The model and its size"
+        c = self
+        check_options('clipart-train', size=(c.size is None or c.size>=16, f"must be at least 16 pixels, not {c.size}"),
+            image_encoder=(c.image_encoder is None or c.pretrained is None, "replaces the image tower of a new model: leave --pretrained out"))
+    def _check_fit(self):
+        "The loss, the schedule and the batch"
+        c = self
+        check_options('clipart-train',
+            algo=(c.algo in ('clip','siglip','clip-moco'), f"must be 'clip', 'siglip' or 'clip-moco', not {c.algo!r}"),
+            precision=(c.precision in ('fp32','bf16','fp16'), f"must be 'fp32', 'bf16' or 'fp16', not {c.precision!r}"),
+            bs=(c.bs>=1, f"must be a positive integer, not {c.bs}"), epochs=(c.epochs>=1, f"must be a positive integer, not {c.epochs}"),
+            lr=(c.lr>0, f"must be positive, not {c.lr}"), wd=(c.wd>=0, f"must be >= 0, not {c.wd}"),
+            queue_size=(c.queue_size is None or c.queue_size>=1, f"must be a positive integer, not {c.queue_size}"),
+            momentum=(0<=c.momentum<1, f"must be in [0, 1), not {c.momentum}"), alpha=(0<=c.alpha<=1, f"must be in [0, 1], not {c.alpha}"),
+            micro_bs=(c.micro_bs is None or 1<=c.micro_bs<=c.bs, f"must be between 1 and --bs ({c.bs}), not {c.micro_bs}"),
+            label_aware=(c.label_aware in (None,'same','jaccard') and (c.label_aware is None or (c.algo=='clip' and c.micro_bs is None)),
+                         f"must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is {c.label_aware!r}, --algo {c.algo})"),
+            hard_negatives=(not c.hard_negatives or (c.algo=='clip' and c.micro_bs is None), f"needs --algo clip and no --micro-bs (here --algo {c.algo}, --micro-bs {c.micro_bs})"))
+    def _check_adapt(self):
+        "Adapting a pretrained model"
+        c = self
+        check_options('clipart-train', lock=(c.lock in (None,'image','text'), f"must be 'image' or 'text', not {c.lock!r}"),
+            lr_decay=(c.lr_decay is None or 0<c.lr_decay<=1, f"must be in (0, 1], not {c.lr_decay}"),
+            wise_ft=(c.wise_ft is None or 0<=c.wise_ft<=1, f"must be in [0, 1], not {c.wise_ft}"),
+            ema=(c.ema is None or 0<c.ema<1, f"must be in (0, 1), e.g. 0.999, not {c.ema}"),
+            lora_rank=(c.lora_rank is None or c.lora_rank>=1, f"must be a positive integer, not {c.lora_rank}"),
+            freeze_epochs=(c.freeze_epochs>=0 and not (c.freeze_epochs and (c.lora_rank or c.resume)), f"must be >= 0, and cannot be combined with --lora-rank or --resume (it is {c.freeze_epochs})"))
+    def _check_eval(self):
+        "What is scored after training"
+        check_options('clipart-train', metric=(self.metric in ('sample_f2','micro_f1'), f"must be 'sample_f2' or 'micro_f1', not {self.metric!r}"))
+
     def check(self,
         world=1, # Processes of the run (torchrun)
         rank=0, # This process (only rank 0 refuses an output folder holding a run)
     ):
         "Raise `UsageError` for the first bad option, before anything is read or built; returns `self`"
+        for group in (self._check_data, self._check_model, self._check_fit, self._check_adapt, self._check_eval): group()
         c = self
-        check_options('clipart-train',
-            captions=(c.captions in ('labels','text','mixed'), f"must be 'labels', 'text' or 'mixed', not {c.captions!r}"),
-            algo=(c.algo in ('clip','siglip','clip-moco'), f"must be 'clip', 'siglip' or 'clip-moco', not {c.algo!r}"),
-            precision=(c.precision in ('fp32','bf16','fp16'), f"must be 'fp32', 'bf16' or 'fp16', not {c.precision!r}"),
-            bs=(c.bs>=1, f"must be a positive integer, not {c.bs}"), epochs=(c.epochs>=1, f"must be a positive integer, not {c.epochs}"),
-            lr=(c.lr>0, f"must be positive, not {c.lr}"), wd=(c.wd>=0, f"must be >= 0, not {c.wd}"),
-            valid_pct=(0<c.valid_pct<1, f"must be between 0 and 1 (exclusive), not {c.valid_pct}"),
-            size=(c.size is None or c.size>=16, f"must be at least 16 pixels, not {c.size}"),
-            queue_size=(c.queue_size is None or c.queue_size>=1, f"must be a positive integer, not {c.queue_size}"),
-            momentum=(0<=c.momentum<1, f"must be in [0, 1), not {c.momentum}"), alpha=(0<=c.alpha<=1, f"must be in [0, 1], not {c.alpha}"),
-            micro_bs=(c.micro_bs is None or 1<=c.micro_bs<=c.bs, f"must be between 1 and --bs ({c.bs}), not {c.micro_bs}"),
-            n_synthetic=(c.data is not None or c.n_synthetic>=10, f"must be at least 10, not {c.n_synthetic}"),
-            workers=(c.workers is None or c.workers>=0, f"must be >= 0, not {c.workers}"),
-            max_values=(c.max_values is None or c.max_values>=1, f"must be at least 1, not {c.max_values}"),
-            missing_text=(c.missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {c.missing_text!r}"),
-            metric=(c.metric in ('sample_f2','micro_f1'), f"must be 'sample_f2' or 'micro_f1', not {c.metric!r}"),
-            label_aware=(c.label_aware in (None,'same','jaccard') and (c.label_aware is None or (c.algo=='clip' and c.micro_bs is None)),
-                         f"must be 'same' or 'jaccard', with --algo clip and without --micro-bs (it is {c.label_aware!r}, --algo {c.algo})"),
-            hard_negatives=(not c.hard_negatives or (c.algo=='clip' and c.micro_bs is None), f"needs --algo clip and no --micro-bs (here --algo {c.algo}, --micro-bs {c.micro_bs})"),
-            lock=(c.lock in (None,'image','text'), f"must be 'image' or 'text', not {c.lock!r}"),
-            lr_decay=(c.lr_decay is None or 0<c.lr_decay<=1, f"must be in (0, 1], not {c.lr_decay}"),
-            wise_ft=(c.wise_ft is None or 0<=c.wise_ft<=1, f"must be in [0, 1], not {c.wise_ft}"),
-            ema=(c.ema is None or 0<c.ema<1, f"must be in (0, 1), e.g. 0.999, not {c.ema}"),
-            lora_rank=(c.lora_rank is None or c.lora_rank>=1, f"must be a positive integer, not {c.lora_rank}"),
-            freeze_epochs=(c.freeze_epochs>=0 and not (c.freeze_epochs and (c.lora_rank or c.resume)), f"must be >= 0, and cannot be combined with --lora-rank or --resume (it is {c.freeze_epochs})"),
-            image_encoder=(c.image_encoder is None or c.pretrained is None, "replaces the image tower of a new model: leave --pretrained out"))
         if c.lora_rank:
             import importlib.util
             if importlib.util.find_spec('peft') is None: raise UsageError("--lora-rank needs peft: pip install 'clipart[lora]'")

@@ -24,9 +24,9 @@ def load_any_clip(
     pretrained=None, # With a name: a pretrained tag or a local checkpoint
 ):
     "A CLIP model from a clipart-train run folder, a `save_clip` folder or file, or an open_clip name (+ `pretrained`)"
-    p = Path(model)
-    if RunFolder(p).model_dir.is_dir(): return RunFolder(p).model()
-    if (p/'config.json').is_file() and not (p/'open_clip_config.json').exists():
+    p,run = Path(model),RunFolder(model)
+    if run.model_dir.is_dir(): return run.model()
+    if run.config_file.is_file() and not (p/'open_clip_config.json').exists():
         raise UsageError(f"--model {model}: a clipart-train run folder without model/: the run did not finish (continue it with clipart-train --resume)")
     if p.is_dir() or p.suffix=='.safetensors': 
         if not p.exists(): raise UsageError(f"--model {model}: not found")
@@ -47,7 +47,7 @@ def eval_clip(
     out = Path(cfg.out) if cfg.out else None
     if out: out.mkdir(parents=True, exist_ok=True)
     rep = evaluate_collection(m, coll, valid_pct=cfg.valid_pct, seed=cfg.seed, bs=cfg.bs, probes=cfg.probes, predictor=len(coll.vocab) > 0,
-                              phrases=read_phrases(cfg.templates) if cfg.templates else None, show_fn=out/'zero_shot.png' if out else None)
+                              phrases=read_phrases(cfg.templates), show_fn=out/'zero_shot.png' if out else None)
     n_valid = int(cfg.valid_pct*len(coll))
     res = dict(data=str(cfg.data), model=str(cfg.model), pretrained=cfg.pretrained, n_valid=n_valid, **{'chance_R@1': 1/n_valid}, trained=rep)
     print_retrieval(rep['retrieval'], n_valid)

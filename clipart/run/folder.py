@@ -90,7 +90,7 @@ class RunFolder:
         "The saved attribute predictor (`predictor/`), checked against the run's vocabulary; None when the run saved none"
         if not self.predictor_dir.is_dir(): return None
         from clipart.eval.predict import AttributePredictor
-        from clipart.eval.zero_shot import vocab_values
+        from clipart.multimodal.classifier import vocab_values
         p = AttributePredictor.load(self.predictor_dir)
         vocab = self.vocab()
         if vocab is not None and (want := vocab_values(vocab)) != p.values:
@@ -102,7 +102,7 @@ class RunFolder:
         "The saved predictor, else the zero-shot classifier of the run's vocabulary; None for a run without attributes"
         if (p := self.predictor()) is not None: return p
         if (vocab := self.vocab()) is None: return None
-        from clipart.eval.zero_shot import ZeroShotClassifier
+        from clipart.multimodal.classifier import ZeroShotClassifier
         m = self._clip(model)
         return ZeroShotClassifier(m, self._tokenize(m), vocab)
     def fit_predictor(self,
@@ -110,7 +110,7 @@ class RunFolder:
         **kwargs, # `fit_predictor` options
     ):
         "An `AttributePredictor` fitted on the curated training items of the run's index (for a run that saved none)"
-        from clipart.eval.zero_shot import ZeroShotClassifier
+        from clipart.multimodal.classifier import ZeroShotClassifier
         from clipart.eval.predict import fit_predictor
         if (vocab := self.vocab()) is None: raise ValueError(f"{self.path}: the run has no attribute vocabulary ({self.labels_file}): there is nothing to propose")
         items = self.items()

@@ -26,11 +26,11 @@ from ..multimodal.clip_moco import CLIPMOCOTrainer
 from ..multimodal.scale import GradCache, set_grad_checkpointing
 from ..multimodal.adapt import clip_splitter, layerwise_lrs, EMAWeights, add_lora, lock_tower, wise_ft
 from ..momentum import momentum_for_steps
-from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam
-from ..eval.embed import find_tokenize, encode_texts
+from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam, history
+from ..multimodal.embed import find_tokenize, encode_texts
 from ..eval.report import evaluate, evaluate_embeddings, evaluate_collection, plot_retrieval
 from ..search.index import export_embeddings
-from ..eval.zero_shot import ZeroShotClassifier
+from ..multimodal.classifier import ZeroShotClassifier
 from ..eval.predict import fit_predictor
 from ..search.duplicates import split_leaks
 from .folder import RunFolder
@@ -190,7 +190,7 @@ def build_dataloaders(
     "The run's `imet_dataloaders`: its captions, split, phrases and augmentation"
     s = image_size(model)
     return imet_dataloaders(coll, captions=captions_of(cfg), size=s, bs=cfg.bs//world, context_length=model.context_length,
-                            valid_pct=cfg.valid_pct, seed=cfg.seed, phrases=read_phrases(cfg.templates) if cfg.templates else None, max_values=cfg.max_values,
+                            valid_pct=cfg.valid_pct, seed=cfg.seed, phrases=read_phrases(cfg.templates), max_values=cfg.max_values,
                             batch_tfms=art_augment(s) if cfg.augment else None, labels=cfg.label_aware is not None,
                             hard_negatives=cfg.hard_negatives,
                             num_workers=ifnone(cfg.workers, default_workers()))
@@ -250,8 +250,8 @@ def trainable_count(
 
 # %% ../../nbs/37_run.train.ipynb #0d13d0ba
 def _history(learn):
-    "One dict of losses and metrics per epoch of the last fit"
-    return [dict(zip(learn.recorder.metric_names[1:-1], map(float, v))) for v in learn.recorder.values]
+    "One dict of losses and metrics per epoch of the last fit (`history`'s rows)"
+    return history(learn).to_dict('records')
 
 def fit(
     cfg:TrainConfig, # The run's options
@@ -274,7 +274,7 @@ def score_start(
     learn:Learner, # Before fitting
 ):
     "Scores before training (no probes), and with `wise_ft` or `source` a copy of the start and the source collection with its scores"
-    before,_ = evaluate(learn, learn.dls.attributes, probes=False, phrases=read_phrases(cfg.templates) if cfg.templates else None)
+    before,_ = evaluate(learn, learn.dls.attributes, probes=False, phrases=read_phrases(cfg.templates))
     start = copy.deepcopy(clip_of(learn.model)) if cfg.wise_ft is not None or cfg.source else None
     src = read_imet(cfg.source, on_bad='skip' if cfg.skip_bad else 'raise') if cfg.source else None
     return dict(before=before, start=start, source=src, source_before=evaluate_collection(start, src) if src is not None else None)
@@ -285,7 +285,7 @@ def embed_all(
     out:Path, # The run folder: the embeddings go to its `index/` (`RunFolder.index_dir`)
 ):
     "Every item embedded once, written as the search index; (image, text, tokens) in `coll.df`'s order"
-    from clipart.eval.embed import embed_dl
+    from clipart.multimodal.embed import embed_dl
     img,txt,tok = embed_dl(learn.model, learn.dls.test_dl(coll.df, with_labels=True))
     export_embeddings(learn.model, learn.dls, coll.df, RunFolder(out).index_dir, embeddings=(img, txt))
     return img,txt,tok
@@ -315,7 +315,7 @@ def score(
     show_fn=None, # The zero-shot picture
 ):
     "Retrieval, zero-shot attributes, the attribute predictor (fitted on the training items) and probes on the validation items from `emb`; source forgetting and the WiSE-FT sweep"
-    dls,phrases = learn.dls,(read_phrases(cfg.templates) if cfg.templates else None)
+    dls,phrases = learn.dls,read_phrases(cfg.templates)
     pos = pd.Index(coll.df.index)
     vi,ti = pos.get_indexer(dls.valid_ds.items.index),pos.get_indexer(dls.train_ds.items.index)
     img,txt,tok = emb

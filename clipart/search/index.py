@@ -11,7 +11,7 @@ from fastcore.all import *
 from fastai.vision.all import Resize
 from ..data.captions import Captioner
 from ..data.tokens import CLIP_STATS, get_tokenizer, Tokenize, find_tfm
-from ..eval.embed import embed_dl, encode_texts
+from ..multimodal.embed import embed_dl, encode_texts
 from ..multimodal.models import clip_of, image_size
 from ..data.imet import open_image, ArtImage
 

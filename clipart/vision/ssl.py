@@ -44,6 +44,15 @@ class SSLTrainer(Callback):
     @property
     def total_steps(self): return self.n_epoch*len(self.dls.train)
 
+    def predict_item(self, item):
+        "`learn.predict(item)` of a self-supervised learner: the encoder's features of an image (path or PIL image)"
+        from clipart.data.imet import ArtImage
+        x = self.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0).one_batch()[0]
+        m = unwrap_model(self.model); was = m.training; m.eval()
+        try:
+            with torch.no_grad(): return m.embed(x.as_subclass(Tensor))[0].float().cpu()
+        finally: m.train(was)
+
 # %% ../../nbs/20_ssl.ipynb #c008
 @torch.no_grad()
 def embed_images(
@@ -92,14 +101,3 @@ class KNNAccuracy(Metric):
         return self._value
     @property
     def name(self): return 'knn_acc'
-
-# %% ../../nbs/20_ssl.ipynb #c012c
-@patch
-def predict_item(self:SSLTrainer, item):
-    "`learn.predict(item)` of a self-supervised learner: the encoder's features of an image (path or PIL image)"
-    from clipart.data.imet import ArtImage
-    x = self.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0).one_batch()[0]
-    m = unwrap_model(self.model); was = m.training; m.eval()
-    try:
-        with torch.no_grad(): return m.embed(x.as_subclass(Tensor))[0].float().cpu()
-    finally: m.train(was)
