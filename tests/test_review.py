@@ -173,3 +173,18 @@ def test_export_and_train_on_it(server, labelled, tmp_path):
     assert len(coll.df) == 200 + sum(1 for v in acc.values() if v) and (out/'decisions.csv').exists(), r.stdout
     clipart_train(data=str(out), out=str(tmp_path/'again'), epochs=1, bs=32, workers=0, pictures=False, seed=0)
     assert (tmp_path/'again'/'model').is_dir() and (tmp_path/'again'/'index'/'items.csv').exists()
+
+def test_rebinding_and_unauthenticated_reads_are_refused(labelled):
+    # a real `clipart-serve --review --token` on the loopback interface (the page "Security of the review desk")
+    import httpx
+    port = free_port(); p = start_server(labelled/'run', labelled/'sec.sqlite', port, token='s3cret-token')
+    try:
+        base, evil = f'http://127.0.0.1:{port}', {'Host': f'evil.example:{port}', 'Origin': f'http://evil.example:{port}'}
+        assert httpx.get(base + '/review', headers=evil).status_code == 400                 # DNS rebinding: refused
+        assert httpx.post(base + '/review/decide', data=dict(id='x', action='skip'), headers=evil).status_code == 400
+        assert httpx.get(base + '/api/review/decisions').status_code == 401                  # no session, no token
+        assert httpx.get(base + '/api/review/decisions', headers={'Authorization': 'Bearer guess'}).status_code == 401
+        ok = httpx.get(base + '/api/review/decisions', headers={'Authorization': 'Bearer s3cret-token'})
+        assert ok.status_code == 200 and 'decisions' in ok.json()
+        assert httpx.get(f'http://localhost:{port}/').status_code == 200                     # the desk's own names answer
+    finally: p.terminate(); p.wait(10)

@@ -12,13 +12,14 @@ import numpy as np
 from importlib.resources import files
 from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, NotStr, Kbd, Script
 from fastcore.xml import ft
+from ..data.imet import open_image
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, RedirectResponse
 # the gallery (torch, open_clip, pandas: seconds to import) is imported where a server starts (`app_from_env`)
 
 # %% auto #0
-__all__ = ['STATIC', 'CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'gallery_app', 'is_loopback',
-           'review_routes', 'app_from_env']
+__all__ = ['STATIC', 'CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'MAX_FIELD', 'MAX_NAME', 'gallery_app',
+           'LoopbackHosts', 'is_loopback', 'review_routes', 'app_from_env']
 
 # %% ../../nbs/45_app.pages.ipynb #c005
 STATIC = files('clipart.app')/'static'   # the pages' style sheets and script, shipped with the package
@@ -82,6 +83,7 @@ def gallery_app(
     max_upload_mb=10, # Largest accepted upload
     review=None, # A review database (a `CatalogueDB`): adds the review pages (`review_routes`)
     token:str=None, # The secret reviewers type once (needed to review when set)
+    loopback_only=False, # Answer only requests addressed to this machine's loopback names (`LoopbackHosts`): a server on 127.0.0.1
 ):
     "A FastHTML app serving `gallery`: search, facets, item pages, uploads, near-duplicates, a JSON API, and review pages with `review`"
     g,n = gallery,len(gallery)
@@ -89,9 +91,11 @@ def gallery_app(
     def error(msg, status=400): return _page('error', P(msg, cls='error'), P(A('back to the search', href='/')), status=status, n=n)
     def not_found(req, exc): return error(f"no page {req.url.path!r}: start from the search", 404)
     app = FastHTML(default_hdrs=False, secret_key=secrets.token_hex(16), exception_handlers={404: not_found})
+    if loopback_only: app.add_middleware(LoopbackHosts)
 
-    options = {}   # the facet menus' options as HTML, rendered once (a page renders up to 1,000 of them)
+    options = {}   # the facet menus' options as HTML, rendered once per state of the facets (a page renders up to 1,000 of them)
     def facet_options(grp, cur):
+        if options.get(None) is not g.facets: options.clear(); options[None] = g.facets   # a value accepted in review: a new menu
         if grp not in options:
             options[grp] = [(v, to_xml(Option(f'{v} ({k})', value=f'{grp}::{v}'))) for v,k in g.facets[grp][:200]]
         sel = lambda v,h: h.replace('">', '" selected>', 1) if v==cur else h
@@ -219,6 +223,21 @@ def _thumb_data_uri(data, size=320):
 REVIEW_CSS = (STATIC/'review.css').read_text()
 REVIEW_JS = (STATIC/'review.js').read_text()   # the review page's keyboard shortcuts
 
+MAX_FIELD, MAX_NAME = 200, 80   # the longest attribute, id or action and reviewer's name a request can store
+
+class LoopbackHosts:
+    "ASGI middleware of a server on the loopback interface: a request whose `Host` is not 127.0.0.1, localhost or [::1] gets 400"
+    NAMES = ('127.0.0.1', 'localhost', '::1')
+    def __init__(self, app): self.app = app
+    async def __call__(self, scope, receive, send):
+        if scope['type'] in ('http', 'websocket'):
+            host = dict(scope['headers']).get(b'host', b'').decode('latin-1')
+            name = host[1:host.find(']')] if host.startswith('[') else host.rsplit(':', 1)[0] if host.count(':')==1 else host
+            if name.lower() not in self.NAMES:
+                msg = f"Host {host[:100]!r} is not this machine's loopback address: this server answers only 127.0.0.1, localhost and [::1]"
+                return await Response(msg, status_code=400, media_type='text/plain')(scope, receive, send)
+        return await self.app(scope, receive, send)
+
 def is_loopback(
     host:str, # An interface to listen on
 )->bool:
@@ -265,7 +284,7 @@ def review_routes(
     async def review_login(req: Request):
         form,bad = await checked_form(req)
         if bad: return login_page(req, bad, 403)
-        name = str(form.get('name', '')).strip()[:80]
+        name = str(form.get('name', '')).strip()[:MAX_NAME]
         if not name: return login_page(req, "type your name", 400)
         if token and not secrets.compare_digest(str(form.get('token', '')), token): return login_page(req, "wrong review token", 403)
         req.session['reviewer'] = name
@@ -277,9 +296,24 @@ def review_routes(
         if not bad: req.session.pop('reviewer', None)
         return RedirectResponse('/review', status_code=303)
 
+    def image_src(i, kind='thumb'):
+        "The gallery's picture of item `i`; an item of an earlier `clipart-label` batch (in the database, not the gallery) the database's"
+        try: return f'/{kind}?row={g.position(i)}'
+        except KeyError: return '/review/image?' + urlencode(dict(id=i, size=g.thumb_size if kind=='thumb' else 768))
+
+    @app.get('/review/image')
+    def review_image(id: str = '', size: str = '768'):
+        "The picture of an item the database holds and the gallery does not: found by its id, never by a path from the request"
+        try: fn,s = db.item(id)['image'],_int(size, 16, 2049, 'size')
+        except (KeyError, ValueError) as e: return Response(str(e), status_code=404, media_type='text/plain')
+        try: im = open_image(fn, max_size=2*s); im.thumbnail((s, s)); b = io.BytesIO(); im.convert('RGB').save(b, 'JPEG', quality=85)
+        except (OSError, ValueError, SyntaxError) as e:
+            log.warning("review item %s: image %s cannot be shown (%s: %s)", id, fn, type(e).__name__, e)
+            return Response(MISSING_SVG, media_type='image/svg+xml', headers={'Cache-Control': 'no-store', 'X-Clipart-Missing': '1'})
+        return Response(b.getvalue(), media_type='image/jpeg', headers={'Cache-Control': 'max-age=86400'})
+
     def card(i, extra=''):
-        r = g.position(i)
-        return Div(A(Img(src=f'/thumb?row={r}', alt=i, loading='lazy'), href='/review/item?' + urlencode(dict(id=i))),
+        return Div(A(Img(src=image_src(i), alt=i, loading='lazy'), href='/review/item?' + urlencode(dict(id=i))),
                    Div(A(i, href='/review/item?' + urlencode(dict(id=i)))), Div(extra, cls='muted'), cls='card')
 
     @app.get('/review')
@@ -315,7 +349,7 @@ def review_routes(
         nxt = next((i for i in db.queue(2) if i != id), None)
         item_form = lambda act, lbl: Form(*hidden(req, id=id, action=act), Button(lbl, type='submit'), action='/review/decide', method='post', id=act, style='display:inline')
         body = [H2(id), *([P(f"marked {it['flag']}", cls='flag', id='flag')] if it['flag'] else []),
-                Div(Img(src=f'/image?row={g.position(id)}', alt=id, style='width:min(420px,40vw);height:auto;flex:none;align-self:flex-start'),
+                Div(Img(src=image_src(id, 'image'), alt=id, style='width:min(420px,40vw);height:auto;flex:none;align-self:flex-start'),
                     Div(Table(*rows, cls='attrs proposals', id='proposals'),
                         Form(*hidden(req, id=id, action='add'), Input(type='text', name='attribute', id='add-value', list='vocabulary', placeholder='add group::value', size=36),
                              Button('add', type='submit', id='add'), action='/review/decide', method='post', cls='search'),
@@ -340,7 +374,9 @@ def review_routes(
         form,bad = await checked_form(req)
         if bad: return page('refused', P(bad, cls='error'), status=403)
         if not who(req): return login_page(req, "say who you are first", 403)
-        id,action,attribute = str(form.get('id', '')),str(form.get('action', '')),form.get('attribute')
+        id,action,attribute = str(form.get('id', ''))[:MAX_FIELD],str(form.get('action', ''))[:MAX_FIELD],form.get('attribute')
+        if attribute is not None and len(str(attribute)) > MAX_FIELD:
+            return page('error', P(f"the value is longer than {MAX_FIELD} characters: shorten it", cls='error'), status=400)
         try: db.decide(id, action, who(req), attribute)   # committed when this returns: only then is the reviewer answered
         except KeyError: return page('error', P(f"no item {id!r} to review", cls='error'), status=404)
         except ValueError as e: return page('error', P(str(e), cls='error'), P(A('back to the item', href='/review/item?' + urlencode(dict(id=id)))), status=400)
@@ -360,7 +396,13 @@ def review_routes(
         refresh(d['item']); return back(d['item'])
 
     @app.get('/api/review/decisions')
-    def api_review_decisions(): return JSONResponse(dict(counts=db.counts(), decisions=db.decisions().to_dict('records')))
+    def api_review_decisions(req: Request):
+        "Every decision with its reviewer's name: with a token, only for a reviewer who gave it (the session) or a request that carries it"
+        bearer = req.headers.get('authorization', '')
+        if token and not who(req) and not secrets.compare_digest(bearer.encode(), f'Bearer {token}'.encode()):
+            return JSONResponse(dict(error="the decisions need the review token: log in at /review, or send 'Authorization: Bearer TOKEN'"), status_code=401)
+        d = db.decisions()
+        return JSONResponse(dict(counts=db.counts(), decisions=d.astype(object).where(d.notna(), None).to_dict('records')))
     return app
 
 # %% ../../nbs/45_app.pages.ipynb #c010
@@ -374,7 +416,8 @@ def app_from_env():
     db = None
     if os.environ.get('CLIPART_SERVE_REVIEW'):   # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
         db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW']); db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
-    app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)), review=db, token=os.environ.get('CLIPART_SERVE_TOKEN') or None)
+    app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)), review=db, token=os.environ.get('CLIPART_SERVE_TOKEN') or None,
+                      loopback_only=os.environ.get('CLIPART_SERVE_LOOPBACK') == '1')
     app.state.gallery,app.state.review = g,db
     g.search(text='warm up', k=1); g.facets   # the first request finds the model and the facet menus ready
     return app

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/35c_catalogue.core.ipynb #d6f1a05f
 from __future__ import annotations
-import json, os, shutil, sqlite3
+import json, os, re, shutil, sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -13,16 +13,17 @@ from urllib.parse import quote
 import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
-from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image
+from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image, split_attribute
 from ..multimodal.models import clip_of, image_size
-from ..eval.embed import prefetch
+from ..multimodal.embed import prefetch
 from ..search.index import preprocess_image
 from ..eval.predict import AttributePredictor
 from ..run.folder import RunFolder
 
 # %% auto #0
 __all__ = ['PATH_COLUMNS', 'ACTIONS', 'ITEM_ACTIONS', 'MIGRATIONS', 'SCHEMA_VERSION', 'list_images', 'expected_errors',
-           'review_order', 'Proposals', 'propose_attributes', 'proposal_errors', 'CatalogueDB', 'export_catalogue']
+           'review_order', 'Proposals', 'propose_attributes', 'proposal_errors', 'CatalogueDB', 'file_id',
+           'export_catalogue']
 
 # %% ../../nbs/35c_catalogue.core.ipynb #ebce54d5
 PATH_COLUMNS = ('filepath', 'image', 'path')
@@ -345,8 +346,9 @@ class CatalogueDB:
         if action not in ACTIONS: raise ValueError(f"action must be one of {', '.join(ACTIONS)}, not {action!r}")
         if not str(reviewer).strip(): raise ValueError("who is reviewing? give a reviewer's name")
         if action in ITEM_ACTIONS: attribute = None
-        elif not attribute or '::' not in attribute or not all(s.strip() for s in attribute.split('::', 1)):
+        elif not attribute or '::' not in attribute or not all(split_attribute(attribute)):
             raise ValueError(f"{action} needs an attribute as 'group::value', not {attribute!r}")
+        else: attribute = '::'.join(split_attribute(attribute))   # as the vocabulary reader writes it: `tags:: fish` is `tags::fish`
         with self._write() as c:
             if c.execute('SELECT 1 FROM items WHERE id=?', (item,)).fetchone() is None: raise KeyError(f"no item {item!r} to review")
             return c.execute('INSERT INTO decisions(item, attribute, action, reviewer, at) VALUES (?,?,?,?,?)',
@@ -423,9 +425,17 @@ def _state(rows):
 
 # %% ../../nbs/35c_catalogue.core.ipynb #35edd27e
 def _link(src, dst):
-    "Hard-link `src` at `dst` (copy across file systems)"
+    "Hard-link `src` at `dst` (copy across file systems); never over a file that is there"
+    if os.path.lexists(dst): raise FileExistsError(f"{dst}: exists already: two items would be written to one file (nothing is overwritten)")
     try: os.link(src, dst)
+    except FileExistsError: raise
     except OSError: shutil.copy2(src, dst)
+
+def file_id(
+    id, # An item's id (it may be a relative path: 'a/x')
+)->str:
+    "`id` as a file name, reversibly (`urllib.parse.unquote` gives it back): '%', path separators and what file systems forbid become %XX"
+    return re.sub(r'[%/\\:*?"<>|\x00-\x1f]', lambda m: f'%{ord(m.group()):02X}', str(id))
 
 def export_catalogue(
     db, # A review database (path or `CatalogueDB`)
@@ -438,6 +448,9 @@ def export_catalogue(
     run = RunFolder(ifnone(run, db.meta('run')) or '', images_root)
     if not run.labels_file.exists(): raise FileNotFoundError(f"{run.labels_file}: the run's vocabulary is needed to export (pass --run)")
     vocab,items = run.vocab(),run.items(strict=True)
+    foreign = [g for g in json.loads(db.meta('groups') or '[]') if g not in set(vocab.group)]
+    if foreign: raise ValueError(f"{db.path}: its proposals name groups {foreign[:4]} that the run's vocabulary ({run.labels_file}) does not have: "
+                                 f"the database was labelled with another run; pass that run as --run")
     out = Path(out)
     if out.exists() and any(out.iterdir()): raise FileExistsError(f"{out}: not empty: export into a new folder")
     (out/'train').mkdir(parents=True, exist_ok=True)
@@ -450,7 +463,7 @@ def export_catalogue(
     rows,n_cur,n_acc = [],0,0
     def add(id_, image, attrs):
         if not os.path.isfile(image): raise FileNotFoundError(f"{image}: the image of item {id_!r} is gone: cannot export it")
-        id_ = str(id_).replace('/', '_').replace(os.sep, '_')   # an id made of a relative path: a flat file name
+        id_ = file_id(id_)   # an id made of a relative path ('a/x'): a flat file name that gives the id back ('a%2Fx')
         _link(image, out/'train'/f'{id_}{Path(image).suffix.lower() or ".jpg"}')
         rows.append((id_, ' '.join(str(ids[a]) for a in sorted(attrs, key=ids.get))))
     for r in items[items.labels!=''].itertuples(): add(r.id, r.image, [a for a in r.labels.split('|') if a in ids]); n_cur += 1

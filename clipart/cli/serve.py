@@ -54,7 +54,7 @@ def clipart_serve(
             if Path(review).is_dir(): raise UsageError(f"--review {review}: a folder; give a database file, e.g. catalogue.sqlite")
         os.environ.update(CLIPART_SERVE_RUN=str(Path(run).resolve()), CLIPART_SERVE_BACKEND=backend, CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb),
                           CLIPART_SERVE_REVIEW=str(Path(review).resolve()) if review else '', CLIPART_SERVE_TOKEN=token or '',
-                          CLIPART_SERVE_IMAGES_ROOT=str(Path(images_root).resolve()) if images_root else '')
+                          CLIPART_SERVE_IMAGES_ROOT=str(Path(images_root).resolve()) if images_root else '', CLIPART_SERVE_LOOPBACK='1' if _is_loopback(host) else '0')
         from clipart.app.pages import app_from_env
         app = app_from_env() if workers==1 else None   # a run that does not load fails here, as one line
     import uvicorn

@@ -16,9 +16,9 @@ from fastai.data.all import *
 from fastai.vision.core import PILImage
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'read_labels', 'sample_path', 'imet2020_vocab',
-           'shared_data', 'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir', 'check_image_files', 'ImetCollection',
-           'read_imet', 'read_pairs_csv']
+__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'split_attribute', 'read_labels', 'sample_path',
+           'imet2020_vocab', 'shared_data', 'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir', 'check_image_files',
+           'ImetCollection', 'read_imet', 'read_pairs_csv']
 
 # %% ../../nbs/01a_data.imet.ipynb #c005
 class ReadReport:
@@ -48,6 +48,13 @@ class _Bad:
 
 def _nfc(s): return unicodedata.normalize('NFC', str(s)).strip()
 
+def split_attribute(
+    name, # 'group::value'
+)->tuple:
+    "(group, value) of 'group::value', each in Unicode NFC with its spaces stripped: the one normal form of an attribute"
+    g,v = str(name).split('::', 1)
+    return _nfc(g),_nfc(v)
+
 def _read_csv(fn, cols, sep=','):
     "Read `fn` as strings (UTF-8, with or without BOM; column names stripped), checking that it exists and has `cols`"
     fn = Path(fn)
@@ -76,7 +83,7 @@ def read_labels(
         except ValueError: bad(fn, line, None, "non-integer attribute_id", f" {aid!r}"); continue
         if '::' not in name: bad(fn, line, aid, "no '::' in attribute_name", f" {name!r} (expected 'group::value')"); continue
         if aid in seen: bad(fn, line, aid, "duplicated attribute_id", f" (first on line {seen[aid]})"); continue
-        g,v = (s.strip() for s in name.split('::', 1))
+        g,v = split_attribute(name)
         if (g,v) in names: bad(fn, line, aid, "duplicated attribute_name", f" {name!r} (first on line {names[(g,v)]}): two ids for one attribute"); continue
         seen[aid],names[(g,v)] = line,line
         rows.append((aid, f'{g}::{v}', g, v))
