@@ -324,3 +324,63 @@ def test_a_failing_write_stops_the_run_and_keeps_the_last_checkpoint(tmp_path, m
     monkeypatch.setattr(Path, 'write_text', read_only)
     with pytest.raises(SystemExit) as e: clipart_train(out=str(tmp_path/'ro'), **KW)
     assert str(e.value) == f"clipart-train: error: {tmp_path/'ro'/'config.json'}: cannot be written (Read-only file system)", str(e.value)
+
+def _scripts():
+    "Each console script's function, its arguments, and the first thing it calls inside its error boundary (where a failure is injected)"
+    from clipart.cli.pretrain import clipart_pretrain
+    from clipart.cli.eval import clipart_eval
+    from clipart.cli.search import clipart_search
+    from clipart.cli.label import clipart_label
+    from clipart.cli.serve import clipart_serve
+    from clipart.run.config import TrainConfig, PretrainConfig, EvalConfig
+    from clipart.run.folder import RunFolder
+    return {'clipart-train': (clipart_train, dict(out='o'), (TrainConfig, 'check')),
+            'clipart-pretrain': (clipart_pretrain, dict(out='o'), (PretrainConfig, 'check')),
+            'clipart-eval': (clipart_eval, dict(model='m'), (EvalConfig, 'check')),
+            'clipart-search': (clipart_search, dict(run='r', text='vase'), (RunFolder, 'check')),
+            'clipart-label': (clipart_label, dict(run='r', images='i'), (RunFolder, 'check')),
+            'clipart-serve': (clipart_serve, dict(run='r'), (RunFolder, 'check'))}
+
+def _errors():
+    "What the system or SQLite raises, and the line each must become"
+    import errno, os, sqlite3
+    from clipart.catalogue.core import DatabaseUnavailable
+    e = lambda no: OSError(no, os.strerror(no), 'out/p.csv')
+    return [(e(errno.EEXIST), 'out/p.csv: File exists'), (e(errno.ENOTDIR), 'out/p.csv: Not a directory'),
+            (e(errno.EACCES), 'out/p.csv: Permission denied'), (e(errno.EROFS), 'out/p.csv: cannot be written (Read-only file system)'),
+            (e(errno.ENOSPC), 'out/p.csv: cannot be written (No space left on device)'),
+            (DatabaseUnavailable('cat.sqlite', sqlite3.OperationalError('database is locked')),
+             'cat.sqlite: the review database is busy: another process is writing to it; try again in a moment (SQLite: database is locked)'),
+            (DatabaseUnavailable('cat.sqlite', sqlite3.OperationalError('attempt to write a readonly database')),
+             'cat.sqlite: the review database cannot be written: check that the file and its folder are writable (SQLite: attempt to write a readonly database)'),
+            (sqlite3.DatabaseError('file is not a database'), 'the review database: file is not a database (SQLite)')]
+
+@pytest.mark.parametrize('prog', ['clipart-train', 'clipart-pretrain', 'clipart-eval', 'clipart-search', 'clipart-label', 'clipart-serve'])
+def test_every_script_turns_os_and_sqlite_errors_into_one_line(prog, monkeypatch, tmp_path):
+    "One error boundary: each console script, fed each OS and SQLite error, ends with one line naming the path and the reason"
+    monkeypatch.chdir(tmp_path); (tmp_path/'i').mkdir()
+    fn, args, (cls, name) = _scripts()[prog]
+    for err, line in _errors():
+        def fail(*a, **k): raise err
+        monkeypatch.setattr(cls, name, fail)
+        with pytest.raises(SystemExit) as e: fn(**args)
+        assert str(e.value) == f'{prog}: error: {line}', str(e.value)
+
+def test_bad_files_in_the_cataloguing_loop_are_one_line(tmp_path):
+    "The cases users hit: --out through a file, export into a used folder, null in a --config file, --lr inf"
+    from clipart.cli.label import clipart_label
+    from clipart.catalogue.core import CatalogueDB
+    (tmp_path/'notes.txt').write_text('x')
+    run = Path(__file__).parent/'data'/'run_0.1'/'run'
+    imgs = tmp_path/'imgs'; imgs.mkdir()
+    with pytest.raises(SystemExit) as e: clipart_label(run=str(run), images=str(imgs), out=str(tmp_path/'notes.txt'/'p.csv'))
+    assert str(e.value) == f"clipart-label: error: {tmp_path/'notes.txt'}: File exists", str(e.value)   # before any image is read
+    db = CatalogueDB(tmp_path/'cat.sqlite'); used = tmp_path/'used'; used.mkdir(); (used/'a').write_text('x')
+    with pytest.raises(SystemExit) as e: clipart_label('export', run=str(run), db=str(db.path), out=str(used))
+    assert str(e.value) == f'clipart-label: error: {used}: exists and is not an empty folder: export into a new folder (nothing was written)', str(e.value)
+    (tmp_path/'c.json').write_text('{"bs": null}')
+    with pytest.raises(SystemExit) as e: clipart_train(config=str(tmp_path/'c.json'), out=str(tmp_path/'o'), **{k: v for k, v in KW.items() if k != 'bs'})
+    assert str(e.value) == f"clipart-train: error: --config {tmp_path/'c.json'}: bs is null: give a int or leave it out (default 64)", str(e.value)
+    with pytest.raises(SystemExit) as e: clipart_train(out=str(tmp_path/'o'), **{**KW, 'lr': float('inf')})
+    assert str(e.value) == 'clipart-train: error: --lr must be a finite number, not inf'
+    assert not (tmp_path/'o').exists()

@@ -15,11 +15,12 @@ from fastcore.xml import ft
 from ..data.imet import open_image
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 # the gallery (torch, open_clip, pandas: seconds to import) is imported where a server starts (`app_from_env`)
 
 # %% auto #0
-__all__ = ['STATIC', 'CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'MAX_FIELD', 'MAX_NAME', 'gallery_app',
-           'LoopbackHosts', 'is_loopback', 'review_routes', 'app_from_env']
+__all__ = ['STATIC', 'CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'MAX_FIELD', 'MAX_NAME', 'DESK_TIMEOUT',
+           'gallery_app', 'LoopbackHosts', 'is_loopback', 'review_routes', 'app_from_env']
 
 # %% ../../nbs/45_app.pages.ipynb #c005
 STATIC = files('clipart.app')/'static'   # the pages' style sheets and script, shipped with the package
@@ -255,10 +256,19 @@ def review_routes(
     token=None, # A secret reviewers type once to review (required off the loopback interface)
 ):
     "Add the review pages: /review (the queue), /review/item, and the writing POSTs (CSRF-checked, by a named reviewer)"
-    from clipart.catalogue.core import ITEM_ACTIONS
+    from clipart.catalogue.core import ITEM_ACTIONS, DatabaseUnavailable
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
     datalist = NotStr(to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary')))   # rendered once: 450 values take 18 ms
     g.set_accepted(db.accepted())
+
+    def unavailable(req, exc):
+        "A database another process is writing to, or that cannot be written: 503 with Retry-After, nothing half-saved; the other pages keep answering"
+        msg = f"{exc}. Nothing was saved" + (": send it again in a moment" if exc.busy else '')
+        if req.url.path.startswith('/api/'): r = JSONResponse(dict(error=msg), status_code=503)
+        else: r = page('review database unavailable', P(msg, cls='error'), P(A('back to the queue', href='/review')), status=503)
+        if exc.busy: r.headers['Retry-After'] = '5'
+        return r
+    app.exception_handlers[DatabaseUnavailable] = unavailable
 
     def csrf(req):
         if 'csrf' not in req.session: req.session['csrf'] = secrets.token_urlsafe(24)
@@ -377,12 +387,13 @@ def review_routes(
         id,action,attribute = str(form.get('id', ''))[:MAX_FIELD],str(form.get('action', ''))[:MAX_FIELD],form.get('attribute')
         if attribute is not None and len(str(attribute)) > MAX_FIELD:
             return page('error', P(f"the value is longer than {MAX_FIELD} characters: shorten it", cls='error'), status=400)
-        try: db.decide(id, action, who(req), attribute)   # committed when this returns: only then is the reviewer answered
+        def write():   # in a worker thread: a write waiting for the database's lock never holds up the pages being served
+            db.decide(id, action, who(req), attribute)   # committed when this returns: only then is the reviewer answered
+            refresh(id); return db.queue(1) if action in ITEM_ACTIONS else None
+        try: nxt = await run_in_threadpool(write)
         except KeyError: return page('error', P(f"no item {id!r} to review", cls='error'), status=404)
         except ValueError as e: return page('error', P(str(e), cls='error'), P(A('back to the item', href='/review/item?' + urlencode(dict(id=id)))), status=400)
-        refresh(id)
         if action in ITEM_ACTIONS:
-            nxt = db.queue(1)
             return RedirectResponse('/review/item?' + urlencode(dict(id=nxt[0])) if nxt else '/review', status_code=303)
         return back(id)
 
@@ -391,9 +402,12 @@ def review_routes(
         form,bad = await checked_form(req)
         if bad: return page('refused', P(bad, cls='error'), status=403)
         if not who(req): return login_page(req, "say who you are first", 403)
-        d = db.undo(who(req))
-        if d is None: return RedirectResponse('/review', status_code=303)
-        refresh(d['item']); return back(d['item'])
+        def write():
+            d = db.undo(who(req))
+            if d is not None: refresh(d['item'])
+            return d
+        d = await run_in_threadpool(write)
+        return RedirectResponse('/review', status_code=303) if d is None else back(d['item'])
 
     @app.get('/api/review/decisions')
     def api_review_decisions(req: Request):
@@ -406,6 +420,8 @@ def review_routes(
     return app
 
 # %% ../../nbs/45_app.pages.ipynb #c010
+DESK_TIMEOUT = 3.   # seconds a reviewer's decision waits for another process's write before the desk answers 503 (retry)
+
 def app_from_env():
     "The app of one server process, for the run and options `clipart-serve` put in `CLIPART_SERVE_*` variables (uvicorn's factory)"
     import torch
@@ -415,7 +431,7 @@ def app_from_env():
     g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'), images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None)
     db = None
     if os.environ.get('CLIPART_SERVE_REVIEW'):   # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
-        db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW']); db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
+        db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW'], timeout=DESK_TIMEOUT); db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
     app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)), review=db, token=os.environ.get('CLIPART_SERVE_TOKEN') or None,
                       loopback_only=os.environ.get('CLIPART_SERVE_LOOPBACK') == '1')
     app.state.gallery,app.state.review = g,db

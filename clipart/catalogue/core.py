@@ -22,8 +22,8 @@ from ..run.folder import RunFolder
 
 # %% auto #0
 __all__ = ['PATH_COLUMNS', 'ACTIONS', 'ITEM_ACTIONS', 'MIGRATIONS', 'SCHEMA_VERSION', 'list_images', 'expected_errors',
-           'review_order', 'Proposals', 'propose_attributes', 'proposal_errors', 'CatalogueDB', 'file_id',
-           'export_catalogue']
+           'review_order', 'Proposals', 'propose_attributes', 'proposal_errors', 'DatabaseUnavailable', 'CatalogueDB',
+           'file_id', 'export_catalogue']
 
 # %% ../../nbs/35c_catalogue.core.ipynb #ebce54d5
 PATH_COLUMNS = ('filepath', 'image', 'path')
@@ -261,6 +261,14 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def _now(): return datetime.now(timezone.utc).isoformat(timespec='milliseconds')
 
+class DatabaseUnavailable(OSError):
+    "The review database cannot be used now: another process holds its write lock (`busy`: retry), or it cannot be opened or written; names the file"
+    def __init__(self, path, e):
+        s = str(e); self.path,self.busy = path,('locked' in s or 'busy' in s)
+        why = ("is busy: another process is writing to it; try again in a moment" if self.busy else
+               "cannot be written: check that the file and its folder are writable" if 'readonly' in s or 'unable to open' in s else "cannot be used")
+        super().__init__(f"{path}: the review database {why} (SQLite: {s})")
+
 class CatalogueDB:
     "Review decisions in SQLite (WAL, one transaction per decision, schema migrations); `readonly` for an export while a server writes"
     def __init__(self,
@@ -273,13 +281,18 @@ class CatalogueDB:
         if not readonly: self.migrate()
         else:
             with self._con() as c: v = c.execute('PRAGMA user_version').fetchone()[0]
-            if v != SCHEMA_VERSION: raise ValueError(f"{self.path}: schema version {v}, this clipart reads {SCHEMA_VERSION}: open it once for writing (it is migrated) or use the clipart that wrote it")
+            if v != SCHEMA_VERSION: raise ValueError(f"{self.path}: " + (
+                "empty: not a review database (clipart-serve --review writes one)" if v == 0 else
+                f"schema version {v} is newer than this clipart's {SCHEMA_VERSION}: upgrade clipart" if v > SCHEMA_VERSION else
+                f"schema version {v}, older than this clipart's {SCHEMA_VERSION}: open it once with clipart-serve --review (it is migrated)"))
 
     @contextmanager
     def _con(self):
-        "A connection for one operation (closed after it: safe from any thread)"
-        if self.readonly: con = sqlite3.connect(f'file:{quote(str(self.path.resolve()))}?mode=ro', uri=True, timeout=self.timeout, isolation_level=None)
-        else: con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        "A connection for one operation (closed after it: safe from any thread); SQLite's operational errors become `DatabaseUnavailable`"
+        try:
+            if self.readonly: con = sqlite3.connect(f'file:{quote(str(self.path.resolve()))}?mode=ro', uri=True, timeout=self.timeout, isolation_level=None)
+            else: con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except sqlite3.OperationalError as e: raise DatabaseUnavailable(self.path, e) from None
         try:
             try: con.execute(f'PRAGMA busy_timeout={int(self.timeout*1000)}'); con.execute('PRAGMA user_version')
             except sqlite3.DatabaseError as e:
@@ -287,6 +300,7 @@ class CatalogueDB:
                 raise ValueError(f"{self.path}: not an SQLite database ({e})") from None
             if not self.readonly: con.execute('PRAGMA synchronous=FULL'); con.execute('PRAGMA foreign_keys=ON')
             yield con
+        except sqlite3.OperationalError as e: raise DatabaseUnavailable(self.path, e) from None
         finally: con.close()
 
     @contextmanager
@@ -452,8 +466,18 @@ def export_catalogue(
     if foreign: raise ValueError(f"{db.path}: its proposals name groups {foreign[:4]} that the run's vocabulary ({run.labels_file}) does not have: "
                                  f"the database was labelled with another run; pass that run as --run")
     out = Path(out)
-    if out.exists() and any(out.iterdir()): raise FileExistsError(f"{out}: not empty: export into a new folder")
-    (out/'train').mkdir(parents=True, exist_ok=True)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())): raise FileExistsError(f"{out}: exists and is not an empty folder: export into a new folder (nothing was written)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(f'.{out.name}.partial-{os.getpid()}')   # written here, renamed to `out` when complete: a failed export leaves nothing behind
+    shutil.rmtree(part, ignore_errors=True); (part/'train').mkdir(parents=True)
+    try: res = _write_export(db, part, vocab, items)
+    except BaseException: shutil.rmtree(part, ignore_errors=True); raise
+    if out.exists(): out.rmdir()
+    os.rename(part, out)
+    return res
+
+def _write_export(db, out, vocab, items):
+    "Write the export into the (new) folder `out`; its counts"
     ids = dict(zip(vocab.attribute_name, vocab.attribute_id.astype(int)))
     acc = db.accepted()
     with db._con() as c: images = dict(c.execute('SELECT id, image FROM items').fetchall())

@@ -4,38 +4,45 @@
 
 # %% ../../nbs/39_cli.common.ipynb #c14fb874
 from __future__ import annotations
-import argparse, inspect, os
+import argparse, errno, inspect, os, sqlite3
 from contextlib import contextmanager
 from dataclasses import fields
 from functools import wraps
 from pathlib import Path
 from ..run.config import UsageError, check_options, field_type
-from ..weights import WriteError, WRITE_ERRNOS
+from ..weights import WriteError
 _all_ = ['UsageError', 'check_options']   # the scripts' error and its checks, from the run layer
 
 # %% auto #0
-__all__ = ['one_line_errors', 'out_lock', 'world_from_env', 'distributed', 'bool_value', 'options_parser', 'config_script',
-           'print_version', 'UsageError', 'check_options']
+__all__ = ['FULL', 'error_line', 'one_line_errors', 'out_lock', 'world_from_env', 'distributed', 'bool_value', 'options_parser',
+           'config_script', 'print_version', 'UsageError', 'check_options']
 
 # %% ../../nbs/39_cli.common.ipynb #693fc7e7
-_EXPECTED = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError, UnicodeDecodeError)
+_EXPECTED = (ValueError, OSError, sqlite3.Error)   # what bad input, a full disk, a read-only folder or a busy database raise
+FULL = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG}   # the system refused a write: the file cannot be written there
+
+def error_line(
+    e:Exception, # An expected error
+)->str:
+    "What went wrong, in one line: an OS error names its file(s) and the system's reason; fastai's line naming the callback is dropped"
+    if isinstance(e, OSError) and e.filename is not None and e.strerror and not isinstance(e, WriteError):
+        files = f"{e.filename}" + (f" -> {e.filename2}" if e.filename2 is not None else '')
+        return f"{files}: cannot be written ({e.strerror})" if e.errno in FULL else f"{files}: {e.strerror}"
+    if isinstance(e, sqlite3.Error): return f"the review database: {e} (SQLite)"
+    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+    if len(lines) > 1 and lines[0].startswith('Exception occured in `'): lines = lines[1:]   # fastai's line naming the callback and event
+    return lines[0] if lines else type(e).__name__
 
 @contextmanager
 def one_line_errors(
     prog, # The program's name, first on the line
     debug=False, # Re-raise instead (the traceback)
 ):
-    "Expected user errors inside the block end the program with one line `prog: error: ...` (a traceback with `debug`)"
+    "Expected errors inside the block (bad input, OS and SQLite errors) end the program with one line `prog: error: ...` (a traceback with `debug`)"
     try: yield
-    except (*_EXPECTED, OSError) as e:
+    except _EXPECTED as e:
         if debug: raise
-        if isinstance(e, OSError) and not isinstance(e, (*_EXPECTED, WriteError)):   # a write the system refused (disk full, read-only): one line; other OS errors as they are
-            if e.errno not in WRITE_ERRNOS: raise
-            raise SystemExit(f"{prog}: error: {e.filename or 'a file'}: cannot be written ({e.strerror})") from None
-        lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
-        if len(lines) > 1 and lines[0].startswith('Exception occured in `'): lines = lines[1:]   # fastai's line naming the callback and event
-        msg = lines[0] if lines else type(e).__name__
-        raise SystemExit(f"{prog}: error: {msg}") from None
+        raise SystemExit(f"{prog}: error: {error_line(e)}") from None
 
 # %% ../../nbs/39_cli.common.ipynb #7659fdab
 def _alive(pid):

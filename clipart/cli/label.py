@@ -42,6 +42,7 @@ def clipart_label(
         run = RunFolder(run).check('--run')
         out = Path(out) if out else run.catalogue_dir/'proposals.csv'
         if out.suffix.lower() not in ('.csv', '.jsonl'): raise UsageError(f"--out {out}: write .csv or .jsonl")
+        out.parent.mkdir(parents=True, exist_ok=True)   # before the work: a file in the path (notes.txt/p.csv) is one line now, not after an hour
         from clipart.catalogue.core import propose_attributes, list_images
         import torch
         df = list_images(images)
@@ -51,7 +52,6 @@ def clipart_label(
             props = propose_attributes(run, df, bs=bs, top=top, diversity=diversity, max_pixels=max_pixels, workers=workers)
             dt = time.perf_counter() - t0
             props.save(run.catalogue_dir)
-            out.parent.mkdir(parents=True, exist_ok=True)
             props.to_jsonl(out) if out.suffix.lower()=='.jsonl' else props.to_csv(out)
         c = props.items.status.value_counts(); n_read = c.get('proposed', 0) + len(props.report)
         print(f"{c.get('proposed', 0)} proposed, {c.get('curated', 0)} already catalogued (kept as curated) in {dt:.1f} s"

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/36_run.config.ipynb #2c2d2e02
 from __future__ import annotations
-import json, os
+import json, math, os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -67,6 +67,7 @@ class RunConfig:
         if (bad := [k for k in d if k not in opts]): raise UsageError(f"--config {fn}: unknown option {bad[0]!r} (known: {', '.join(opts)})")
         for k,v in d.items():
             t = field_type(opts[k])
+            if v is None and opts[k].default is not None: raise UsageError(f"--config {fn}: {k} is null: give a {t.__name__} or leave it out (default {opts[k].default!r})")
             ok = v is None or (isinstance(v, t) and not (t is int and isinstance(v, bool))) or (t is float and isinstance(v, int) and not isinstance(v, bool))
             if not ok: raise UsageError(f"--config {fn}: {k} must be {t.__name__}, not {v!r}")
         return {k: (float(v) if field_type(opts[k]) is float and v is not None else v) for k,v in d.items()}
@@ -87,7 +88,9 @@ class RunConfig:
             p = cls.PRESETS[name]
             d.update({k:v for k,v in p.items() if k not in given})
             if verbose: print(f"{preset_key} {name}: " + ', '.join(f"--{k.replace('_','-')} {d[k] if k in d else given[k]}" for k in p))
-        return cls(**{**d, **given})
+        d = {**d, **given}
+        if (inf := [k for k,v in d.items() if isinstance(v, float) and not math.isfinite(v)]): raise UsageError(f"--{inf[0].replace('_','-')} must be a finite number, not {d[inf[0]]}")
+        return cls(**d)
 
 # %% ../../nbs/36_run.config.ipynb #e4b39eb4
 RECIPES = {'art-cpu': dict(arch='clipart-tiny-rn', size=64, epochs=7, lr=2e-3)}
