@@ -118,14 +118,24 @@ def test_caption_templates_give_only_their_own_errors(data):
 
 # --- the gallery: random query strings and uploads against a real app over a tiny trained run
 @pytest.fixture(scope='module')
-def client(tmp_path_factory):
-    from starlette.testclient import TestClient
+def fuzz_run(tmp_path_factory):
+    "A tiny trained run, and 8 new works `clipart-label` proposed attributes for"
     from clipart.cli.train import clipart_train
-    from clipart.app.pages import gallery_app
-    from clipart.app.gallery import Gallery
+    from clipart.cli.label import clipart_label
+    from clipart.data.synthetic import make_synthetic_imet
     out = tmp_path_factory.mktemp('fuzzrun')/'run'
     clipart_train(out=str(out), n_synthetic=60, epochs=1, bs=16, workers=0, pictures=False)
-    return TestClient(gallery_app(Gallery(out), max_upload_mb=1))
+    new = make_synthetic_imet(out.parent/'new', n=8, seed=3)
+    for f in (new/'train').iterdir(): f.rename(f.with_name('new-' + f.name))
+    clipart_label(run=str(out), images=str(new/'train'), bs=8)
+    return out
+
+@pytest.fixture(scope='module')
+def client(fuzz_run):
+    from starlette.testclient import TestClient
+    from clipart.app.pages import gallery_app
+    from clipart.app.gallery import Gallery
+    return TestClient(gallery_app(Gallery(fuzz_run), max_upload_mb=1))
 
 PATHS = ['/', '/item', '/thumb', '/image', '/similar', '/duplicates', '/api/search', '/api/similar', '/nosuch']
 PARAMS = ['q', 'f', 'page', 'k', 'row', 'id', 'threshold', 'like', 'x']
@@ -147,6 +157,61 @@ def test_gallery_query_strings_never_give_a_server_error(client, path, params):
 def test_uploads_never_give_a_server_error(client, path, data, field, name):
     ok_status(own_error(client.post, path, files={field: (name, data, 'application/octet-stream')}))
     COUNT['uploads'] = COUNT.get('uploads', 0) + 1
+
+# --- the review desk: generated requests against its routes (a logged-in reviewer, with a valid CSRF token or not)
+@pytest.fixture(scope='module')
+def desk(fuzz_run):
+    "A logged-in reviewer's client of a desk over the run's proposals, its CSRF token, the database and the item ids"
+    import re
+    from starlette.testclient import TestClient
+    from clipart.app.pages import gallery_app
+    from clipart.app.gallery import Gallery
+    from clipart.catalogue.core import CatalogueDB, Proposals
+    db = CatalogueDB(fuzz_run.parent/'fuzz.sqlite'); db.import_proposals(Proposals.load(fuzz_run/'catalogue'), fuzz_run)
+    c = TestClient(gallery_app(Gallery(fuzz_run), review=db, loopback_only=True), base_url='http://127.0.0.1:8000')
+    csrf = lambda t: re.search(r'name="csrf" value="([^"]+)"', t).group(1)
+    r = c.post('/review/login', data=dict(name='fuzz', csrf=csrf(c.get('/review').text))); assert r.status_code == 200, r.text[:300]
+    return c, csrf(r.text), db, db.queue(100)
+
+action = st.one_of(st.sampled_from(['accept', 'reject', 'add', 'unsure', 'skip']), st.text(max_size=8))
+attribute = st.one_of(st.none(), st.sampled_from(['medium::silk', 'tags:: fish ', 'tags::fish', 'culture::', '::x', 'a::b::c', 'tags::a\nb', 'tags::\x00',
+                                                  'tags::' + 'x' * 250, 'é::ü', 'tags::<script>alert(1)</script>']),
+                      st.builds(lambda g, v: f'{g}::{v}', st.sampled_from(['tags', 'medium', 'x', '']), st.text(max_size=30)), st.text(max_size=40))
+host = st.sampled_from([None, '127.0.0.1:8000', 'localhost', 'evil.example:8000', '[::1]:1', ''])
+origin = st.sampled_from([None, 'http://127.0.0.1:8000', 'http://evil.example', 'null'])
+PAGE_BOUND = 400_000   # bytes: no generated request makes a page larger (a queue page of 24 cards is ~30 kB)
+
+@fuzz
+@given(st.data(), action, attribute, st.booleans(), host, origin)
+def test_review_routes_never_give_a_server_error_or_store_a_bad_value(desk, data, act, attr, good_csrf, host_, origin_):
+    "Generated decisions, undos and page requests: no 500, no page above PAGE_BOUND, every stored decision within the rules"
+    from clipart.app.pages import MAX_FIELD, MAX_NAME
+    from clipart.catalogue.core import ACTIONS
+    from clipart.data.imet import split_attribute
+    c, token, db, ids = desk
+    id_ = data.draw(st.one_of(st.sampled_from(ids), st.text(max_size=30), st.just('x' * 300)))
+    headers = {k: v for k, v in dict(host=host_, origin=origin_).items() if v is not None}
+    form = dict(csrf=token if good_csrf else 'forged', id=id_, action=act, **({} if attr is None else dict(attribute=attr)))
+    kind = data.draw(st.sampled_from(['decide', 'decide', 'undo', 'item', 'queue', 'image', 'api', 'login']))
+    if kind == 'decide': r = c.post('/review/decide', data=form, headers=headers)
+    elif kind == 'undo': r = c.post('/review/undo', data=dict(csrf=form['csrf']), headers=headers)
+    elif kind == 'item': r = c.get('/review/item', params=dict(id=id_), headers=headers)
+    elif kind == 'queue': r = c.get('/review', params=dict(page=data.draw(st.sampled_from(['1', '2', '0', '-1', 'x', '1e9', '99']))), headers=headers)
+    elif kind == 'image': r = c.get('/review/image', params=dict(id=id_, size=data.draw(st.sampled_from(['64', '0', '99999', 'x', '']))), headers=headers)
+    elif kind == 'api': r = c.get('/api/review/decisions', headers=headers)
+    else: r = c.post('/review/login', data=dict(csrf=form['csrf'], name=data.draw(st.text(max_size=120))), headers=headers)
+    assert r.status_code in (200, 303, 400, 403, 404), (kind, r.status_code, r.text[:300])
+    assert len(r.content) < PAGE_BOUND, (kind, len(r.content))
+    if host_ is not None and host_.startswith('evil'): assert r.status_code == 400, (kind, r.status_code)   # a rebinding page's request
+    if kind == 'login' and r.status_code == 200: c.post('/review/login', data=dict(name='fuzz', csrf=token))   # stay the fuzz reviewer
+    if kind in ('decide', 'undo'):
+        d = db.decisions().tail(1)
+        for row in d.itertuples():
+            assert row.action in ACTIONS and len(str(row.item)) <= MAX_FIELD and 0 < len(row.reviewer) <= MAX_NAME, row
+            if row.attribute is not None and row.attribute == row.attribute:   # not NULL
+                assert len(row.attribute) <= MAX_FIELD and '::'.join(split_attribute(row.attribute)) == row.attribute, row
+                assert not any(ord(ch) < 32 for ch in row.attribute), row
+    COUNT['review requests'] = COUNT.get('review requests', 0) + 1
 
 # --- the long run: the same properties, many more random cases, in a process of their own
 @pytest.mark.slow

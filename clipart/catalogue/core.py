@@ -4,7 +4,7 @@
 
 # %% ../../nbs/35c_catalogue.core.ipynb #d6f1a05f
 from __future__ import annotations
-import json, os, re, shutil, sqlite3
+import json, os, re, shutil, sqlite3, unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -362,6 +362,7 @@ class CatalogueDB:
         if action in ITEM_ACTIONS: attribute = None
         elif not attribute or '::' not in attribute or not all(split_attribute(attribute)):
             raise ValueError(f"{action} needs an attribute as 'group::value', not {attribute!r}")
+        elif any(unicodedata.category(ch) == 'Cc' for ch in attribute): raise ValueError(f"{action}: the attribute {attribute!r} has a control character (a line break, a tab): type it on one line")
         else: attribute = '::'.join(split_attribute(attribute))   # as the vocabulary reader writes it: `tags:: fish` is `tags::fish`
         with self._write() as c:
             if c.execute('SELECT 1 FROM items WHERE id=?', (item,)).fetchone() is None: raise KeyError(f"no item {item!r} to review")
