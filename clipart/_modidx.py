@@ -1056,4 +1056,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'clipart.weights': { 'clipart.weights.WriteError': ('weights.html#writeerror', 'clipart/weights.py'),
                                  'clipart.weights._reason': ('weights.html#_reason', 'clipart/weights.py'),
                                  'clipart.weights.atomic_write': ('weights.html#atomic_write', 'clipart/weights.py'),
+                                 'clipart.weights.load_array': ('weights.html#load_array', 'clipart/weights.py'),
                                  'clipart.weights.load_weights': ('weights.html#load_weights', 'clipart/weights.py')}}}

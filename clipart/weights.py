@@ -10,7 +10,7 @@ from pathlib import Path
 from safetensors import SafetensorError
 
 # %% auto #0
-__all__ = ['WRITE_ERRNOS', 'load_weights', 'WriteError', 'atomic_write']
+__all__ = ['WRITE_ERRNOS', 'load_weights', 'load_array', 'WriteError', 'atomic_write']
 
 # %% ../nbs/00b_weights.ipynb #214b43fb
 def load_weights(
@@ -32,6 +32,19 @@ def load_weights(
     if extra: warnings.warn(f"{path}: {len(extra)} keys not used by {what}: {extra[:5]}")
     module.load_state_dict({k:sd[k] for k in own})
     return module
+
+# %% ../nbs/00b_weights.ipynb #arr02
+def load_array(
+    fn, # A .npy file
+    advice='', # What to do about a bad one (e.g. 'label the images again')
+):
+    "The array in `fn` (never unpickled); a missing, truncated or foreign file is an error naming `fn`"
+    import numpy as np
+    fn = Path(fn)
+    if not fn.is_file(): raise FileNotFoundError(f"{fn}: not found" + (f": {advice}" if advice else ''))
+    try: return np.load(fn, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e: raise ValueError(f"{fn}: not a readable .npy array ({e})" + (f": {advice}" if advice else '')) from None
+
 
 # %% ../nbs/00b_weights.ipynb #27572ad6
 class WriteError(OSError):

@@ -61,8 +61,12 @@ class Gallery:
         self.model = self.folder.model().eval()
         self.index = self.folder.index('image', backend=backend)
         self.n_curated = len(self.index)
+        new = None
         if self.folder.has_proposals():   # images `clipart-label` proposed attributes for: searchable like the rest
-            new = Proposals.load(self.folder.catalogue_dir); it = new.items[new.items.status=='proposed']
+            try: new = Proposals.load(self.folder.catalogue_dir)
+            except (ValueError, OSError) as e: warnings.warn(f"{e}; the gallery shows the run's {self.n_curated} curated items only")
+        if new is not None:
+            it = new.items[new.items.status=='proposed']
             items = pd.concat([self.index.items, pd.DataFrame(dict(id=it.id.values, image=it.image.values, caption='(uncatalogued)', labels='', split='uncatalogued'))], ignore_index=True)
             self.index = SearchIndex(np.concatenate([self.index.feats, new.feats]), items.fillna(''), backend=backend)
         self.items = self.index.items

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
+from ..weights import load_array
 from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image, split_attribute
 from ..multimodal.models import clip_of, image_size
 from ..multimodal.embed import prefetch
@@ -35,7 +36,7 @@ def list_images(
     "The images to label: DataFrame (id, image), ids from the file names (relative paths where two names clash)"
     src = Path(src)
     if src.is_dir():
-        files = sorted(p for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and p.is_file())
+        files = sorted(p for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and (p.is_file() or p.is_symlink()))   # a link to nowhere: a counted skip when read
         if not files: raise ValueError(f"{src}: no image files in this folder ({', '.join(IMAGE_EXTS)})")
         ids = [p.stem for p in files]
         clash = {i for i in ids if ids.count(i) > 1} if len(set(ids)) < len(ids) else set()
@@ -43,12 +44,14 @@ def list_images(
         return pd.DataFrame(dict(id=ids, image=[os.path.abspath(p) for p in files]))   # absolute: the proposals work from anywhere
     if not src.exists(): raise FileNotFoundError(f"{src}: not found (a folder of images or a CSV of image paths)")
     if src.suffix.lower() not in ('.csv', '.tsv'): raise ValueError(f"{src}: not a folder of images or a CSV of image paths")
-    df = pd.read_csv(src, sep='\t' if src.suffix.lower()=='.tsv' else ',', dtype=str, keep_default_na=False)
+    try: df = pd.read_csv(src, sep='\t' if src.suffix.lower()=='.tsv' else ',', dtype=str, keep_default_na=False)
+    except UnicodeDecodeError as e: raise ValueError(f"{src}: not UTF-8 text (byte {e.object[e.start:e.start+1]!r}): save it as UTF-8") from None
     key = img_key or next((c for c in PATH_COLUMNS if c in df.columns), None)
     if key not in df.columns: raise ValueError(f"{src}: no column of image paths ({img_key or ' or '.join(PATH_COLUMNS)}); its columns are {list(df.columns)}")
     if not len(df): raise ValueError(f"{src}: no rows (only a header)")
     paths = [p if os.path.isabs(p) else os.path.abspath(src.parent/p) for p in df[key].str.strip()]
     ids = df['id'].str.strip().tolist() if 'id' in df.columns else [Path(p).stem for p in paths]
+    if '' in ids: raise ValueError(f"{src}, line {ids.index('')+2}: empty id (give every row an id, or leave the `id` column out: ids from the file names)")
     out = pd.DataFrame(dict(id=ids, image=paths))
     if (d := out.id[out.id.duplicated()]).any(): raise ValueError(f"{src}, line {d.index[0]+2}: id {d.iloc[0]!r} appears twice (give an `id` column)")
     return out
@@ -152,7 +155,7 @@ class Proposals:
         items = pd.read_csv(path/'items.csv', dtype=dict(id=str, image=str, labels=str), keep_default_na=False)
         items['uncertainty'] = pd.to_numeric(items.uncertainty, errors='coerce')
         attrs = pd.read_csv(path/'attributes.csv', dtype=dict(id=str, group=str, value=str), keep_default_na=False)
-        feats = np.load(path/'image_embeddings.npy', allow_pickle=False)
+        feats = load_array(path/'image_embeddings.npy', 'label the images again (clipart-label)')
         if (items.status=='proposed').sum() != len(feats): raise ValueError(f"{path}: items.csv and image_embeddings.npy disagree: label the images again")
         rep = ReadReport()
         if (path/'skipped.csv').exists():

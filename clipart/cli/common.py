@@ -53,6 +53,7 @@ def _alive(pid):
 @contextmanager
 def out_lock(
     out, # The output folder
+    busy="--out {out}: another run (pid {pid}) is writing there; wait for it or choose another --out", # What a second run is told
 ):
     "Hold `out`/.lock while the block runs: a second run into the same folder is refused (a dead run's lock is taken over)"
     out = Path(out); out.mkdir(parents=True, exist_ok=True); fn = out/'.lock'
@@ -60,7 +61,7 @@ def out_lock(
     except FileExistsError:
         try: pid = int(fn.read_text().strip() or 0)
         except (OSError, ValueError): pid = 0
-        if pid and pid!=os.getpid() and _alive(pid): raise UsageError(f"--out {out}: another run (pid {pid}) is writing there; wait for it or choose another --out")
+        if pid and pid!=os.getpid() and _alive(pid): raise UsageError(busy.format(out=out, pid=pid))
         fn.unlink(missing_ok=True); fd = os.open(fn, os.O_CREAT|os.O_EXCL|os.O_WRONLY)
     os.write(fd, str(os.getpid()).encode()); os.close(fd)
     try: yield out

@@ -36,7 +36,8 @@ def clipart_label(
         if command not in ('label', 'export'): raise UsageError(f"{command!r}: not a command; clipart-label labels images (the default) or exports a review database: 'clipart-label export --db DB --out DIR'")
         if command == 'export': return _export(run, db, out, images_root)
         check_options('clipart-label', bs=(bs >= 1, f"must be at least 1, not {bs}"), top=(top >= 0, f"must be 0 or more, not {top}"),
-                      diversity=(0 <= diversity <= 10, f"must be between 0 and 10, not {diversity}"), workers=(workers >= 1, f"must be at least 1, not {workers}"))
+                      diversity=(0 <= diversity <= 10, f"must be between 0 and 10, not {diversity}"), workers=(workers >= 1, f"must be at least 1, not {workers}"),
+                      max_pixels=(max_pixels is None or max_pixels >= 1, f"must be a positive number of pixels, not {max_pixels}"))
         if images is None: raise UsageError("--images is needed: a folder of images or a CSV of image paths to label")
         if not Path(images).exists(): raise UsageError(f"--images {images}: not found")
         run = RunFolder(run).check('--run')
@@ -48,7 +49,7 @@ def clipart_label(
         df = list_images(images)
         print(f"{len(df)} images in {images}; proposing attributes with {run.path}", flush=True)
         t0 = time.perf_counter()
-        with out_lock(run.catalogue_dir):
+        with out_lock(run.catalogue_dir, busy=f"--run {run.path}: another clipart-label (pid {{pid}}) is labelling with this run; wait for it to finish (its proposals go to {{out}})"):
             props = propose_attributes(run, df, bs=bs, top=top, diversity=diversity, max_pixels=max_pixels, workers=workers)
             dt = time.perf_counter() - t0
             props.save(run.catalogue_dir)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from .config import UsageError
+from ..weights import load_array
 # the model, index and predictor (torch, open_clip: seconds to import) are imported where a part is opened, so that a
 # console script checks a folder before it loads them
 
@@ -70,11 +71,9 @@ class RunFolder:
         return df
     def embeddings(self, modality='image'):
         "The embeddings of every item [n, d] (float32 tensor)"
-        import numpy as np, torch
+        import torch
         fn = self.index_dir/f'{modality}_embeddings.npy'
-        try: return torch.from_numpy(np.load(fn, allow_pickle=False))
-        except FileNotFoundError: raise FileNotFoundError(f"{fn}: not found: is {self.path} a clipart-train output folder?") from None
-        except (ValueError, OSError, EOFError) as e: raise ValueError(f"{fn}: not a readable embeddings file ({e})") from None
+        return torch.from_numpy(load_array(fn, f"is {self.path} a complete clipart-train output folder?"))
     def vocab(self):
         "The run's attribute vocabulary (`read_labels`), or None for a run without attributes"
         from clipart.data.imet import read_labels

@@ -10,6 +10,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from fastai.vision.all import Resize
 from ..data.captions import Captioner
+from ..weights import load_array
 from ..data.tokens import CLIP_STATS, get_tokenizer, Tokenize, find_tfm
 from ..multimodal.embed import embed_dl, encode_texts
 from ..multimodal.models import clip_of, image_size
@@ -154,8 +155,7 @@ class SearchIndex:
         for f in [f'{kind}_embeddings.npy', 'items.csv']:
             if not (path/f).exists(): raise FileNotFoundError(f"{path/f}: not found (write it with `export_embeddings`)")
         fn = path/f'{kind}_embeddings.npy'
-        try: emb = np.load(fn, allow_pickle=False)
-        except Exception as e: raise ValueError(f"{fn}: not a readable .npy array ({type(e).__name__}: {e}); export the index again") from e
+        emb = load_array(fn, 'export the index again')
         if emb.ndim!=2 or not len(emb): raise ValueError(f"{fn}: expected a [items, dim] array, got shape {emb.shape}")
         items = index_items(path, images_root)
         if len(items)!=len(emb): raise ValueError(f"{path/'items.csv'} has {len(items)} rows but {fn.name} has {len(emb)}: export the index again")
