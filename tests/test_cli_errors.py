@@ -384,3 +384,18 @@ def test_bad_files_in_the_cataloguing_loop_are_one_line(tmp_path):
     with pytest.raises(SystemExit) as e: clipart_train(out=str(tmp_path/'o'), **{**KW, 'lr': float('inf')})
     assert str(e.value) == 'clipart-train: error: --lr must be a finite number, not inf'
     assert not (tmp_path/'o').exists()
+
+def test_a_free_text_run_has_nothing_to_propose(tmp_path, synth_path, monkeypatch):
+    "A run trained on free-text captions has no vocabulary: clipart-label says so (not '0 curated items: too few')"
+    import pandas as pd
+    from clipart.cli.label import clipart_label
+    imgs = sorted(str(p) for p in (Path(synth_path)/'train').iterdir())[:40]
+    pd.DataFrame(dict(filepath=imgs, title=[f'a painting, number {i}' for i in range(len(imgs))])).to_csv(tmp_path/'pairs.csv', index=False)
+    clipart_train(data=str(tmp_path/'pairs.csv'), out=str(tmp_path/'run'), **KW)
+    (tmp_path/'new').mkdir(); shutil.copy(imgs[0], tmp_path/'new')
+    with pytest.raises(SystemExit) as e: clipart_label(run=str(tmp_path/'run'), images=str(tmp_path/'new'))
+    assert 'has no attribute vocabulary' in str(e.value) and 'trained on free-text captions' in str(e.value), str(e.value)
+    # and clipart-eval reads the run's config.json: that run, on its data
+    from clipart.run.config import EvalConfig
+    ev = EvalConfig.resolve({}, config=tmp_path/'run'/'config.json')
+    assert (ev.model, ev.data) == (str(tmp_path/'run'), str(tmp_path/'pairs.csv'))

@@ -13,7 +13,7 @@ __all__ = ['clipart_eval']
 # %% ../../nbs/44_cli.eval.ipynb #c005
 @config_script(EvalConfig, 'clipart-eval')
 def clipart_eval(
-    config:str=None, # A JSON file of options (an earlier evaluation's config.json); the options given override it
+    config:str=None, # A JSON file of options: an earlier evaluation's, or a clipart-train run's config.json (scores that run on its data); the options given override it
     debug:bool=False, # Show the traceback of an error instead of one line
     **options # `EvalConfig`'s options, e.g. model='clipart_out', data='path/to/imet'
 ):

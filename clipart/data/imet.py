@@ -377,14 +377,14 @@ def read_pairs_csv(
             line,p,cap = i+2,p.strip(),_nfc(cap)
             if not p: bad(fn, line, None, "empty image path"); continue
             if not cap: bad(fn, line, p, "empty caption"); continue
-            img = p if os.path.isabs(p) else os.path.join(str(root), p)
+            img = os.path.normpath(p if os.path.isabs(p) else os.path.join(str(root), p))   # ./train/x.jpg and train/x.jpg: one image
             if img in seen:   # another caption of an image already read: one item, several captions
                 first,row = seen[img]
                 if cap in row['captions']: bad(fn, line, p, "repeated row", f" (the same image and caption as line {first})")
                 else: row['captions'] += (cap,)
                 continue
             if not os.path.isfile(img): bad(fn, line, p, "image file not found", f": {img}"); continue
-            row = dict(id=p, image=img, attribute_ids=[], caption=cap, captions=(cap,))
+            row = dict(id=os.path.normpath(p), image=img, attribute_ids=[], caption=cap, captions=(cap,))
             seen[img] = (line, row); rows.append((line, row))
         if check_images and rows: rows = _readable_rows(rows, fn, bad, max_pixels=max_pixels, n_workers=n_workers)
     if not rows: raise ValueError(f"{fn}: no readable pairs: every one of the {len(df)} rows is bad ({report})")

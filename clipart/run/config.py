@@ -44,6 +44,7 @@ def field_type(
 class RunConfig:
     "JSON in and out, and layering of presets and given options, for a job's dataclass of `opt` fields"
     PRESETS = {}   # named presets (e.g. recipes): {name: {option: value}}
+    PATHS = ('data', 'templates', 'image_encoder')   # options naming files: saved absolute, so that --config finds them from any folder
     @classmethod
     def options(cls):
         "The fields, by name"
@@ -52,8 +53,11 @@ class RunConfig:
         "The options as a dict (the saved ones only: not --resume, --overwrite)"
         return {f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get('saved', True) or not saved_only}
     def save(self, fn):
-        "Write the saved options to the JSON file `fn`"
-        Path(fn).write_text(json.dumps(self.to_dict(), indent=1))
+        "Write the saved options to the JSON file `fn` (the files they name as absolute paths)"
+        d = self.to_dict()
+        for k in self.PATHS:
+            if isinstance(d.get(k), str) and Path(d[k]).exists(): d[k] = os.path.abspath(d[k])
+        Path(fn).write_text(json.dumps(d, indent=1))
         return Path(fn)
     @classmethod
     def read(cls, fn):
@@ -63,6 +67,7 @@ class RunConfig:
         except FileNotFoundError: raise UsageError(f"--config {fn}: file not found") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as e: raise UsageError(f"--config {fn}: not a JSON file ({e})") from None
         if not isinstance(d, dict): raise UsageError(f"--config {fn}: holds a {type(d).__name__}, not an object of options")
+        d = cls.adopt(d, fn)
         opts = cls.options()
         if (bad := [k for k in d if k not in opts]): raise UsageError(f"--config {fn}: unknown option {bad[0]!r} (known: {', '.join(opts)})")
         for k,v in d.items():
@@ -70,7 +75,15 @@ class RunConfig:
             if v is None and opts[k].default is not None: raise UsageError(f"--config {fn}: {k} is null: give a {t.__name__} or leave it out (default {opts[k].default!r})")
             ok = v is None or (isinstance(v, t) and not (t is int and isinstance(v, bool))) or (t is float and isinstance(v, int) and not isinstance(v, bool))
             if not ok: raise UsageError(f"--config {fn}: {k} must be {t.__name__}, not {v!r}")
+        for k in cls.PATHS:   # a relative path in a config is read from the folder the command runs in: say so when it is not there
+            if isinstance(d.get(k), str) and not os.path.isabs(d[k]) and not Path(d[k]).exists():
+                raise UsageError(f"--config {fn}: {k} {d[k]!r} is a relative path, and {Path.cwd()/d[k]} does not exist "
+                                 f"(relative paths in a config are read from the folder you run in): give --{k.replace('_','-')}")
         return {k: (float(v) if field_type(opts[k]) is float and v is not None else v) for k,v in d.items()}
+    @classmethod
+    def adopt(cls, d:dict, fn)->dict:
+        "The options of another job's config file this job can use (default: `d` as it is)"
+        return d
     @classmethod
     def resolve(cls,
         given:dict, # The options the user gave (command line or keyword arguments)
@@ -171,6 +184,9 @@ class TrainConfig(RunConfig):
             workers=(c.workers is None or c.workers>=0, f"must be >= 0, not {c.workers}"),
             max_values=(c.max_values is None or c.max_values>=1, f"must be at least 1, not {c.max_values}"),
             missing_text=(c.missing_text in ('labels','skip'), f"must be 'labels' or 'skip', not {c.missing_text!r}"))
+        check_options('clipart-train', max_values=(c.max_values is None or not (c.pairs or c.captions == 'text'),
+            "shortens captions made from labels (--captions labels or mixed, on an iMet-layout --data): "
+            + ("the captions CSV's captions are used as they are" if c.pairs else "--captions text uses the descriptions as they are") + ": leave it out"))
     def _check_model(self):
         "The model and its size"
         c = self
@@ -289,6 +305,13 @@ class EvalConfig(RunConfig):
     skip_bad:bool = opt(False, "Skip (and count) bad rows instead of stopping")
     out:str = opt(None, "Write metrics.json and zero_shot.png here")
     pairs = TrainConfig.pairs
+    CARRIED = ('data', 'csv_img_key', 'csv_caption_key', 'csv_separator', 'valid_pct', 'seed', 'templates', 'skip_bad')   # from a training run's config
+
+    @classmethod
+    def adopt(cls, d, fn):
+        "A `clipart-train` run's config.json: score that run (`model`: its folder) on its data, with its split; its training options left out"
+        if set(d) <= set(cls.options()) or not set(d) <= set(TrainConfig.options()): return d
+        return {**{k: v for k,v in d.items() if k in cls.CARRIED}, 'model': str(Path(fn).parent)}
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"

@@ -75,9 +75,10 @@ class RunFolder:
         fn = self.index_dir/f'{modality}_embeddings.npy'
         return torch.from_numpy(load_array(fn, f"is {self.path} a complete clipart-train output folder?"))
     def vocab(self):
-        "The run's attribute vocabulary (`read_labels`), or None for a run without attributes"
+        "The run's attribute vocabulary (`read_labels`), or None for a run without attributes (none, or a header only: free-text captions)"
         from clipart.data.imet import read_labels
-        return read_labels(self.labels_file) if self.labels_file.exists() else None
+        v = read_labels(self.labels_file) if self.labels_file.exists() else None
+        return v if v is not None and len(v) else None
     def config(self)->dict:
         "The run's options (`config.json`)"
         return json.loads(self.config_file.read_text())
@@ -111,7 +112,8 @@ class RunFolder:
         "An `AttributePredictor` fitted on the curated training items of the run's index (for a run that saved none)"
         from clipart.multimodal.classifier import ZeroShotClassifier
         from clipart.eval.predict import fit_predictor
-        if (vocab := self.vocab()) is None: raise ValueError(f"{self.path}: the run has no attribute vocabulary ({self.labels_file}): there is nothing to propose")
+        if (vocab := self.vocab()) is None: raise ValueError(f"{self.path}: the run has no attribute vocabulary (no values in {self.labels_file}: it was trained on free-text captions): "
+                                                   "there is nothing to propose; train on an iMet-layout collection (labels.csv, train.csv) to label images")
         items = self.items()
         keep = (items['labels'] != '') & (items['split'] == 'train' if 'split' in items else True)
         if keep.sum() < 3: raise ValueError(f"{self.path}: {int(keep.sum())} curated training item(s) in {self.index_dir/'items.csv'}: too few to fit a predictor")

@@ -50,9 +50,13 @@ def index_items(
     except (ValueError, KeyError, TypeError) as e: raise ValueError(f"{meta}: not an images record ({type(e).__name__}: {e}): export the index again") from e
     first = items.image.iloc[0] if len(items) else ''
     if images_root is not None:
-        root = Path(images_root)
-        if not root.is_dir(): raise FileNotFoundError(f"--images-root {images_root}: folder not found")
-        if first and not (root/first).exists(): raise FileNotFoundError(f"--images-root {images_root}: no {first} in it (the index's first image)")
+        given = Path(images_root)
+        if not given.is_dir(): raise FileNotFoundError(f"--images-root {images_root}: folder not found")
+        tails = [Path(*stored[0].parts[-k:]) for k in range(1, min(3, len(stored[0].parts)-1)+1)]   # the collection's folder, or one above it
+        cands = [given] + [given/t for t in tails]
+        root = next((r for r in cands if not first or (r/first).exists()), None)
+        if root is None: raise FileNotFoundError(f"--images-root {images_root}: the index's first image {first} is not in it, nor in "
+                                                 f"{', '.join(str(given/t) for t in tails)}: give the folder that holds it (at training: {stored[0]})")
     else:
         root = next((r for r in stored if r.is_dir() and (not first or (r/first).exists())), None)
         if root is None and not strict: root = stored[0]
