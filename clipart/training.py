@@ -121,7 +121,7 @@ class StopOnNonFinite(Callback):
     def after_loss(self):
         if self.training and not torch.isfinite(self.loss).all():
             raise NonFiniteLossError(f"non-finite loss ({self.loss.item()}) at epoch {self.epoch}, batch {self.iter}: training stopped "
-                                     "before the optimiser step; the last checkpoint saved is the last good one")
+                                     "before the optimiser step")
 
 def history(
     learn, # A trained `Learner`

@@ -8,7 +8,7 @@ import os
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 from ..run.config import TrainConfig, RECIPES
-from .common import UsageError, one_line_errors, out_lock, check_options, world_from_env, distributed, config_script
+from .common import UsageError, one_line_errors, error_line, out_lock, check_options, world_from_env, distributed, config_script
 _all_ = ['RECIPES', 'UsageError', 'one_line_errors', 'out_lock', 'check_options']   # where they were before the run layer
 
 # %% auto #0
@@ -30,4 +30,7 @@ def clipart_train(
         with distributed() as (rank,world), out_lock(cfg.out) if rank==0 else nullcontext(), \
              redirect_stdout(open(os.devnull, 'w')) if rank else nullcontext():   # one writer, one voice
             try: return train_clip(cfg, rank, world)
-            except NonFiniteLossError as e: raise SystemExit(f"clipart-train: {e} ({Path(cfg.out)/'checkpoint.pth'})") from None
+            except NonFiniteLossError as e:
+                ck = Path(cfg.out)/'checkpoint.pth'
+                raise SystemExit(f"clipart-train: error: {error_line(e)}: lower --lr (it is {cfg.lr:g})" + (f"; the last good checkpoint is {ck} (--resume continues from it)"
+                                 if ck.exists() else "; no checkpoint was saved yet")) from None
