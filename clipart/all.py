@@ -1,4 +1,6 @@
-"""Everything clipart offers, with fastai's vision API: `from clipart.all import *` (as `from fastai.vision.all import *`)."""
+"""Everything clipart offers, with fastai's vision API: `from clipart.all import *` (as `from fastai.vision.all import
+*`)."""
+
 from fastai.vision.all import *
 from .dist import *
 from .metrics import *
@@ -35,6 +37,7 @@ from .catalogue.core import *
 from .app.gallery import *
 from .multimodal.adapt import *
 from .multimodal.lora import *
+
 # Two fastai names keep their fastai meaning here; clipart's own are one import away:
 # `clipart.vision.augment.RandomResizedCrop` (a batch transform, one box per image) and
 # `clipart.multimodal.models.image_size` (the image size a model expects).

@@ -10,7 +10,37 @@ import base64, functools, html, io, logging, os, secrets
 from urllib.parse import urlencode, urlparse
 import numpy as np
 from importlib.resources import files
-from fasthtml.common import FastHTML, to_xml, Html, Head, Title, Meta, Link, Style, Body, Div, A, Img, Form, Input, Select, Option, Button, H1, H2, P, Span, Table, Tr, Td, Th, Label, NotStr, Kbd, Script
+from fasthtml.common import (
+    FastHTML,
+    to_xml,
+    Html,
+    Head,
+    Title,
+    Meta,
+    Link,
+    Style,
+    Body,
+    Div,
+    A,
+    Img,
+    Form,
+    Input,
+    Select,
+    Option,
+    Button,
+    H1,
+    H2,
+    P,
+    Span,
+    Table,
+    Tr,
+    Td,
+    Th,
+    Label,
+    NotStr,
+    Kbd,
+    Script,
+)
 from fastcore.xml import ft
 from ..data.imet import open_image
 from starlette.requests import Request
@@ -19,422 +49,920 @@ from starlette.concurrency import run_in_threadpool
 # the gallery (torch, open_clip, pandas: seconds to import) is imported where a server starts (`app_from_env`)
 
 # %% auto #0
-__all__ = ['STATIC', 'CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'MAX_FIELD', 'MAX_NAME', 'DESK_TIMEOUT',
-           'gallery_app', 'LoopbackHosts', 'is_loopback', 'review_routes', 'app_from_env']
+__all__ = [
+    'STATIC',
+    'CSS',
+    'PER_PAGE',
+    'log',
+    'MISSING_SVG',
+    'REVIEW_CSS',
+    'REVIEW_JS',
+    'MAX_FIELD',
+    'MAX_NAME',
+    'DESK_TIMEOUT',
+    'gallery_app',
+    'LoopbackHosts',
+    'is_loopback',
+    'review_routes',
+    'app_from_env',
+]
 
 # %% ../../nbs/45_app.pages.ipynb #c005
-STATIC = files('clipart.app')/'static'   # the pages' style sheets and script, shipped with the package
-CSS = (STATIC/'gallery.css').read_text()
+STATIC = files('clipart.app') / 'static'  # the pages' style sheets and script, shipped with the package
+CSS = (STATIC / 'gallery.css').read_text()
 
 PER_PAGE = 24
 
+
 def _page_(title, *body, status=200, n=None, review=False):
     "A whole HTML page (no external script, font or style)"
-    head = Head(Meta(charset='utf-8'), Title(f'{title} · clipart'), Link(rel='icon', href='data:,'), Style(CSS + (REVIEW_CSS if review else '')))   # no favicon request
-    nav = Div(H1(A('clipart gallery', href='/')), A('search', href='/'), A('near-duplicates', href='/duplicates'), *([A('to review', href='/review', id='to-review')] if review else []),
-              Span(f'{n} items' if n else '', cls='muted'), cls='nav')
+    head = Head(
+        Meta(charset='utf-8'),
+        Title(f'{title} · clipart'),
+        Link(rel='icon', href='data:,'),
+        Style(CSS + (REVIEW_CSS if review else '')),
+    )  # no favicon request
+    nav = Div(
+        H1(A('clipart gallery', href='/')),
+        A('search', href='/'),
+        A('near-duplicates', href='/duplicates'),
+        *([A('to review', href='/review', id='to-review')] if review else []),
+        Span(f'{n} items' if n else '', cls='muted'),
+        cls='nav',
+    )
     return HTMLResponse('<!doctype html>' + to_xml(Html(head, Body(nav, *body))), status_code=status)
+
 
 def _int(v, lo, hi, what):
     "`v` as an int in [lo, hi), or a ValueError naming `what`"
-    try: i = int(v)
-    except (TypeError, ValueError): raise ValueError(f"{what} must be a whole number, not {v!r}") from None
-    if not lo <= i < hi: raise ValueError(f"{what} {i} is out of range")
+    try:
+        i = int(v)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a whole number, not {v!r}") from None
+    if not lo <= i < hi:
+        raise ValueError(f"{what} {i} is out of range")
     return i
+
 
 def _card(g, r):
     "One result: thumbnail, id, score, caption, linked to the item page"
-    row = int(r['row']); id_ = str(r['id'])
+    row = int(r['row'])
+    id_ = str(r['id'])
     score = '' if np.isnan(r['score']) else f" · {r['score']:.3f}"
-    return Div(A(Img(src=f'/thumb?row={row}', alt=id_, loading='lazy'), href='/item?' + urlencode(dict(id=id_))),
-               Div(A(id_, href='/item?' + urlencode(dict(id=id_))), Span(score, cls='muted')), Div(str(r['caption'])[:160]), cls='card')
+    return Div(
+        A(Img(src=f'/thumb?row={row}', alt=id_, loading='lazy'), href='/item?' + urlencode(dict(id=id_))),
+        Div(A(id_, href='/item?' + urlencode(dict(id=id_))), Span(score, cls='muted')),
+        Div(str(r['caption'])[:160]),
+        cls='card',
+    )
 
-def _grid(g, hits): return Div(*[_card(g, r) for _,r in hits.iterrows()], cls='grid')
+
+def _grid(g, hits):
+    return Div(*[_card(g, r) for _, r in hits.iterrows()], cls='grid')
+
 
 def _attr_table(a):
     "Curated beside predicted attributes, per group"
-    if not len(a): return P('This run has no attribute vocabulary (index/labels.csv).', cls='muted')
+    if not len(a):
+        return P('This run has no attribute vocabulary (index/labels.csv).', cls='muted')
     rows = [Tr(Th('group'), Th('value'), Th('score'), Th('predicted'), Th('curated'))]
-    for _,r in a.iterrows():
+    for _, r in a.iterrows():
         mark = (Span('✓', cls='ok') if r.curated else Span('✗', cls='no')) if r.predicted else ''
-        rows.append(Tr(Td(r.group), Td(r.value), Td(f'{r.score:.3f}'), Td('top-1 ' if r['rank']==1 else 'also ', mark) if r.predicted else Td(f'#{r["rank"]}', cls='muted'),
-                       Td('curated' if r.curated else '')))
+        rows.append(
+            Tr(
+                Td(r.group),
+                Td(r.value),
+                Td(f'{r.score:.3f}'),
+                Td('top-1 ' if r['rank'] == 1 else 'also ', mark) if r.predicted else Td(f'#{r["rank"]}', cls='muted'),
+                Td('curated' if r.curated else ''),
+            )
+        )
     return Table(*rows, cls='attrs')
+
 
 def _read_image(data, max_mb):
     "The uploaded bytes, checked: an image PIL reads, at most `max_mb`; else a ValueError saying what is wrong"
-    if not data: raise ValueError("no file was uploaded: choose an image")
-    if len(data) > max_mb*2**20: raise ValueError(f"the file is larger than {max_mb} MB: upload a smaller image")
+    if not data:
+        raise ValueError("no file was uploaded: choose an image")
+    if len(data) > max_mb * 2**20:
+        raise ValueError(f"the file is larger than {max_mb} MB: upload a smaller image")
     from PIL import Image
+
     try:
-        with Image.open(io.BytesIO(data)) as im: im.verify()   # the header and checksums ...
-        with Image.open(io.BytesIO(data)) as im:                # ... and the pixels: a file cut short passes `verify`, then fails to decode
-            im.draft('RGB', (512, 512)); im.load()
-    except Image.DecompressionBombError: raise ValueError(f"the image has more pixels than the {2*Image.MAX_IMAGE_PIXELS/1e6:.0f} megapixels PIL opens: upload a smaller one") from None
-    except (OSError, ValueError, SyntaxError): raise ValueError("the file is not an image PIL can read (JPEG, PNG, TIFF, WebP, ...)") from None
+        with Image.open(io.BytesIO(data)) as im:
+            im.verify()  # the header and checksums ...
+        with Image.open(
+            io.BytesIO(data)
+        ) as im:  # ... and the pixels: a file cut short passes `verify`, then fails to decode
+            im.draft('RGB', (512, 512))
+            im.load()
+    except Image.DecompressionBombError:
+        raise ValueError(
+            f"the image has more pixels than the {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels PIL opens: upload a "
+            "smaller one"
+        ) from None
+    except (OSError, ValueError, SyntaxError):
+        raise ValueError("the file is not an image PIL can read (JPEG, PNG, TIFF, WebP, ...)") from None
     return data
+
 
 # %% ../../nbs/45_app.pages.ipynb #c006
 log = logging.getLogger('clipart.serve')
-MISSING_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="192" height="192" viewBox="0 0 192 192"><rect width="192" height="192" fill="#eee"/>'
-               '<text x="96" y="100" font-family="sans-serif" font-size="14" text-anchor="middle" fill="#888">image missing</text></svg>')
+MISSING_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="192" height="192" viewBox="0 0 192 192"><rect width="192" '
+    'height="192" fill="#eee"/>'
+    '<text x="96" y="100" font-family="sans-serif" font-size="14" text-anchor="middle" fill="#888">image '
+    'missing</text></svg>'
+)
+
 
 def gallery_app(
-    gallery, # The run to serve (a `Gallery`)
-    max_upload_mb=10, # Largest accepted upload
-    review=None, # A review database (a `CatalogueDB`): adds the review pages (`review_routes`)
-    token:str=None, # The secret reviewers type once (needed to review when set)
-    loopback_only=False, # Answer only requests addressed to this machine's loopback names (`LoopbackHosts`): a server on 127.0.0.1
+    gallery,  # The run to serve (a `Gallery`)
+    max_upload_mb=10,  # Largest accepted upload
+    review=None,  # A review database (a `CatalogueDB`): adds the review pages (`review_routes`)
+    token: str = None,  # The secret reviewers type once (needed to review when set)
+    # Answer only requests addressed to this machine's loopback names (`LoopbackHosts`): a server on 127.0.0.1
+    loopback_only=False,
 ):
-    "A FastHTML app serving `gallery`: search, facets, item pages, uploads, near-duplicates, a JSON API, and review pages with `review`"
-    g,n = gallery,len(gallery)
+    """A FastHTML app serving `gallery`: search, facets, item pages, uploads, near-duplicates, a JSON API, and review
+    pages with `review`"""
+    g, n = gallery, len(gallery)
     _page = functools.partial(_page_, review=review is not None)
-    def error(msg, status=400): return _page('error', P(msg, cls='error'), P(A('back to the search', href='/')), status=status, n=n)
-    def not_found(req, exc): return error(f"no page {req.url.path!r}: start from the search", 404)
-    app = FastHTML(default_hdrs=False, secret_key=secrets.token_hex(16), exception_handlers={404: not_found})
-    if loopback_only: app.add_middleware(LoopbackHosts)
 
-    options = {}   # the facet menus' options as HTML, rendered once per state of the facets (a page renders up to 1,000 of them)
+    def error(msg, status=400):
+        return _page('error', P(msg, cls='error'), P(A('back to the search', href='/')), status=status, n=n)
+
+    def not_found(req, exc):
+        return error(f"no page {req.url.path!r}: start from the search", 404)
+
+    app = FastHTML(default_hdrs=False, secret_key=secrets.token_hex(16), exception_handlers={404: not_found})
+    if loopback_only:
+        app.add_middleware(LoopbackHosts)
+
+    # the facet menus' options as HTML, rendered once per state of the facets (a page renders up to 1,000 of them)
+    options = {}
+
     def facet_options(grp, cur):
-        if options.get(None) is not g.facets: options.clear(); options[None] = g.facets   # a value accepted in review: a new menu
+        if options.get(None) is not g.facets:
+            options.clear()
+            options[None] = g.facets  # a value accepted in review: a new menu
         if grp not in options:
-            options[grp] = [(v, to_xml(Option(f'{v} ({k})', value=f'{grp}::{v}'))) for v,k in g.facets[grp][:200]]
-        sel = lambda v,h: h.replace('">', '" selected>', 1) if v==cur else h
-        return NotStr(to_xml(Option(f'any {grp}', value='')) + ''.join(sel(v,h) for v,h in options[grp]))
+            options[grp] = [(v, to_xml(Option(f'{v} ({k})', value=f'{grp}::{v}'))) for v, k in g.facets[grp][:200]]
+        sel = lambda v, h: h.replace('">', '" selected>', 1) if v == cur else h
+        return NotStr(to_xml(Option(f'any {grp}', value='')) + ''.join(sel(v, h) for v, h in options[grp]))
 
     def facet_form(q, chosen):
         sel = []
         for grp in g.facets:
-            cur = next((c.split('::',1)[1] for c in chosen if c.startswith(grp+'::')), '')
+            cur = next((c.split('::', 1)[1] for c in chosen if c.startswith(grp + '::')), '')
             sel.append(Label(Select(facet_options(grp, cur), name='f', id=f'facet-{grp}'), title=grp))
-        return Form(Input(type='text', name='q', value=q, placeholder='describe what to find, e.g. a porcelain vase with birds', id='q'),
-                    *sel, Button('Search', type='submit', id='go'), action='/', method='get', cls='search')
+        return Form(
+            Input(
+                type='text',
+                name='q',
+                value=q,
+                placeholder='describe what to find, e.g. a porcelain vase with birds',
+                id='q',
+            ),
+            *sel,
+            Button('Search', type='submit', id='go'),
+            action='/',
+            method='get',
+            cls='search',
+        )
 
     def upload_form():
-        return Form(Input(type='file', name='file', accept='image/*', id='file'), Button('Find similar', type='submit', id='upload'),
-                    action='/upload', method='post', enctype='multipart/form-data', cls='search')
+        return Form(
+            Input(type='file', name='file', accept='image/*', id='file'),
+            Button('Find similar', type='submit', id='upload'),
+            action='/upload',
+            method='post',
+            enctype='multipart/form-data',
+            cls='search',
+        )
 
     @app.get('/')
     def search_page(req: Request):
-        q = req.query_params.get('q', ''); chosen = [f for f in req.query_params.getlist('f') if f]
-        try: page = _int(req.query_params.get('page', 1), 1, 10**9, 'page')
-        except ValueError as e: return error(str(e))
-        hits = g.search(text=q or None, facets=chosen, k=page*PER_PAGE)
-        total = hits.attrs['total']; hits = hits.iloc[(page-1)*PER_PAGE: page*PER_PAGE]
-        what = (f'{total} items match' if q.strip() else f'{total} items' + (' with these attributes' if chosen else '') + ' (type a query to rank them)')
+        q = req.query_params.get('q', '')
+        chosen = [f for f in req.query_params.getlist('f') if f]
+        try:
+            page = _int(req.query_params.get('page', 1), 1, 10**9, 'page')
+        except ValueError as e:
+            return error(str(e))
+        hits = g.search(text=q or None, facets=chosen, k=page * PER_PAGE)
+        total = hits.attrs['total']
+        hits = hits.iloc[(page - 1) * PER_PAGE : page * PER_PAGE]
+        what = (
+            f'{total} items match'
+            if q.strip()
+            else f'{total} items' + (' with these attributes' if chosen else '') + ' (type a query to rank them)'
+        )
         params = lambda p: urlencode([('q', q)] + [('f', f) for f in chosen] + [('page', p)])
-        pager = Div(*([A('← previous', href='/?'+params(page-1), id='prev')] if page>1 else []),
-                    Span(f'page {page} of {max(1, -(-total//PER_PAGE))}', cls='muted'),
-                    *([A('next →', href='/?'+params(page+1), id='next')] if page*PER_PAGE < total else []), cls='pager')
-        return _page('search', facet_form(q, chosen), upload_form(), P(what, cls='muted', id='summary'),
-                     _grid(g, hits) if len(hits) else P('Nothing matches: remove a filter.', id='empty'), pager, n=n)
+        pager = Div(
+            *([A('← previous', href='/?' + params(page - 1), id='prev')] if page > 1 else []),
+            Span(f'page {page} of {max(1, -(-total // PER_PAGE))}', cls='muted'),
+            *([A('next →', href='/?' + params(page + 1), id='next')] if page * PER_PAGE < total else []),
+            cls='pager',
+        )
+        return _page(
+            'search',
+            facet_form(q, chosen),
+            upload_form(),
+            P(what, cls='muted', id='summary'),
+            _grid(g, hits) if len(hits) else P('Nothing matches: remove a filter.', id='empty'),
+            pager,
+            n=n,
+        )
 
     @app.get('/item')
     def item_page(id: str = ''):
-        if not id: return error("which item? open one from the search results", 400)
-        try: row = g.position(id)
-        except KeyError: return error(f"no item {id!r} in this run", 404)
+        if not id:
+            return error("which item? open one from the search results", 400)
+        try:
+            row = g.position(id)
+        except KeyError:
+            return error(f"no item {id!r} in this run", 404)
         r = g.items.iloc[row]
         like = g.search(like=id, k=12)
-        return _page(str(id), H2(str(id)), Div(Img(src=f'/image?row={row}', alt=str(id), style='width:min(400px,40vw);height:auto;flex:none;align-self:flex-start'),
-                     Div(P(str(r['caption'])), _attr_table(g.attributes(id=id)), style='flex:1'), style='display:flex;gap:24px'),
-                     H2('More like this'), _grid(g, like), n=n)
+        return _page(
+            str(id),
+            H2(str(id)),
+            Div(
+                Img(
+                    src=f'/image?row={row}',
+                    alt=str(id),
+                    style='width:min(400px,40vw);height:auto;flex:none;align-self:flex-start',
+                ),
+                Div(P(str(r['caption'])), _attr_table(g.attributes(id=id)), style='flex:1'),
+                style='display:flex;gap:24px',
+            ),
+            H2('More like this'),
+            _grid(g, like),
+            n=n,
+        )
 
     @app.post('/upload')
     async def upload_page(req: Request):
         form = await req.form()
         f = form.get('file')
-        try: data = _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
-        except ValueError as e: return error(f"upload refused: {e}", 400)
+        try:
+            data = _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
+        except ValueError as e:
+            return error(f"upload refused: {e}", 400)
         hits = g.search(image=data, k=PER_PAGE)
         thumb = _thumb_data_uri(data)
-        return _page('upload', H2('Your image'), Div(Img(src=thumb, alt='upload', style='width:min(320px,40vw);height:auto;flex:none;align-self:flex-start'),
-                     Div(_attr_table(g.attributes(image=data)), id='predicted'), style='display:flex;gap:24px'),
-                     H2('Most similar items'), _grid(g, hits), n=n)
+        return _page(
+            'upload',
+            H2('Your image'),
+            Div(
+                Img(src=thumb, alt='upload', style='width:min(320px,40vw);height:auto;flex:none;align-self:flex-start'),
+                Div(_attr_table(g.attributes(image=data)), id='predicted'),
+                style='display:flex;gap:24px',
+            ),
+            H2('Most similar items'),
+            _grid(g, hits),
+            n=n,
+        )
 
     @app.get('/duplicates')
     def duplicates_page(threshold: str = '0.95', page: str = '1'):
-        try: t = float(threshold)
-        except ValueError: t = float('nan')
-        if not 0 < t <= 1: return error(f"threshold must be a number in (0, 1], not {threshold!r}")
-        try: p = _int(page, 1, 10**9, 'page')
-        except ValueError as e: return error(str(e))
-        d = g.duplicates(t); part = d.iloc[(p-1)*20: p*20]
-        pairs = [Div(A(Img(src=f'/thumb?row={int(r.i)}', alt=str(r.id_i)), href='/item?'+urlencode(dict(id=r.id_i))),
-                     A(Img(src=f'/thumb?row={int(r.j)}', alt=str(r.id_j)), href='/item?'+urlencode(dict(id=r.id_j))),
-                     Div(P(f'{r.id_i} · {r.id_j}'), P(f'embeddings {r.score:.3f} · pixels {r.pixels:.3f}', cls='muted')), cls='pair')
-                 for r in part.itertuples()]
-        nav = Div(*([A('← previous', href=f'/duplicates?threshold={t}&page={p-1}')] if p>1 else []),
-                  *([A('next →', href=f'/duplicates?threshold={t}&page={p+1}')] if p*20 < len(d) else []), cls='pager')
-        return _page('near-duplicates', Form(Label('embedding cosine at least ', Input(type='text', name='threshold', value=str(t), size=5)),
-                                             Button('List pairs', type='submit'), action='/duplicates', method='get', cls='search'),
-                     P(f'{len(d)} pairs, most alike pixels first' if len(d) else 'No pair of items is this close: lower the threshold.', id='dup-summary'),
-                     *pairs, nav, n=n)
+        try:
+            t = float(threshold)
+        except ValueError:
+            t = float('nan')
+        if not 0 < t <= 1:
+            return error(f"threshold must be a number in (0, 1], not {threshold!r}")
+        try:
+            p = _int(page, 1, 10**9, 'page')
+        except ValueError as e:
+            return error(str(e))
+        d = g.duplicates(t)
+        part = d.iloc[(p - 1) * 20 : p * 20]
+        pairs = [
+            Div(
+                A(Img(src=f'/thumb?row={int(r.i)}', alt=str(r.id_i)), href='/item?' + urlencode(dict(id=r.id_i))),
+                A(Img(src=f'/thumb?row={int(r.j)}', alt=str(r.id_j)), href='/item?' + urlencode(dict(id=r.id_j))),
+                Div(P(f'{r.id_i} · {r.id_j}'), P(f'embeddings {r.score:.3f} · pixels {r.pixels:.3f}', cls='muted')),
+                cls='pair',
+            )
+            for r in part.itertuples()
+        ]
+        nav = Div(
+            *([A('← previous', href=f'/duplicates?threshold={t}&page={p - 1}')] if p > 1 else []),
+            *([A('next →', href=f'/duplicates?threshold={t}&page={p + 1}')] if p * 20 < len(d) else []),
+            cls='pager',
+        )
+        return _page(
+            'near-duplicates',
+            Form(
+                Label('embedding cosine at least ', Input(type='text', name='threshold', value=str(t), size=5)),
+                Button('List pairs', type='submit'),
+                action='/duplicates',
+                method='get',
+                cls='search',
+            ),
+            P(
+                f'{len(d)} pairs, most alike pixels first'
+                if len(d)
+                else 'No pair of items is this close: lower the threshold.',
+                id='dup-summary',
+            ),
+            *pairs,
+            nav,
+            n=n,
+        )
 
     def _image_response(row, fn):
-        try: r = _int(row, 0, n, 'row')
-        except ValueError as e: return Response(str(e), status_code=404, media_type='text/plain')
-        try: data = fn(r)
-        except (OSError, ValueError, SyntaxError) as e:   # the file went missing or broke: a placeholder on the page, a warning in the log, never a 500
-            log.warning("item %s: image %s cannot be shown (%s: %s)", g.items['id'].iloc[r], g.items['image'].iloc[r], type(e).__name__, e)
-            return Response(MISSING_SVG, media_type='image/svg+xml', headers={'Cache-Control': 'no-store', 'X-Clipart-Missing': '1'})
+        try:
+            r = _int(row, 0, n, 'row')
+        except ValueError as e:
+            return Response(str(e), status_code=404, media_type='text/plain')
+        try:
+            data = fn(r)
+        except (
+            OSError,
+            ValueError,
+            SyntaxError,
+        ) as e:  # the file went missing or broke: a placeholder on the page, a warning in the log, never a 500
+            log.warning(
+                "item %s: image %s cannot be shown (%s: %s)",
+                g.items['id'].iloc[r],
+                g.items['image'].iloc[r],
+                type(e).__name__,
+                e,
+            )
+            return Response(
+                MISSING_SVG, media_type='image/svg+xml', headers={'Cache-Control': 'no-store', 'X-Clipart-Missing': '1'}
+            )
         return Response(data, media_type='image/jpeg', headers={'Cache-Control': 'max-age=86400'})
 
     @app.get('/thumb')
-    def thumbnail(row: str = ''): return _image_response(row, g.thumbnail)
+    def thumbnail(row: str = ''):
+        return _image_response(row, g.thumbnail)
 
     @app.get('/image')
-    def full_image(row: str = ''): return _image_response(row, g.image)
+    def full_image(row: str = ''):
+        return _image_response(row, g.image)
 
-    def hits_json(hits, k): return [dict(id=str(r.id), caption=str(r.caption), score=None if np.isnan(r.score) else round(float(r.score), 5)) for r in hits.head(k).itertuples()]
+    def hits_json(hits, k):
+        return [
+            dict(id=str(r.id), caption=str(r.caption), score=None if np.isnan(r.score) else round(float(r.score), 5))
+            for r in hits.head(k).itertuples()
+        ]
 
     @app.get('/api/search')
     def api_search(req: Request):
-        q = req.query_params.get('q', ''); chosen = [f for f in req.query_params.getlist('f') if f]
-        try: k = _int(req.query_params.get('k', 20), 1, 10001, 'k')
-        except ValueError as e: return JSONResponse(dict(error=str(e)), status_code=400)
+        q = req.query_params.get('q', '')
+        chosen = [f for f in req.query_params.getlist('f') if f]
+        try:
+            k = _int(req.query_params.get('k', 20), 1, 10001, 'k')
+        except ValueError as e:
+            return JSONResponse(dict(error=str(e)), status_code=400)
         hits = g.search(text=q or None, facets=chosen, k=k)
         return JSONResponse(dict(query=q, facets=chosen, total=hits.attrs['total'], hits=hits_json(hits, k)))
 
     @app.get('/api/similar')
     def api_similar(id: str = '', k: str = '20'):
-        try: k = _int(k, 1, 10001, 'k'); hits = g.search(like=id, k=k)
-        except KeyError: return JSONResponse(dict(error=f"no item {id!r} in this run"), status_code=404)
-        except ValueError as e: return JSONResponse(dict(error=str(e)), status_code=400)
+        try:
+            k = _int(k, 1, 10001, 'k')
+            hits = g.search(like=id, k=k)
+        except KeyError:
+            return JSONResponse(dict(error=f"no item {id!r} in this run"), status_code=404)
+        except ValueError as e:
+            return JSONResponse(dict(error=str(e)), status_code=400)
         return JSONResponse(dict(id=id, hits=hits_json(hits, k)))
 
     @app.post('/api/attributes')
     async def api_attributes(req: Request):
-        form = await req.form(); f = form.get('file')
-        try: data = _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
-        except ValueError as e: return JSONResponse(dict(error=str(e)), status_code=400)
+        form = await req.form()
+        f = form.get('file')
+        try:
+            data = _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
+        except ValueError as e:
+            return JSONResponse(dict(error=str(e)), status_code=400)
         a = g.attributes(image=data)
-        return JSONResponse(dict(attributes=[dict(group=r.group, value=r.value, score=round(r.score, 5), predicted=bool(r.predicted)) for r in a.itertuples()]))
-    if review is not None: review_routes(app, g, review, lambda title, *body, status=200: _page(title, *body, status=status, n=n), token)
+        return JSONResponse(
+            dict(
+                attributes=[
+                    dict(group=r.group, value=r.value, score=round(r.score, 5), predicted=bool(r.predicted))
+                    for r in a.itertuples()
+                ]
+            )
+        )
+
+    if review is not None:
+        review_routes(app, g, review, lambda title, *body, status=200: _page(title, *body, status=status, n=n), token)
     return app
+
 
 def _thumb_data_uri(data, size=320):
     "A small JPEG of uploaded bytes as a data: URI (the upload is shown, never stored)"
     from PIL import Image
-    im = Image.open(io.BytesIO(data)); im.thumbnail((size, size))
-    b = io.BytesIO(); im.convert('RGB').save(b, 'JPEG', quality=85)
+
+    im = Image.open(io.BytesIO(data))
+    im.thumbnail((size, size))
+    b = io.BytesIO()
+    im.convert('RGB').save(b, 'JPEG', quality=85)
     return 'data:image/jpeg;base64,' + base64.b64encode(b.getvalue()).decode()
 
-# %% ../../nbs/45_app.pages.ipynb #20b5ff91
-REVIEW_CSS = (STATIC/'review.css').read_text()
-REVIEW_JS = (STATIC/'review.js').read_text()   # the review page's keyboard shortcuts
 
-MAX_FIELD, MAX_NAME = 200, 80   # the longest attribute, id or action and reviewer's name a request can store
+# %% ../../nbs/45_app.pages.ipynb #20b5ff91
+REVIEW_CSS = (STATIC / 'review.css').read_text()
+REVIEW_JS = (STATIC / 'review.js').read_text()  # the review page's keyboard shortcuts
+
+MAX_FIELD, MAX_NAME = 200, 80  # the longest attribute, id or action and reviewer's name a request can store
+
 
 class LoopbackHosts:
-    "ASGI middleware of a server on the loopback interface: a request whose `Host` is not 127.0.0.1, localhost or [::1] gets 400"
+    """ASGI middleware of a server on the loopback interface: a request whose `Host` is not 127.0.0.1, localhost or
+    [::1] gets 400"""
+
     NAMES = ('127.0.0.1', 'localhost', '::1')
-    def __init__(self, app): self.app = app
+
+    def __init__(self, app):
+        self.app = app
+
     async def __call__(self, scope, receive, send):
         if scope['type'] in ('http', 'websocket'):
             host = dict(scope['headers']).get(b'host', b'').decode('latin-1')
-            name = host[1:host.find(']')] if host.startswith('[') else host.rsplit(':', 1)[0] if host.count(':')==1 else host
+            name = (
+                host[1 : host.find(']')]
+                if host.startswith('[')
+                else host.rsplit(':', 1)[0]
+                if host.count(':') == 1
+                else host
+            )
             if name.lower() not in self.NAMES:
-                msg = f"Host {host[:100]!r} is not this machine's loopback address: this server answers only 127.0.0.1, localhost and [::1]"
+                msg = (
+                    f"Host {host[:100]!r} is not this machine's loopback address: this server answers only "
+                    "127.0.0.1, localhost and [::1]"
+                )
                 return await Response(msg, status_code=400, media_type='text/plain')(scope, receive, send)
         return await self.app(scope, receive, send)
 
+
 def is_loopback(
-    host:str, # An interface to listen on
-)->bool:
+    host: str,  # An interface to listen on
+) -> bool:
     "Whether `host` is a loopback interface (only this machine can connect)"
     import ipaddress
-    if host in ('localhost', ''): return host == 'localhost'
-    try: return ipaddress.ip_address(host).is_loopback
-    except ValueError: return False
+
+    if host in ('localhost', ''):
+        return host == 'localhost'
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
 
 def review_routes(
-    app, # The gallery's FastHTML app
-    g, # Its `Gallery` (accepted attributes join its facets)
-    db, # A `CatalogueDB`
-    page, # The gallery's page maker: page(title, *body, status=200)
-    token=None, # A secret reviewers type once to review (required off the loopback interface)
+    app,  # The gallery's FastHTML app
+    g,  # Its `Gallery` (accepted attributes join its facets)
+    db,  # A `CatalogueDB`
+    page,  # The gallery's page maker: page(title, *body, status=200)
+    token=None,  # A secret reviewers type once to review (required off the loopback interface)
 ):
     "Add the review pages: /review (the queue), /review/item, and the writing POSTs (CSRF-checked, by a named reviewer)"
     from clipart.catalogue.core import ITEM_ACTIONS, DatabaseUnavailable
+
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
-    datalist = NotStr(to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary')))   # rendered once: 450 values take 18 ms
+    datalist = NotStr(
+        to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary'))
+    )  # rendered once: 450 values take 18 ms
     g.set_accepted(db.accepted())
 
     def unavailable(req, exc):
-        "A database another process is writing to, or that cannot be written: 503 with Retry-After, nothing half-saved; the other pages keep answering"
+        """A database another process is writing to, or that cannot be written: 503 with Retry-After, nothing
+        half-saved; the other pages keep answering"""
         msg = f"{exc}. Nothing was saved" + (": send it again in a moment" if exc.busy else '')
-        if req.url.path.startswith('/api/'): r = JSONResponse(dict(error=msg), status_code=503)
-        else: r = page('review database unavailable', P(msg, cls='error'), P(A('back to the queue', href='/review')), status=503)
-        if exc.busy: r.headers['Retry-After'] = '5'
+        if req.url.path.startswith('/api/'):
+            r = JSONResponse(dict(error=msg), status_code=503)
+        else:
+            r = page(
+                'review database unavailable',
+                P(msg, cls='error'),
+                P(A('back to the queue', href='/review')),
+                status=503,
+            )
+        if exc.busy:
+            r.headers['Retry-After'] = '5'
         return r
+
     app.exception_handlers[DatabaseUnavailable] = unavailable
 
     def csrf(req):
-        if 'csrf' not in req.session: req.session['csrf'] = secrets.token_urlsafe(24)
+        if 'csrf' not in req.session:
+            req.session['csrf'] = secrets.token_urlsafe(24)
         return req.session['csrf']
-    def hidden(req, **kw): return [Input(type='hidden', name='csrf', value=csrf(req))] + [Input(type='hidden', name=k, value=str(v)) for k,v in kw.items()]
-    def who(req): return req.session.get('reviewer')
+
+    def hidden(req, **kw):
+        return [Input(type='hidden', name='csrf', value=csrf(req))] + [
+            Input(type='hidden', name=k, value=str(v)) for k, v in kw.items()
+        ]
+
+    def who(req):
+        return req.session.get('reviewer')
+
     async def checked_form(req):
         "The POSTed form, or a reason to refuse it: a missing/wrong CSRF token, a foreign origin, no reviewer"
         form = await req.form()
         origin = req.headers.get('origin')
-        if origin and urlparse(origin).netloc != req.headers.get('host'): return form, "this form was sent from another site"
-        if not req.session.get('csrf') or not secrets.compare_digest(str(form.get('csrf', '')), req.session['csrf']): return form, "the form is out of date (or from another site): reload the page"
+        if origin and urlparse(origin).netloc != req.headers.get('host'):
+            return form, "this form was sent from another site"
+        if not req.session.get('csrf') or not secrets.compare_digest(str(form.get('csrf', '')), req.session['csrf']):
+            return form, "the form is out of date (or from another site): reload the page"
         return form, None
 
     def login_page(req, msg=None, status=200):
         fields = [Label('Your name ', Input(type='text', name='name', id='name', required=True, autofocus=True))]
-        if token: fields.append(Label(' review token ', Input(type='password', name='token', id='token', required=True)))
-        return page('who is reviewing', H2('Who is reviewing?'), *([P(msg, cls='error')] if msg else []),
-                    P('Your name is kept with every decision you make (once per browser).', cls='muted'),
-                    Form(*hidden(req), *fields, Button('Start reviewing', type='submit', id='start'), action='/review/login', method='post', cls='search'), status=status)
+        if token:
+            fields.append(Label(' review token ', Input(type='password', name='token', id='token', required=True)))
+        return page(
+            'who is reviewing',
+            H2('Who is reviewing?'),
+            *([P(msg, cls='error')] if msg else []),
+            P('Your name is kept with every decision you make (once per browser).', cls='muted'),
+            Form(
+                *hidden(req),
+                *fields,
+                Button('Start reviewing', type='submit', id='start'),
+                action='/review/login',
+                method='post',
+                cls='search',
+            ),
+            status=status,
+        )
 
     @app.post('/review/login')
     async def review_login(req: Request):
-        form,bad = await checked_form(req)
-        if bad: return login_page(req, bad, 403)
+        form, bad = await checked_form(req)
+        if bad:
+            return login_page(req, bad, 403)
         name = str(form.get('name', '')).strip()[:MAX_NAME]
-        if not name: return login_page(req, "type your name", 400)
-        if token and not secrets.compare_digest(str(form.get('token', '')), token): return login_page(req, "wrong review token", 403)
+        if not name:
+            return login_page(req, "type your name", 400)
+        if token and not secrets.compare_digest(str(form.get('token', '')), token):
+            return login_page(req, "wrong review token", 403)
         req.session['reviewer'] = name
         return RedirectResponse('/review', status_code=303)
 
     @app.post('/review/logout')
     async def review_logout(req: Request):
-        form,bad = await checked_form(req)
-        if not bad: req.session.pop('reviewer', None)
+        form, bad = await checked_form(req)
+        if not bad:
+            req.session.pop('reviewer', None)
         return RedirectResponse('/review', status_code=303)
 
     def image_src(i, kind='thumb'):
-        "The gallery's picture of item `i`; an item of an earlier `clipart-label` batch (in the database, not the gallery) the database's"
-        try: return f'/{kind}?row={g.position(i)}'
-        except KeyError: return '/review/image?' + urlencode(dict(id=i, size=g.thumb_size if kind=='thumb' else 768))
+        """The gallery's picture of item `i`; an item of an earlier `clipart-label` batch (in the database, not the
+        gallery) the database's"""
+        try:
+            return f'/{kind}?row={g.position(i)}'
+        except KeyError:
+            return '/review/image?' + urlencode(dict(id=i, size=g.thumb_size if kind == 'thumb' else 768))
 
     @app.get('/review/image')
     def review_image(id: str = '', size: str = '768'):
-        "The picture of an item the database holds and the gallery does not: found by its id, never by a path from the request"
-        try: fn,s = db.item(id)['image'],_int(size, 16, 2049, 'size')
-        except (KeyError, ValueError) as e: return Response(str(e), status_code=404, media_type='text/plain')
-        try: im = open_image(fn, max_size=2*s); im.thumbnail((s, s)); b = io.BytesIO(); im.convert('RGB').save(b, 'JPEG', quality=85)
+        """The picture of an item the database holds and the gallery does not: found by its id, never by a path from the
+        request"""
+        try:
+            fn, s = db.item(id)['image'], _int(size, 16, 2049, 'size')
+        except (KeyError, ValueError) as e:
+            return Response(str(e), status_code=404, media_type='text/plain')
+        try:
+            im = open_image(fn, max_size=2 * s)
+            im.thumbnail((s, s))
+            b = io.BytesIO()
+            im.convert('RGB').save(b, 'JPEG', quality=85)
         except (OSError, ValueError, SyntaxError) as e:
             log.warning("review item %s: image %s cannot be shown (%s: %s)", id, fn, type(e).__name__, e)
-            return Response(MISSING_SVG, media_type='image/svg+xml', headers={'Cache-Control': 'no-store', 'X-Clipart-Missing': '1'})
+            return Response(
+                MISSING_SVG, media_type='image/svg+xml', headers={'Cache-Control': 'no-store', 'X-Clipart-Missing': '1'}
+            )
         return Response(b.getvalue(), media_type='image/jpeg', headers={'Cache-Control': 'max-age=86400'})
 
     def card(i, extra=''):
-        return Div(A(Img(src=image_src(i), alt=i, loading='lazy'), href='/review/item?' + urlencode(dict(id=i))),
-                   Div(A(i, href='/review/item?' + urlencode(dict(id=i)))), Div(extra, cls='muted'), cls='card')
+        return Div(
+            A(Img(src=image_src(i), alt=i, loading='lazy'), href='/review/item?' + urlencode(dict(id=i))),
+            Div(A(i, href='/review/item?' + urlencode(dict(id=i)))),
+            Div(extra, cls='muted'),
+            cls='card',
+        )
 
     @app.get('/review')
     def review_queue(req: Request, page_: str = '1'):
-        if not who(req): return login_page(req)
-        try: p = _int(req.query_params.get('page', page_), 1, 10**9, 'page')
-        except ValueError as e: return page('error', P(str(e), cls='error'), status=400)
-        c = db.counts(); ids = db.queue(PER_PAGE, (p-1)*PER_PAGE)
+        if not who(req):
+            return login_page(req)
+        try:
+            p = _int(req.query_params.get('page', page_), 1, 10**9, 'page')
+        except ValueError as e:
+            return page('error', P(str(e), cls='error'), status=400)
+        c = db.counts()
+        ids = db.queue(PER_PAGE, (p - 1) * PER_PAGE)
         unsure = db.flagged('unsure')
-        nav = Div(*([A('← previous', href=f'/review?page={p-1}')] if p > 1 else []), *([A('next →', href=f'/review?page={p+1}')] if p*PER_PAGE < c['to_review'] else []), cls='pager')
-        return page('to review', H2('To review'),
-                    Div(Span(f"reviewing as {who(req)}"), Form(*hidden(req), Button('change', type='submit'), action='/review/logout', method='post'), cls='review-bar'),
-                    P(f"{c['to_review']} to review, {c['reviewed']} reviewed ({c['unsure']} not sure, {c['skipped']} skipped); least certain first", id='review-summary', cls='muted'),
-                    Div(*[card(i) for i in ids], cls='grid', id='queue') if ids else P('Nothing left to review.', id='queue-empty'), nav,
-                    *([H2('Marked "not sure"'), Div(*[card(i) for i in unsure[:PER_PAGE]], cls='grid', id='unsure')] if unsure else []))
+        nav = Div(
+            *([A('← previous', href=f'/review?page={p - 1}')] if p > 1 else []),
+            *([A('next →', href=f'/review?page={p + 1}')] if p * PER_PAGE < c['to_review'] else []),
+            cls='pager',
+        )
+        return page(
+            'to review',
+            H2('To review'),
+            Div(
+                Span(f"reviewing as {who(req)}"),
+                Form(*hidden(req), Button('change', type='submit'), action='/review/logout', method='post'),
+                cls='review-bar',
+            ),
+            P(
+                f"{c['to_review']} to review, {c['reviewed']} reviewed ({c['unsure']} not sure, {c['skipped']} "
+                "skipped); least certain first",
+                id='review-summary',
+                cls='muted',
+            ),
+            Div(*[card(i) for i in ids], cls='grid', id='queue')
+            if ids
+            else P('Nothing left to review.', id='queue-empty'),
+            nav,
+            *(
+                [H2('Marked "not sure"'), Div(*[card(i) for i in unsure[:PER_PAGE]], cls='grid', id='unsure')]
+                if unsure
+                else []
+            ),
+        )
 
     @app.get('/review/item')
     def review_item(req: Request, id: str = ''):
-        if not who(req): return login_page(req)
-        try: it = db.item(id)
-        except KeyError: return page('error', P(f"no item {id!r} to review", cls='error'), P(A('back to the queue', href='/review')), status=404)
-        rows,n = [Tr(Th('attribute'), Th('p'), Th(''), Th('state'), Th(''))],0
-        hid = ''.join(to_xml(i) for i in hidden(req, id=id))   # the hidden inputs every row's form carries, rendered once (the rows' forms are plain HTML: a page has ~50)
+        if not who(req):
+            return login_page(req)
+        try:
+            it = db.item(id)
+        except KeyError:
+            return page(
+                'error',
+                P(f"no item {id!r} to review", cls='error'),
+                P(A('back to the queue', href='/review')),
+                status=404,
+            )
+        rows, n = [Tr(Th('attribute'), Th('p'), Th(''), Th('state'), Th(''))], 0
+        hid = ''.join(
+            to_xml(i) for i in hidden(req, id=id)
+        )  # the hidden inputs every row's form carries, rendered once (the rows' forms are plain HTML: a page has ~50)
         props = sorted(it['proposals'], key=lambda a: (a['attribute'].split('::')[0], not a['proposed'], -a['p']))
         extra = [a for a in it['state'] if a not in {p['attribute'] for p in props}]
         for a in props + [dict(attribute=a, p=None, proposed=False) for a in extra]:
             st = it['state'].get(a['attribute'], '')
-            forms = [NotStr(f'<form action="/review/decide" method="post" style="display:inline">{hid}<input type="hidden" name="attribute" value="{html.escape(a["attribute"])}">'
-                            f'<button type="submit" name="action" value="accept" id="accept-{n}">accept</button> <button type="submit" name="action" value="reject" id="reject-{n}">reject</button></form>')]
-            rows.append(Tr(Td(a['attribute'], cls='v'), Td('' if a['p'] is None else f"{a['p']:.2f}"), Td('proposed' if a['proposed'] else ('added' if a['p'] is None else 'alternative'), cls='muted'),
-                           Td(st, cls='state'), Td(*forms), cls=st, data_attr=a['attribute'], data_n=str(n), data_state=st, data_proposed='1' if a['proposed'] else '0'))
+            forms = [
+                NotStr(
+                    f'<form action="/review/decide" method="post" style="display:inline">{hid}<input type="hidden" '
+                    f'name="attribute" value="{html.escape(a["attribute"])}">'
+                    f'<button type="submit" name="action" value="accept" id="accept-{n}">accept</button> <button '
+                    f'type="submit" name="action" value="reject" id="reject-{n}">reject</button></form>'
+                )
+            ]
+            rows.append(
+                Tr(
+                    Td(a['attribute'], cls='v'),
+                    Td('' if a['p'] is None else f"{a['p']:.2f}"),
+                    Td('proposed' if a['proposed'] else ('added' if a['p'] is None else 'alternative'), cls='muted'),
+                    Td(st, cls='state'),
+                    Td(*forms),
+                    cls=st,
+                    data_attr=a['attribute'],
+                    data_n=str(n),
+                    data_state=st,
+                    data_proposed='1' if a['proposed'] else '0',
+                )
+            )
             n += 1
         nxt = next((i for i in db.queue(2) if i != id), None)
-        item_form = lambda act, lbl: Form(*hidden(req, id=id, action=act), Button(lbl, type='submit'), action='/review/decide', method='post', id=act, style='display:inline')
-        body = [H2(id), *([P(f"marked {it['flag']}", cls='flag', id='flag')] if it['flag'] else []),
-                Div(Img(src=image_src(id, 'image'), alt=id, style='width:min(420px,40vw);height:auto;flex:none;align-self:flex-start'),
-                    Div(Table(*rows, cls='attrs proposals', id='proposals'),
-                        Form(*hidden(req, id=id, action='add'), Input(type='text', name='attribute', id='add-value', list='vocabulary', placeholder='add group::value', size=36),
-                             Button('add', type='submit', id='add'), action='/review/decide', method='post', cls='search'),
-                        Div(item_form('unsure', 'not sure'), item_form('skip', 'skip'),
-                            Form(*hidden(req, id=id), Button('undo my last decision', type='submit'), action='/review/undo', method='post', id='undo', style='display:inline'),
-                            *([A('next to review →', href='/review/item?' + urlencode(dict(id=nxt)), id='next', cls='btn')] if nxt else []), cls='review-bar'),
-                        P(Kbd('j'), '/', Kbd('k'), ' move ', Kbd('a'), ' accept ', Kbd('r'), ' reject ', Kbd('u'), ' not sure ', Kbd('s'), ' skip ', Kbd('z'), ' undo ',
-                          Kbd('n'), ' next ', Kbd('/'), ' add', cls='muted'), style='flex:1'), style='display:flex;gap:24px'),
-                *([H2('History'), Table(Tr(Th('when (UTC)'), Th('who'), Th('decision'), Th('')),
-                                        *[Tr(Td(h['at'][:19].replace('T', ' ')), Td(h['reviewer']), Td(h['action'] + (f" {h['attribute']}" if h['attribute'] else '')),
-                                             Td('undone' if h['undone'] else '', cls='muted')) for h in it['history'][::-1][:30]], cls='attrs', id='history')] if it['history'] else []),
-                datalist, Script(NotStr(REVIEW_JS))]
+        item_form = lambda act, lbl: Form(
+            *hidden(req, id=id, action=act),
+            Button(lbl, type='submit'),
+            action='/review/decide',
+            method='post',
+            id=act,
+            style='display:inline',
+        )
+        body = [
+            H2(id),
+            *([P(f"marked {it['flag']}", cls='flag', id='flag')] if it['flag'] else []),
+            Div(
+                Img(
+                    src=image_src(id, 'image'),
+                    alt=id,
+                    style='width:min(420px,40vw);height:auto;flex:none;align-self:flex-start',
+                ),
+                Div(
+                    Table(*rows, cls='attrs proposals', id='proposals'),
+                    Form(
+                        *hidden(req, id=id, action='add'),
+                        Input(
+                            type='text',
+                            name='attribute',
+                            id='add-value',
+                            list='vocabulary',
+                            placeholder='add group::value',
+                            size=36,
+                        ),
+                        Button('add', type='submit', id='add'),
+                        action='/review/decide',
+                        method='post',
+                        cls='search',
+                    ),
+                    Div(
+                        item_form('unsure', 'not sure'),
+                        item_form('skip', 'skip'),
+                        Form(
+                            *hidden(req, id=id),
+                            Button('undo my last decision', type='submit'),
+                            action='/review/undo',
+                            method='post',
+                            id='undo',
+                            style='display:inline',
+                        ),
+                        *(
+                            [
+                                A(
+                                    'next to review →',
+                                    href='/review/item?' + urlencode(dict(id=nxt)),
+                                    id='next',
+                                    cls='btn',
+                                )
+                            ]
+                            if nxt
+                            else []
+                        ),
+                        cls='review-bar',
+                    ),
+                    P(
+                        Kbd('j'),
+                        '/',
+                        Kbd('k'),
+                        ' move ',
+                        Kbd('a'),
+                        ' accept ',
+                        Kbd('r'),
+                        ' reject ',
+                        Kbd('u'),
+                        ' not sure ',
+                        Kbd('s'),
+                        ' skip ',
+                        Kbd('z'),
+                        ' undo ',
+                        Kbd('n'),
+                        ' next ',
+                        Kbd('/'),
+                        ' add',
+                        cls='muted',
+                    ),
+                    style='flex:1',
+                ),
+                style='display:flex;gap:24px',
+            ),
+            *(
+                [
+                    H2('History'),
+                    Table(
+                        Tr(Th('when (UTC)'), Th('who'), Th('decision'), Th('')),
+                        *[
+                            Tr(
+                                Td(h['at'][:19].replace('T', ' ')),
+                                Td(h['reviewer']),
+                                Td(h['action'] + (f" {h['attribute']}" if h['attribute'] else '')),
+                                Td('undone' if h['undone'] else '', cls='muted'),
+                            )
+                            for h in it['history'][::-1][:30]
+                        ],
+                        cls='attrs',
+                        id='history',
+                    ),
+                ]
+                if it['history']
+                else []
+            ),
+            datalist,
+            Script(NotStr(REVIEW_JS)),
+        ]
         return page(f'review {id}', *body)
 
-    def back(id): return RedirectResponse('/review/item?' + urlencode(dict(id=id)), status_code=303)
+    def back(id):
+        return RedirectResponse('/review/item?' + urlencode(dict(id=id)), status_code=303)
+
     def refresh(id):
         it = db.item(id)
-        g.set_accepted({id: set() if it['flag'] else {a for a,s in it['state'].items() if s=='accepted'}})
+        g.set_accepted({id: set() if it['flag'] else {a for a, s in it['state'].items() if s == 'accepted'}})
 
     @app.post('/review/decide')
     async def review_decide(req: Request):
-        form,bad = await checked_form(req)
-        if bad: return page('refused', P(bad, cls='error'), status=403)
-        if not who(req): return login_page(req, "say who you are first", 403)
-        id,action,attribute = str(form.get('id', ''))[:MAX_FIELD],str(form.get('action', ''))[:MAX_FIELD],form.get('attribute')
+        form, bad = await checked_form(req)
+        if bad:
+            return page('refused', P(bad, cls='error'), status=403)
+        if not who(req):
+            return login_page(req, "say who you are first", 403)
+        id, action, attribute = (
+            str(form.get('id', ''))[:MAX_FIELD],
+            str(form.get('action', ''))[:MAX_FIELD],
+            form.get('attribute'),
+        )
         if attribute is not None and len(str(attribute)) > MAX_FIELD:
-            return page('error', P(f"the value is longer than {MAX_FIELD} characters: shorten it", cls='error'), status=400)
-        def write():   # in a worker thread: a write waiting for the database's lock never holds up the pages being served
-            db.decide(id, action, who(req), attribute)   # committed when this returns: only then is the reviewer answered
-            refresh(id); return db.queue(1) if action in ITEM_ACTIONS else None
-        try: nxt = await run_in_threadpool(write)
-        except KeyError: return page('error', P(f"no item {id!r} to review", cls='error'), status=404)
-        except ValueError as e: return page('error', P(str(e), cls='error'), P(A('back to the item', href='/review/item?' + urlencode(dict(id=id)))), status=400)
+            return page(
+                'error', P(f"the value is longer than {MAX_FIELD} characters: shorten it", cls='error'), status=400
+            )
+
+        # in a worker thread: a write waiting for the database's lock never holds up the pages being served
+        def write():
+            db.decide(
+                id, action, who(req), attribute
+            )  # committed when this returns: only then is the reviewer answered
+            refresh(id)
+            return db.queue(1) if action in ITEM_ACTIONS else None
+
+        try:
+            nxt = await run_in_threadpool(write)
+        except KeyError:
+            return page('error', P(f"no item {id!r} to review", cls='error'), status=404)
+        except ValueError as e:
+            return page(
+                'error',
+                P(str(e), cls='error'),
+                P(A('back to the item', href='/review/item?' + urlencode(dict(id=id)))),
+                status=400,
+            )
         if action in ITEM_ACTIONS:
             return RedirectResponse('/review/item?' + urlencode(dict(id=nxt[0])) if nxt else '/review', status_code=303)
         return back(id)
 
     @app.post('/review/undo')
     async def review_undo(req: Request):
-        form,bad = await checked_form(req)
-        if bad: return page('refused', P(bad, cls='error'), status=403)
-        if not who(req): return login_page(req, "say who you are first", 403)
+        form, bad = await checked_form(req)
+        if bad:
+            return page('refused', P(bad, cls='error'), status=403)
+        if not who(req):
+            return login_page(req, "say who you are first", 403)
+
         def write():
             d = db.undo(who(req))
-            if d is not None: refresh(d['item'])
+            if d is not None:
+                refresh(d['item'])
             return d
+
         d = await run_in_threadpool(write)
         return RedirectResponse('/review', status_code=303) if d is None else back(d['item'])
 
     @app.get('/api/review/decisions')
     def api_review_decisions(req: Request):
-        "Every decision with its reviewer's name: with a token, only for a reviewer who gave it (the session) or a request that carries it"
+        """Every decision with its reviewer's name: with a token, only for a reviewer who gave it (the session) or a
+        request that carries it"""
         bearer = req.headers.get('authorization', '')
         if token and not who(req) and not secrets.compare_digest(bearer.encode(), f'Bearer {token}'.encode()):
-            return JSONResponse(dict(error="the decisions need the review token: log in at /review, or send 'Authorization: Bearer TOKEN'"), status_code=401)
+            return JSONResponse(
+                dict(
+                    error="the decisions need the review token: log in at /review, or send 'Authorization: Bearer "
+                    "TOKEN'"
+                ),
+                status_code=401,
+            )
         d = db.decisions()
-        return JSONResponse(dict(counts=db.counts(), decisions=d.astype(object).where(d.notna(), None).to_dict('records')))
+        return JSONResponse(
+            dict(counts=db.counts(), decisions=d.astype(object).where(d.notna(), None).to_dict('records'))
+        )
+
     return app
 
+
 # %% ../../nbs/45_app.pages.ipynb #c010
-DESK_TIMEOUT = 3.   # seconds a reviewer's decision waits for another process's write before the desk answers 503 (retry)
+DESK_TIMEOUT = (
+    3.0  # seconds a reviewer's decision waits for another process's write before the desk answers 503 (retry)
+)
+
 
 def app_from_env():
-    "The app of one server process, for the run and options `clipart-serve` put in `CLIPART_SERVE_*` variables (uvicorn's factory)"
+    """The app of one server process, for the run and options `clipart-serve` put in `CLIPART_SERVE_*` variables
+    (uvicorn's factory)"""
     import torch
     from clipart.app.gallery import Gallery
     from clipart.catalogue.core import CatalogueDB, Proposals
-    torch.set_num_threads(1)   # one request per thread: many small searches, no oversubscribed cores
-    g = Gallery(os.environ['CLIPART_SERVE_RUN'], backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'), images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None)
-    db = None
-    if os.environ.get('CLIPART_SERVE_REVIEW'):   # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
-        db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW'], timeout=DESK_TIMEOUT); db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
-    app = gallery_app(g, max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)), review=db, token=os.environ.get('CLIPART_SERVE_TOKEN') or None,
-                      loopback_only=os.environ.get('CLIPART_SERVE_LOOPBACK') == '1')
-    app.state.gallery,app.state.review = g,db
-    g.search(text='warm up', k=1); g.facets   # the first request finds the model and the facet menus ready
-    return app
 
+    torch.set_num_threads(1)  # one request per thread: many small searches, no oversubscribed cores
+    g = Gallery(
+        os.environ['CLIPART_SERVE_RUN'],
+        backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'),
+        images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None,
+    )
+    db = None
+    if os.environ.get(
+        'CLIPART_SERVE_REVIEW'
+    ):  # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
+        db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW'], timeout=DESK_TIMEOUT)
+        db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
+    app = gallery_app(
+        g,
+        max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)),
+        review=db,
+        token=os.environ.get('CLIPART_SERVE_TOKEN') or None,
+        loopback_only=os.environ.get('CLIPART_SERVE_LOOPBACK') == '1',
+    )
+    app.state.gallery, app.state.review = g, db
+    g.search(text='warm up', k=1)
+    g.facets  # the first request finds the model and the facet menus ready
+    return app

@@ -1,4 +1,7 @@
 """The console scripts: parse, wire, report."""
+
 import warnings as _w
-# a console script prints what the user needs: not upstream deprecation notes that torch emits while open_clip/timm import
+
+# a console script prints what the user needs: not upstream deprecation notes that torch emits while open_clip and
+# timm import
 _w.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)

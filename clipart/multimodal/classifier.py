@@ -16,73 +16,94 @@ from .embed import encode_texts
 # %% auto #0
 __all__ = ['attribute_prompts', 'AttributeScorer', 'vocab_values', 'ZeroShotClassifier']
 
+
 # %% ../../nbs/05c_multimodal.classifier.ipynb #c009
 def attribute_prompts(
-    group, # Attribute group, e.g. 'medium'
-    value, # Its value, e.g. 'oil on canvas'
-    templates=CAPTION_TEMPLATES, # Sentence templates (one prompt each)
-    nouns=ART_NOUNS[:1], # Nouns for the object
-    phrases=None, # Phrases per group, as for the training captions
+    group,  # Attribute group, e.g. 'medium'
+    value,  # Its value, e.g. 'oil on canvas'
+    templates=CAPTION_TEMPLATES,  # Sentence templates (one prompt each)
+    nouns=ART_NOUNS[:1],  # Nouns for the object
+    phrases=None,  # Phrases per group, as for the training captions
 ):
     "The prompts for `group::value`, in the training captions' wording"
-    row = {group:[value]}
-    return [LabelCaptioner([group], phrases=phrases, templates=[t], nouns=[n]).caption(row) for t in templates for n in nouns]
+    row = {group: [value]}
+    return [
+        LabelCaptioner([group], phrases=phrases, templates=[t], nouns=[n]).caption(row)
+        for t in templates
+        for n in nouns
+    ]
+
 
 class AttributeScorer:
     "Base of per-group attribute classifiers: `values` per group, `scores(feats)`, top-k/threshold predictions"
-    def __init__(self,
-        values:dict, # {group: [values]} scored by this classifier
-    ): self.values,self.thresholds = values,{}
-    def scores(self, feats): raise NotImplementedError
+
+    def __init__(
+        self,
+        values: dict,  # {group: [values]} scored by this classifier
+    ):
+        self.values, self.thresholds = values, {}
+
+    def scores(self, feats):
+        raise NotImplementedError
 
     def targets(self, df):
         "{group: [n_images, n_values]} 0/1 truth from the group columns of `df`"
-        return {g: torch.tensor([[v in set(r) for v in vals] for r in df[g]], dtype=torch.float) for g,vals in self.values.items()}
+        return {
+            g: torch.tensor([[v in set(r) for v in vals] for r in df[g]], dtype=torch.float)
+            for g, vals in self.values.items()
+        }
 
     def predict(self, scores, k=1, thresholds=None):
         "{group: bool [n_images, n_values]}: the `k` best values and/or those scoring above the group's threshold"
         thresholds = ifnone(thresholds, self.thresholds)
         out = {}
-        for g,s in scores.items():
+        for g, s in scores.items():
             p = torch.zeros_like(s, dtype=torch.bool)
-            if k: p.scatter_(1, s.topk(min(k, s.shape[1]), dim=1).indices, True)
-            if g in thresholds: p |= s >= thresholds[g]
+            if k:
+                p.scatter_(1, s.topk(min(k, s.shape[1]), dim=1).indices, True)
+            if g in thresholds:
+                p |= s >= thresholds[g]
             out[g] = p
         return out
 
-    def fit_thresholds(self, scores, targets, k=1, beta=2., n_grid=50):
+    def fit_thresholds(self, scores, targets, k=1, beta=2.0, n_grid=50):
         "Choose each group's threshold maximising sample F-beta (with the top-`k` rule) on training scores"
-        for g,s in scores.items():
-            keep = targets[g].sum(1)>0
-            if keep.sum()==0: continue
-            s,t = s[keep],targets[g][keep]
+        for g, s in scores.items():
+            keep = targets[g].sum(1) > 0
+            if keep.sum() == 0:
+                continue
+            s, t = s[keep], targets[g][keep]
             cands = torch.quantile(s.flatten().float(), torch.linspace(0.5, 1, n_grid)).tolist() + [float('inf')]
-            f = [fbeta_samples(t, self.predict({g:s}, k, {g:c})[g], beta) for c in cands]
+            f = [fbeta_samples(t, self.predict({g: s}, k, {g: c})[g], beta) for c in cands]
             self.thresholds[g] = cands[int(np.argmax(f))]
         return self.thresholds
 
+
 def vocab_values(
-    vocab, # An attribute vocabulary (`read_labels`)
-    groups=None, # Groups to keep (default all, in vocabulary order)
+    vocab,  # An attribute vocabulary (`read_labels`)
+    groups=None,  # Groups to keep (default all, in vocabulary order)
 ):
     "{group: [values]} of a vocabulary, in its order"
     groups = ifnone(groups, list(dict.fromkeys(vocab.group)))
-    return {g: vocab.value[vocab.group==g].tolist() for g in groups}
+    return {g: vocab.value[vocab.group == g].tolist() for g in groups}
+
 
 class ZeroShotClassifier(AttributeScorer):
     "Per-group text classifiers built from an attribute vocabulary by prompt ensembling"
-    def __init__(self,
-        model, # A CLIP model
-        tokenize:Tokenize, # The `Tokenize` of its DataLoaders (`find_tokenize(dls)`)
-        vocab:pd.DataFrame, # The attribute vocabulary (`read_labels`)
-        groups=None, # Groups to classify (default all)
-        templates=CAPTION_TEMPLATES, # Templates for every group, or {group: templates}
-        nouns=ART_NOUNS[:1], # Nouns for the object in the prompts
-        phrases=None, # Phrases per group, as for the training captions
+
+    def __init__(
+        self,
+        model,  # A CLIP model
+        tokenize: Tokenize,  # The `Tokenize` of its DataLoaders (`find_tokenize(dls)`)
+        vocab: pd.DataFrame,  # The attribute vocabulary (`read_labels`)
+        groups=None,  # Groups to classify (default all)
+        templates=CAPTION_TEMPLATES,  # Templates for every group, or {group: templates}
+        nouns=ART_NOUNS[:1],  # Nouns for the object in the prompts
+        phrases=None,  # Phrases per group, as for the training captions
     ):
         super().__init__(vocab_values(vocab, groups))
         self.weights = {}
-        for g,vals in self.values.items():
+        for g, vals in self.values.items():
             tmpl = templates.get(g, CAPTION_TEMPLATES) if isinstance(templates, dict) else templates
             prompts = [attribute_prompts(g, v, tmpl, nouns, phrases) for v in vals]
             emb = encode_texts(model, tokenize, [p for ps in prompts for p in ps]).view(len(vals), len(prompts[0]), -1)
@@ -90,4 +111,4 @@ class ZeroShotClassifier(AttributeScorer):
 
     def scores(self, img_feats):
         "{group: [n_images, n_values]} cosine scores"
-        return {g: img_feats @ w.T for g,w in self.weights.items()}
+        return {g: img_feats @ w.T for g, w in self.weights.items()}

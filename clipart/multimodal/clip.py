@@ -15,210 +15,354 @@ from ..dist import unwrap_model, dist_rank_world
 from .models import trim_padding, clip_of
 from .embed import embed_dl, find_tokenize
 from .classifier import ZeroShotClassifier
-import clipart.training  # noqa: F401 (`learn.predict` and `learn.show_results` ask the trainer callback: `predict_item`, `show_learner_results`)
+
+# `learn.predict` and `learn.show_results` ask the trainer callback: `predict_item`, `show_learner_results`
+import clipart.training  # noqa: F401
 from fastai.torch_core import trainable_params
 from .adapt import clip_splitter, lock_tower, locked_tower, tower_modules
 
 # %% auto #0
-__all__ = ['LockTower', 'TrimPadding', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics', 'prefers_caption', 'swap_accuracy']
+__all__ = [
+    'LockTower',
+    'TrimPadding',
+    'CLIPTrainer',
+    'RetrievalMetric',
+    'retrieval_metrics',
+    'prefers_caption',
+    'swap_accuracy',
+]
+
 
 # %% ../../nbs/10_clip.ipynb #c005
 class LockTower(Callback):
-    "Keep the tower `lock_tower` locked as it is while training (LiT): no gradients (again after `unfreeze`), its modules in eval mode"
-    order = TrainEvalCallback.order+1   # after `TrainEvalCallback` puts the whole model in training mode
+    """Keep the tower `lock_tower` locked as it is while training (LiT): no gradients (again after `unfreeze`), its
+    modules in eval mode"""
+
+    order = TrainEvalCallback.order + 1  # after `TrainEvalCallback` puts the whole model in training mode
+
     def before_fit(self):
-        if (lock := locked_tower(self.model)) is not None: lock_tower(self.model, **lock)
+        if (lock := locked_tower(self.model)) is not None:
+            lock_tower(self.model, **lock)
+
     def before_train(self):
         if (lock := locked_tower(self.model)) is not None:
-            for m in tower_modules(self.model, lock['tower']): m.eval()
+            for m in tower_modules(self.model, lock['tower']):
+                m.eval()
+
 
 class TrimPadding(Callback):
-    "While fitting, the text tower skips the padding after each batch's longest caption (`trim_padding`: the same features, less work)"
+    """While fitting, the text tower skips the padding after each batch's longest caption (`trim_padding`: the same
+    features, less work)"""
+
     def _on(self):
-        c = trim_padding(self.model); c.__enter__(); self.ctxs = getattr(self, 'ctxs', []) + [c]   # a validation inside `fit` nests: a no-op
+        c = trim_padding(self.model)
+        c.__enter__()
+        self.ctxs = getattr(self, 'ctxs', []) + [c]  # a validation inside `fit` nests: a no-op
+
     def _off(self):
-        if getattr(self, 'ctxs', None): self.ctxs.pop().__exit__(None, None, None)
+        if getattr(self, 'ctxs', None):
+            self.ctxs.pop().__exit__(None, None, None)
+
     before_fit = before_validate = _on
     after_fit = after_validate = _off
 
+
 class CLIPTrainer(Callback):
     "Contrastive image–text training: feed (images, tokens) to the model, CLIP/SigLIP loss, clamp the temperature"
+
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
-    def __init__(self,
-        loss='clip', # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid), see `create_loss`
-        max_scale=100., # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
-        lock=None, # 'image' or 'text': lock that tower of the learner's model (`lock_tower`, LiT); a model locked before gets a `LockTower` too
-        labels=None, # 'same' or 'jaccard': label-aware targets (`LabelAwareClipLoss`) from the batches' attributes (`imet_dataloaders(labels=True)`)
-        hard_negatives=False, # Each image also meets its own attribute-swapped caption as a negative (`HardNegativeClipLoss`; `imet_dataloaders(hard_negatives=True)`)
-        trim=True, # The text tower skips the padding after each batch's longest caption (adds a `TrimPadding`; the same features)
+
+    def __init__(
+        self,
+        loss='clip',  # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid), see `create_loss`
+        max_scale=100.0,  # Clamp of the learned temperature exp(logit_scale) after each step, as in CLIP
+        # 'image' or 'text': lock that tower of the learner's model (`lock_tower`, LiT); a model locked before gets a
+        # `LockTower` too
+        lock=None,
+        # 'same' or 'jaccard': label-aware targets (`LabelAwareClipLoss`) from the batches' attributes
+        # (`imet_dataloaders(labels=True)`)
+        labels=None,
+        # Each image also meets its own attribute-swapped caption as a negative (`HardNegativeClipLoss`;
+        # `imet_dataloaders(hard_negatives=True)`)
+        hard_negatives=False,
+        # The text tower skips the padding after each batch's longest caption (adds a `TrimPadding`; the same features)
+        trim=True,
     ):
-        if labels not in (None, 'same', 'jaccard'): raise ValueError(f"labels must be None, 'same' or 'jaccard', not {labels!r}")
-        if labels and loss!='clip': raise ValueError(f"labels={labels!r} is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
-        if hard_negatives and loss!='clip': raise ValueError(f"hard_negatives is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
+        if labels not in (None, 'same', 'jaccard'):
+            raise ValueError(f"labels must be None, 'same' or 'jaccard', not {labels!r}")
+        if labels and loss != 'clip':
+            raise ValueError(f"labels={labels!r} is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
+        if hard_negatives and loss != 'clip':
+            raise ValueError(f"hard_negatives is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         store_attr()
+
     def _add_cbs(self):
-        "The callbacks this trainer brings (a `LockTower` for a locked model, a `TrimPadding` with `trim`), each added to the learner once; those added now"
-        if self.lock and locked_tower(self.learn.model) is None: lock_tower(self.learn.model, self.lock)   # `lock_tower` checks the value
-        want = {LockTower: LockTower if locked_tower(self.learn.model) else None, TrimPadding: TrimPadding if self.trim else None}
-        new = [f() for cls,f in want.items() if f is not None and not any(isinstance(c, cls) for c in self.learn.cbs)]
-        for cb in new: self.learn.add_cb(cb)
+        """The callbacks this trainer brings (a `LockTower` for a locked model, a `TrimPadding` with `trim`), each added
+        to the learner once; those added now"""
+        if self.lock and locked_tower(self.learn.model) is None:
+            lock_tower(self.learn.model, self.lock)  # `lock_tower` checks the value
+        want = {
+            LockTower: LockTower if locked_tower(self.learn.model) else None,
+            TrimPadding: TrimPadding if self.trim else None,
+        }
+        new = [f() for cls, f in want.items() if f is not None and not any(isinstance(c, cls) for c in self.learn.cbs)]
+        for cb in new:
+            self.learn.add_cb(cb)
         return new
+
     def after_create(self):
-        "`clip_splitter` as the Learner's default splitter (`freeze`, `fine_tune` and `slice` learning rates work); `LockTower` with `lock`"
-        if self.learn.splitter is trainable_params: self.learn.splitter = clip_splitter
+        """`clip_splitter` as the Learner's default splitter (`freeze`, `fine_tune` and `slice` learning rates work);
+        `LockTower` with `lock`"""
+        if self.learn.splitter is trainable_params:
+            self.learn.splitter = clip_splitter
         self._add_cbs()
+
     def before_fit(self):
-        for cb in self._add_cbs(): cb.before_fit()   # added by `fit(cbs=...)`: they missed this event
-        rank,world = dist_rank_world()   # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
-        self.loss_fn = (HardNegativeClipLoss(self.labels) if self.hard_negatives else LabelAwareClipLoss(self.labels) if self.labels
-                        else create_loss(self.loss, rank=rank, world_size=world))
+        for cb in self._add_cbs():
+            cb.before_fit()  # added by `fit(cbs=...)`: they missed this event
+        rank, world = dist_rank_world()  # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
+        self.loss_fn = (
+            HardNegativeClipLoss(self.labels)
+            if self.hard_negatives
+            else LabelAwareClipLoss(self.labels)
+            if self.labels
+            else create_loss(self.loss, rank=rank, world_size=world)
+        )
         self.learn.loss_func = self.lf
+
     def _of(self, yb, cls):
-        "The target of type `cls` in `yb`: by its type, else where `before_batch` saw it (fastai's `CastToTensor` drops the types after)"
-        if (t := next((t for t in yb[1:] if isinstance(t, cls)), None)) is not None: return t
+        """The target of type `cls` in `yb`: by its type, else where `before_batch` saw it (fastai's `CastToTensor`
+        drops the types after)"""
+        if (t := next((t for t in yb[1:] if isinstance(t, cls)), None)) is not None:
+            return t
         i = getattr(self, 'where', {}).get(cls)
         return yb[i] if i is not None and i < len(yb) else None
+
     def before_batch(self):
-        self.n_pos,self.where = None,{c: i for i,t in enumerate(self.yb) for c in (TensorAttributes, TensorHardNegatives) if isinstance(t, c)}
-        if len(self.xb)==1 and len(self.yb) in (1, 2, 3):   # (tokens[, attributes][, hard negatives]) targets
+        self.n_pos, self.where = (
+            None,
+            {c: i for i, t in enumerate(self.yb) for c in (TensorAttributes, TensorHardNegatives) if isinstance(t, c)},
+        )
+        if len(self.xb) == 1 and len(self.yb) in (1, 2, 3):  # (tokens[, attributes][, hard negatives]) targets
             neg = self._of(self.yb, TensorHardNegatives) if self.hard_negatives else None
-            if self.hard_negatives and neg is None: raise ValueError("CLIPTrainer(hard_negatives=True) needs batches with swapped captions: build the DataLoaders with imet_dataloaders(..., hard_negatives=True)")
+            if self.hard_negatives and neg is None:
+                raise ValueError(
+                    "CLIPTrainer(hard_negatives=True) needs batches with swapped captions: build the DataLoaders with "
+                    "imet_dataloaders(..., hard_negatives=True)"
+                )
             tok = self.yb[0]
-            if neg is not None: self.n_pos,tok = len(tok),torch.cat([tok.as_subclass(Tensor), neg.as_subclass(Tensor)])   # one text forward for both
+            if neg is not None:
+                self.n_pos, tok = (
+                    len(tok),
+                    torch.cat([tok.as_subclass(Tensor), neg.as_subclass(Tensor)]),
+                )  # one text forward for both
             self.learn.xb = (self.xb[0], tok)
-        elif len(self.xb)==2 and len(self.yb)==0: self.learn.yb = (self.xb[1],)
-        elif len(self.xb)==1 and len(self.yb)==0:   # one modality (a `test_dl`, `predict`, `summary`): its embeddings
+        elif len(self.xb) == 2 and len(self.yb) == 0:
+            self.learn.yb = (self.xb[1],)
+        elif (
+            len(self.xb) == 1 and len(self.yb) == 0
+        ):  # one modality (a `test_dl`, `predict`, `summary`): its embeddings
             x = self.xb[0]
             self.learn.xb = (None, x) if not torch.is_floating_point(x) else (x,)
-        else: raise ValueError(f"CLIPTrainer expects batches of (images, tokens), or images or tokens alone; got {len(self.xb)} inputs and {len(self.yb)} targets")
+        else:
+            raise ValueError(
+                f"CLIPTrainer expects batches of (images, tokens), or images or tokens alone; got {len(self.xb)} "
+                f"inputs and {len(self.yb)} targets"
+            )
+
     def after_pred(self):
-        "Plain tensors out (fastai's `TensorImage`/`TensorTokens` types cannot be multiplied together); one modality: its features"
+        """Plain tensors out (fastai's `TensorImage`/`TensorTokens` types cannot be multiplied together); one modality:
+        its features"""
         p = tuple(None if t is None else t.as_subclass(Tensor) for t in self.pred)
-        if self.n_pos is not None: self.neg,p = p[1][self.n_pos:],(p[0], p[1][:self.n_pos], *p[2:])   # the swapped captions' features
+        if self.n_pos is not None:
+            self.neg, p = p[1][self.n_pos :], (p[0], p[1][: self.n_pos], *p[2:])  # the swapped captions' features
         self.learn.pred = p if len(self.yb) else (p[0] if p[0] is not None else p[1])
+
     def after_loss(self):
-        "What `get_preds` and metrics see: (image, text) features; the rest (scale, momentum keys) stays in `self.extra`"
-        if len(self.yb): self.extra,self.learn.pred = self.pred[2:],self.pred[:2]
+        """What `get_preds` and metrics see: (image, text) features; the rest (scale, momentum keys) stays in
+        `self.extra`"""
+        if len(self.yb):
+            self.extra, self.learn.pred = self.pred[2:], self.pred[:2]
+
     def lf(self, pred, *yb):
-        "Contrastive loss of the model's output; the tokens in `yb` only pair the rows, its attributes (if any) make the label-aware targets"
-        if not (self.labels or self.hard_negatives): return self.loss_fn(*pred)
+        """Contrastive loss of the model's output; the tokens in `yb` only pair the rows, its attributes (if any) make
+        the label-aware targets"""
+        if not (self.labels or self.hard_negatives):
+            return self.loss_fn(*pred)
         lab = self._of(yb, TensorAttributes)
         lab = None if lab is None else lab.as_subclass(Tensor)
-        if self.labels and lab is None: raise ValueError(f"CLIPTrainer(labels={self.labels!r}) needs batches with attributes: build the DataLoaders with imet_dataloaders(..., labels=True)")
-        if not self.hard_negatives: return self.loss_fn(*pred[:3], lab)
-        valid = (self._of(yb, TensorHardNegatives) != yb[0]).any(1).as_subclass(Tensor)   # an item with nothing to swap brought its own caption back
+        if self.labels and lab is None:
+            raise ValueError(
+                f"CLIPTrainer(labels={self.labels!r}) needs batches with attributes: build the DataLoaders with "
+                "imet_dataloaders(..., labels=True)"
+            )
+        if not self.hard_negatives:
+            return self.loss_fn(*pred[:3], lab)
+        valid = (
+            (self._of(yb, TensorHardNegatives) != yb[0]).any(1).as_subclass(Tensor)
+        )  # an item with nothing to swap brought its own caption back
         return self.loss_fn(*pred[:3], self.neg, valid, labels=lab)
+
     def after_step(self):
-        with torch.no_grad(): unwrap_model(self.model).logit_scale.clamp_(max=math.log(self.max_scale))
+        with torch.no_grad():
+            unwrap_model(self.model).logit_scale.clamp_(max=math.log(self.max_scale))
 
     def classifier(self):
-        "The learner's `AttributePredictor` (`learn.fit_attributes`), else the zero-shot classifier of the last `learn.zero_shot`, else one built from the DataLoaders' vocabulary (kept), else None"
+        """The learner's `AttributePredictor` (`learn.fit_attributes`), else the zero-shot classifier of the last
+        `learn.zero_shot`, else one built from the DataLoaders' vocabulary (kept), else None"""
         learn = self.learn
         clf = getattr(learn, 'attribute_predictor', None) or getattr(learn, 'zero_shot_classifier', None)
         if clf is None and getattr(learn.dls, 'attributes', None) is not None:
-            clf = learn.zero_shot_classifier = ZeroShotClassifier(learn.model, find_tokenize(learn.dls), learn.dls.attributes)
+            clf = learn.zero_shot_classifier = ZeroShotClassifier(
+                learn.model, find_tokenize(learn.dls), learn.dls.attributes
+            )
         return clf
+
     @torch.no_grad()
     def image_features(self, item):
         "Normalised features of one image (path or PIL image) through the DataLoaders' validation transforms"
         dl = self.dls.test_dl([ArtImage.create(item)], rm_type_tfms=1, num_workers=0)
-        m = clip_of(self.model); m.eval()
+        m = clip_of(self.model)
+        m.eval()
         return m.encode_image(dl.one_batch()[0].as_subclass(Tensor), normalize=True).float().cpu()
+
     def predict_item(self, item):
-        "`learn.predict(image)` of a CLIP learner: (attributes, mask, scores) from its predictor (calibrated probabilities) or zero-shot; the image's features without a vocabulary"
+        """`learn.predict(image)` of a CLIP learner: (attributes, mask, scores) from its predictor (calibrated
+        probabilities) or zero-shot; the image's features without a vocabulary"""
         feats = self.image_features(item)
         clf = self.classifier()
-        if clf is None: return feats[0]
-        sc = clf.scores(feats); pr = clf.predict(sc)
-        names = [f'{g}::{v}' for g,vals in clf.values.items() for v in vals]
-        mask,scores = torch.cat([pr[g][0] for g in clf.values]),torch.cat([sc[g][0] for g in clf.values])
-        return [n for n,m in zip(names, mask) if m], mask, scores
+        if clf is None:
+            return feats[0]
+        sc = clf.scores(feats)
+        pr = clf.predict(sc)
+        names = [f'{g}::{v}' for g, vals in clf.values.items() for v in vals]
+        mask, scores = torch.cat([pr[g][0] for g in clf.values]), torch.cat([sc[g][0] for g in clf.values])
+        return [n for n, m in zip(names, mask) if m], mask, scores
+
     def show_learner_results(self, ds_idx=1, dl=None, max_n=9, ncols=3, figsize=None, **kwargs):
-        "`learn.show_results()` of a CLIP learner: images with their caption and the batch's best-scoring caption (green: right)"
+        """`learn.show_results()` of a CLIP learner: images with their caption and the batch's best-scoring caption
+        (green: right)"""
         import matplotlib.pyplot as plt
+
         dl = ifnone(dl, self.dls[ds_idx])
         items = dl.dataset.items.iloc[:max_n]
-        img,txt,tok = embed_dl(self.model, self.dls.test_dl(items, with_labels=True))
+        img, txt, tok = embed_dl(self.model, self.dls.test_dl(items, with_labels=True))
         best = (img @ txt.T).argmax(1)
         groups = caption_groups(tok)
         decode = partial(decode_tokens, tokenizer=find_tokenize(self.dls).tokenizer)
-        nrows = -(-len(items)//ncols)
-        fig,axs = plt.subplots(nrows, ncols, figsize=ifnone(figsize, (4*ncols, 4.6*nrows)), squeeze=False)
-        for i,ax in enumerate(axs.flat):
+        nrows = -(-len(items) // ncols)
+        fig, axs = plt.subplots(nrows, ncols, figsize=ifnone(figsize, (4 * ncols, 4.6 * nrows)), squeeze=False)
+        for i, ax in enumerate(axs.flat):
             ax.axis('off')
-            if i >= len(items): continue
+            if i >= len(items):
+                continue
             ax.imshow(open_image(items.image.iloc[i], max_size=256))
-            ok = bool(groups[best[i]]==groups[i])
-            ax.set_title(textwrap.fill(str(decode(tok[i])), 40) + '\n→ ' + textwrap.fill(str(decode(tok[best[i]])), 40),
-                         fontsize=7, color='green' if ok else 'firebrick', loc='left')
+            ok = bool(groups[best[i]] == groups[i])
+            ax.set_title(
+                textwrap.fill(str(decode(tok[i])), 40) + '\n→ ' + textwrap.fill(str(decode(tok[best[i]])), 40),
+                fontsize=7,
+                color='green' if ok else 'firebrick',
+                loc='left',
+            )
         fig.tight_layout()
         return fig
+
 
 # %% ../../nbs/10_clip.ipynb #c007
 class _FeatureStore:
     "Validation features shared by the retrieval metrics of one epoch"
-    def __init__(self, ks): self.ks,self.res = ks,None
-    def reset(self): self.img,self.txt,self.tok,self.res = [],[],[],None
+
+    def __init__(self, ks):
+        self.ks, self.res = ks, None
+
+    def reset(self):
+        self.img, self.txt, self.tok, self.res = [], [], [], None
+
     def accumulate(self, learn):
-        "Features of this batch, from every process under DDP (fastai's `DistributedDL.to_detach` gathers them and drops the padding)"
+        """Features of this batch, from every process under DDP (fastai's `DistributedDL.to_detach` gathers them and
+        drops the padding)"""
         det = getattr(learn.dl, 'to_detach', to_detach)
-        self.img.append(det(learn.pred[0]).float()); self.txt.append(det(learn.pred[1]).float()); self.tok.append(det(learn.yb[0]))
+        self.img.append(det(learn.pred[0]).float())
+        self.txt.append(det(learn.pred[1]).float())
+        self.tok.append(det(learn.yb[0]))
+
     def results(self):
         if self.res is None:
-            self.res = cross_modal_retrieval(torch.cat(self.img), torch.cat(self.txt), caption_groups(torch.cat(self.tok)), self.ks)
+            self.res = cross_modal_retrieval(
+                torch.cat(self.img), torch.cat(self.txt), caption_groups(torch.cat(self.tok)), self.ks
+            )
         return self.res
+
 
 class RetrievalMetric(Metric):
     "One retrieval figure (e.g. 'i2t_R@1') read from a shared `_FeatureStore`"
-    def __init__(self,
-        store, # The `_FeatureStore` shared by the metrics of one `retrieval_metrics()`
-        key, # The figure reported, e.g. 'i2t_R@1'
-        owner=False, # This metric gathers the features (one per store)
-    ): store_attr()
+
+    def __init__(
+        self,
+        store,  # The `_FeatureStore` shared by the metrics of one `retrieval_metrics()`
+        key,  # The figure reported, e.g. 'i2t_R@1'
+        owner=False,  # This metric gathers the features (one per store)
+    ):
+        store_attr()
+
     def reset(self):
-        if self.owner: self.store.reset()
+        if self.owner:
+            self.store.reset()
+
     def accumulate(self, learn):
-        if self.owner: self.store.accumulate(learn)
+        if self.owner:
+            self.store.accumulate(learn)
+
     @property
-    def value(self): return self.store.results()[self.key]
+    def value(self):
+        return self.store.results()[self.key]
+
     @property
-    def name(self): return self.key
+    def name(self):
+        return self.key
+
 
 def retrieval_metrics(
-    ks=(1,5,10), # Recall@k for these k
-    directions=('i2t','t2i'), # Image→text and/or text→image
-    ranks=False, # Also report the mean rank
+    ks=(1, 5, 10),  # Recall@k for these k
+    directions=('i2t', 't2i'),  # Image→text and/or text→image
+    ranks=False,  # Also report the mean rank
 ):
     "fastai metrics for image→text and text→image recall@k (and mean rank) over the validation set"
     store = _FeatureStore(ks)
     keys = [f'{d}_R@{k}' for d in directions for k in ks] + ([f'{d}_mean_rank' for d in directions] if ranks else [])
-    return [RetrievalMetric(store, k, owner=i==0) for i,k in enumerate(keys)]
+    return [RetrievalMetric(store, k, owner=i == 0) for i, k in enumerate(keys)]
+
 
 # %% ../../nbs/10_clip.ipynb #ca64b7c4
 def prefers_caption(
-    img, # Normalised image features [n, d]
-    txt, # Normalised features of their captions [n, d]
-    neg, # Normalised features of their swapped captions [n, d]
-    keep=None, # Which rows have a swap (default all)
+    img,  # Normalised image features [n, d]
+    txt,  # Normalised features of their captions [n, d]
+    neg,  # Normalised features of their swapped captions [n, d]
+    keep=None,  # Which rows have a swap (default all)
 ):
     "(wins, count): images whose caption scores above its swapped twin, among the `keep` rows"
     w = (img * txt).sum(1) > (img * neg).sum(1)
-    if keep is not None: w = w[keep.bool()]
+    if keep is not None:
+        w = w[keep.bool()]
     return w.sum().item(), len(w)
+
 
 @torch.no_grad()
 def swap_accuracy(
-    model, # A CLIP model
-    dl, # A DataLoader with hard negatives (`imet_dataloaders(..., hard_negatives=True)`)
+    model,  # A CLIP model
+    dl,  # A DataLoader with hard negatives (`imet_dataloaders(..., hard_negatives=True)`)
 ):
     "Share of images whose own caption scores above its attribute-swapped twin (items with nothing to swap left out)"
-    m = unwrap_model(model); m.eval(); dev = next(m.parameters()).device
+    m = unwrap_model(model)
+    m.eval()
+    dev = next(m.parameters()).device
     wins = n = 0
     for b in dl:
-        x,tok,neg = b[0], b[1], next(t for t in b[2:] if isinstance(t, TensorHardNegatives))
+        x, tok, neg = b[0], b[1], next(t for t in b[2:] if isinstance(t, TensorHardNegatives))
         keep = (neg != tok).any(1)
         i = m.encode_image(x.as_subclass(Tensor).to(dev), normalize=True)
         t = m.encode_text(torch.cat([tok, neg]).as_subclass(Tensor).to(dev), normalize=True)
-        w,k = prefers_caption(i, t[:len(tok)], t[len(tok):], keep.as_subclass(Tensor).to(dev))
-        wins += w; n += k
+        w, k = prefers_caption(i, t[: len(tok)], t[len(tok) :], keep.as_subclass(Tensor).to(dev))
+        wins += w
+        n += k
     return wins / max(n, 1)

@@ -9,30 +9,32 @@ import numpy as np
 from ..data.imet import open_image
 from .index import SearchIndex
 
-
 # %% auto #0
 __all__ = ['pixel_signature', 'split_leaks']
 
+
 # %% ../../nbs/32b_search.duplicates.ipynb #c007
 def pixel_signature(
-    fn, # An image file
-    size=48, # Side of the grayscale thumbnail
+    fn,  # An image file
+    size=48,  # Side of the grayscale thumbnail
 ):
     "A `size`x`size` grayscale thumbnail, standardised: the pixel correlation of two images is the dot product"
     im = open_image(fn, max_size=128).convert('L').resize((size, size))
-    x = np.asarray(im, dtype=np.float32).ravel(); x = x - x.mean()
+    x = np.asarray(im, dtype=np.float32).ravel()
+    x = x - x.mean()
     return x / (np.linalg.norm(x) + 1e-6)
 
+
 def split_leaks(
-    feats, # Image embeddings of every item [n, d], row-normalised
-    images, # Image files of the items (same order)
-    valid, # Rows of the validation items
-    train, # Rows of the training items
-    threshold=0.98, # Smallest embedding cosine of a candidate pair
-    pixels=0.995, # Smallest pixel correlation of a copy
+    feats,  # Image embeddings of every item [n, d], row-normalised
+    images,  # Image files of the items (same order)
+    valid,  # Rows of the validation items
+    train,  # Rows of the training items
+    threshold=0.98,  # Smallest embedding cosine of a candidate pair
+    pixels=0.995,  # Smallest pixel correlation of a copy
 ):
     "Validation items whose image is a copy of a training item's: DataFrame (valid, train, score, pixels)"
     d = SearchIndex(feats, backend='torch').near_duplicates(threshold, k=5, rows=valid, others=train)
     d = d.rename(columns=dict(i='valid', j='train'))
-    d['pixels'] = [float(pixel_signature(images[a]) @ pixel_signature(images[b])) for a,b in zip(d.valid, d.train)]
+    d['pixels'] = [float(pixel_signature(images[a]) @ pixel_signature(images[b])) for a, b in zip(d.valid, d.train)]
     return d[d.pixels >= pixels].drop_duplicates('valid').reset_index(drop=True)
