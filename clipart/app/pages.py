@@ -62,7 +62,6 @@ __all__ = [
     'DESK_TIMEOUT',
     'gallery_app',
     'LoopbackHosts',
-    'is_loopback',
     'review_routes',
     'app_from_env',
 ]
@@ -499,20 +498,6 @@ class LoopbackHosts:
                 )
                 return await Response(msg, status_code=400, media_type='text/plain')(scope, receive, send)
         return await self.app(scope, receive, send)
-
-
-def is_loopback(
-    host: str,  # An interface to listen on
-) -> bool:
-    "Whether `host` is a loopback interface (only this machine can connect)"
-    import ipaddress
-
-    if host in ('localhost', ''):
-        return host == 'localhost'
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def review_routes(

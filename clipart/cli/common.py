@@ -164,7 +164,9 @@ def options_parser(
     p = argparse.ArgumentParser(prog=prog, description=description, argument_default=argparse.SUPPRESS)
     for f in fields(cfg_cls):
         name, t, h = '--' + f.name.replace('_', '-'), field_type(f), f.metadata['help'].replace('%', '%%')
-        if t is bool and f.default is False:
+        if f.metadata.get('positional'):
+            p.add_argument(f.name, nargs='?', metavar=f.name.upper(), help=f"{h} (default: {f.default})")
+        elif t is bool and f.default is False:
             p.add_argument(name, action='store_true', help=h)
         elif t is bool:
             p.add_argument(

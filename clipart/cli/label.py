@@ -7,8 +7,8 @@ and export what reviewers accepted as a collection to train on."""
 from __future__ import annotations
 import time
 from pathlib import Path
-from fastcore.script import call_parse, store_true
-from .common import one_line_errors, check_options, out_lock, UsageError, print_version
+from ..run.config import LabelConfig
+from .common import one_line_errors, config_script, out_lock
 from ..run.folder import RunFolder
 
 # %% auto #0
@@ -16,63 +16,27 @@ __all__ = ['clipart_label']
 
 
 # %% ../../nbs/46_cli.label.ipynb #31935f0d
-@call_parse(pos=['command'])
+@config_script(LabelConfig, 'clipart-label', config=False)
 def clipart_label(
     command: str = 'label',  # 'label' (the default: propose attributes) or 'export' (write the reviewed collection)
-    run: str = 'clipart_out',  # A `clipart-train` output folder (model/, index/, and predictor/ if it fitted one)
-    # label: a folder of images (searched recursively) or a CSV with a `filepath`/`image`/`path` column
-    images: str = None,
-    # label: the proposals, .csv or .jsonl (default <run>/catalogue/proposals.csv); export: the folder to write
-    out: str = None,
-    db: str = None,  # export: the review database (`clipart-serve --review`)
-    bs: int = 64,  # label: images embedded at once
-    top: int = 3,  # label: alternatives listed per group beyond the proposed values
-    diversity: float = 0.5,  # label: how much the review order avoids similar items in a row (0: by uncertainty alone)
-    max_pixels: int = None,  # label: images with more pixels are skipped (default 1,000 megapixels)
-    workers: int = 4,  # label: threads decoding images
-    images_root: str = None,  # export: where the run's curated images are now, if the collection moved since training
-    debug: store_true = False,  # Show the traceback of an error instead of one line
-    version: store_true = False,  # Print clipart's version and exit
+    debug: bool = False,  # Show the traceback of an error instead of one line
+    **options,  # `LabelConfig`'s options, e.g. run='clipart_out', images='new_acquisitions/'
 ):
     """Propose attributes for uncatalogued images with a run's predictor (review order, calibrated probabilities);
     `export` the reviewed collection"""
-    if version:
-        return print_version('clipart-label')
     with one_line_errors('clipart-label', debug):
-        if command not in ('label', 'export'):
-            raise UsageError(
-                f"{command!r}: not a command; clipart-label labels images (the default) or exports a review database: "
-                "'clipart-label export --db DB --out DIR'"
-            )
-        if command == 'export':
-            return _export(run, db, out, images_root)
-        check_options(
-            'clipart-label',
-            bs=(bs >= 1, f"must be at least 1, not {bs}"),
-            top=(top >= 0, f"must be 0 or more, not {top}"),
-            diversity=(0 <= diversity <= 10, f"must be between 0 and 10, not {diversity}"),
-            workers=(workers >= 1, f"must be at least 1, not {workers}"),
-            max_pixels=(
-                max_pixels is None or max_pixels >= 1,
-                f"must be a positive number of pixels, not {max_pixels}",
-            ),
-        )
-        if images is None:
-            raise UsageError("--images is needed: a folder of images or a CSV of image paths to label")
-        if not Path(images).exists():
-            raise UsageError(f"--images {images}: not found")
-        run = RunFolder(run).check('--run')
-        out = Path(out) if out else run.catalogue_dir / 'proposals.csv'
-        if out.suffix.lower() not in ('.csv', '.jsonl'):
-            raise UsageError(f"--out {out}: write .csv or .jsonl")
-        out.parent.mkdir(
-            parents=True, exist_ok=True
-        )  # before the work: a file in the path (notes.txt/p.csv) is one line now, not after an hour
+        c = LabelConfig.resolve(dict(options, command=command)).check()
+        if c.command == 'export':
+            return _export(c.run, c.db, c.out, c.images_root)
+        run = RunFolder(c.run).check('--run')
+        out = Path(c.out) if c.out else run.catalogue_dir / 'proposals.csv'
+        # before the work: a file in the path (notes.txt/p.csv) is one line now, not after an hour
+        out.parent.mkdir(parents=True, exist_ok=True)
         from clipart.catalogue.core import propose_attributes, list_images
         import torch
 
-        df = list_images(images)
-        print(f"{len(df)} images in {images}; proposing attributes with {run.path}", flush=True)
+        df = list_images(c.images)
+        print(f"{len(df)} images in {c.images}; proposing attributes with {run.path}", flush=True)
         t0 = time.perf_counter()
         with out_lock(
             run.catalogue_dir,
@@ -80,7 +44,7 @@ def clipart_label(
             "finish (its proposals go to {out})",
         ):
             props = propose_attributes(
-                run, df, bs=bs, top=top, diversity=diversity, max_pixels=max_pixels, workers=workers
+                run, df, bs=c.bs, top=c.top, diversity=c.diversity, max_pixels=c.max_pixels, workers=c.workers
             )
             dt = time.perf_counter() - t0
             props.save(run.catalogue_dir)
@@ -106,15 +70,10 @@ def clipart_label(
 
 
 def _export(run, db, out, images_root=None):
-    "`clipart-label export`: the reviewed collection in iMet layout and every decision"
+    """`clipart-label export` (its options checked by `LabelConfig`): the reviewed collection in iMet layout and every
+    decision"""
     from clipart.catalogue.core import export_catalogue, CatalogueDB
 
-    if db is None:
-        raise UsageError("--db is needed: the review database to export (clipart-serve --review DB)")
-    if not Path(db).is_file():
-        raise UsageError(f"--db {db}: not found")
-    if out is None:
-        raise UsageError("--out is needed: the folder to write the collection into")
     d = CatalogueDB(db, readonly=True)
     r = export_catalogue(d, out, run=run if RunFolder(run).index_dir.is_dir() else None, images_root=images_root)
     print(

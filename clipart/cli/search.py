@@ -6,11 +6,10 @@ captions, and a picture of the hits."""
 # %% ../../nbs/42_cli.search.ipynb #c002
 from __future__ import annotations
 from pathlib import Path
-from fastcore.script import call_parse
 import textwrap
 from fastcore.all import ifnone
-from fastcore.script import store_true
-from .common import one_line_errors, check_options, UsageError, print_version
+from ..run.config import SearchConfig
+from .common import one_line_errors, config_script, UsageError
 from ..run.folder import RunFolder
 # the index and the model (torch, open_clip: seconds to import) are imported once the options are checked: `--help`
 # answers at once
@@ -20,43 +19,23 @@ __all__ = ['clipart_search']
 
 
 # %% ../../nbs/42_cli.search.ipynb #c011
-@call_parse
+@config_script(SearchConfig, 'clipart-search', config=False)
 def clipart_search(
-    run: str = 'clipart_out',  # A `clipart-train` output folder (holds model/ and index/)
-    text: str = None,  # Text query: find the images it describes
-    image: str = None,  # Image query: find similar images
-    k: int = 8,  # Number of hits
-    out: str = None,  # Picture of the hits (default: <run>/search.png)
-    backend: str = 'auto',  # 'auto', 'faiss' or 'torch'
-    images_root: str = None,  # Where the run's images are now, if the collection moved since training
-    debug: store_true = False,  # Show the traceback of an error instead of one line
-    version: store_true = False,  # Print clipart's version and exit
+    debug: bool = False,  # Show the traceback of an error instead of one line
+    **options,  # `SearchConfig`'s options, e.g. run='clipart_out', text='a vase with birds'
 ):
     "Query an exported index by text or image: print the top-k ids and save a grid picture of the hits"
-    if version:
-        return print_version('clipart-search')
     with one_line_errors('clipart-search', debug):
-        check_options(
-            'clipart-search',
-            text=((text is None) != (image is None), "or --image: give exactly one of them"),
-            k=(k >= 1, f"must be a positive integer, not {k}"),
-            backend=(backend in ('auto', 'faiss', 'torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"),
-        )
-        if text is not None and not text.strip():
-            raise UsageError("--text is empty: say what to look for")
-        if image is not None and not Path(image).is_file():
-            raise UsageError(f"--image {image}: file not found")
-        if image is not None:
+        c = SearchConfig.resolve(options).check()
+        if c.image is not None:
             from clipart.data.imet import open_image
 
             try:
-                open_image(image, max_size=64)
+                open_image(c.image, max_size=64)
             except (OSError, ValueError, SyntaxError) as e:
-                raise UsageError(f"--image {image}: not a readable image ({type(e).__name__})") from e
-        run = RunFolder(run, images_root).check('--run')
-        if out is not None and not Path(out).parent.is_dir():
-            raise UsageError(f"--out {out}: folder {Path(out).parent} does not exist")
-        return _search(run, text, image, k, out, backend)
+                raise UsageError(f"--image {c.image}: not a readable image ({type(e).__name__})") from e
+        run = RunFolder(c.run, c.images_root).check('--run')
+        return _search(run, c.text, c.image, c.k, c.out, c.backend)
 
 
 def _search(run: RunFolder, text, image, k, out, backend):

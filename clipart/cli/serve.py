@@ -7,8 +7,8 @@ desk. This module only parses and checks the options, then starts the server."""
 from __future__ import annotations
 import os
 from pathlib import Path
-from fastcore.script import call_parse, store_true
-from .common import one_line_errors, check_options, UsageError, print_version
+from ..run.config import ServeConfig
+from .common import one_line_errors, config_script, UsageError
 from ..run.folder import RunFolder
 # the app (FastHTML, torch, open_clip: seconds to import) is imported once the options are checked: `--help` answers at
 # once
@@ -17,93 +17,40 @@ from ..run.folder import RunFolder
 __all__ = ['clipart_serve']
 
 
-# %% ../../nbs/45_cli.serve.ipynb #s002
-def _is_loopback(host):
-    "Whether `host` is a loopback interface: `clipart.app.pages.is_loopback`, imported only when it is asked"
-    from clipart.app.pages import is_loopback
-
-    return is_loopback(host)
-
-
 # %% ../../nbs/45_cli.serve.ipynb #c010
-@call_parse
+@config_script(ServeConfig, 'clipart-serve', config=False)
 def clipart_serve(
-    run: str = 'clipart_out',  # A `clipart-train` output folder (model/ and index/)
-    host: str = '127.0.0.1',  # Interface to listen on (the loopback one by default)
-    port: int = 8000,  # Port
-    max_upload_mb: int = 10,  # Largest accepted upload
-    backend: str = 'auto',  # Near-duplicate search: 'auto', 'faiss' or 'torch'
-    workers: int = 1,  # Server processes (each loads the run): more answer more requests at once on more cores
-    # A review database (SQLite, created if missing): adds the review pages for the images `clipart-label` proposed
-    # attributes for
-    review: str = None,
-    # The secret reviewers type once to review (needed with --host other than the loopback; default
-    # $CLIPART_SERVE_TOKEN)
-    token: str = None,
-    images_root: str = None,  # Where the run's images are now, if the collection moved since training
-    debug: store_true = False,  # Show the traceback of an error instead of one line
-    version: store_true = False,  # Print clipart's version and exit
+    debug: bool = False,  # Show the traceback of an error instead of one line
+    **options,  # `ServeConfig`'s options, e.g. run='clipart_out', review='catalogue.sqlite'
 ):
     """Serve a local web gallery over a clipart-train run: search by text or image, facets, attributes, near-duplicates;
     review proposed attributes"""
-    if version:
-        return print_version('clipart-serve')
-    token = token or os.environ.get('CLIPART_SERVE_TOKEN') or None
+    options.setdefault('token', os.environ.get('CLIPART_SERVE_TOKEN') or None)
     with one_line_errors('clipart-serve', debug):
-        check_options(
-            'clipart-serve',
-            port=(0 < port < 65536, f"must be between 1 and 65535, not {port}"),
-            max_upload_mb=(max_upload_mb >= 1, f"must be at least 1, not {max_upload_mb}"),
-            backend=(backend in ('auto', 'faiss', 'torch'), f"must be 'auto', 'faiss' or 'torch', not {backend!r}"),
-            workers=(workers >= 1, f"must be at least 1, not {workers}"),
-        )
-        if review is not None:  # before anything is loaded: a server that writes is refused at once
-            if not _is_loopback(host) and not token:
-                raise UsageError(
-                    f"--host {host} lets other machines in: reviewing there needs --token SECRET (or "
-                    "$CLIPART_SERVE_TOKEN); or serve on 127.0.0.1"
-                )
-            if token is not None and len(token) < 8:
-                raise UsageError("--token is too short: use at least 8 characters")
-            if workers > 1:
-                raise UsageError("--review serves from one process: drop --workers")
-        folder = RunFolder(run).check('--run')
-        if review is not None:
-            if not folder.has_proposals():
-                raise UsageError(
-                    f"--review: {run} has no proposals to review: run `clipart-label --run {run} --images FOLDER` first"
-                )
-            if Path(review).is_dir():
-                raise UsageError(f"--review {review}: a folder; give a database file, e.g. catalogue.sqlite")
+        c = ServeConfig.resolve(options).check()
+        folder = RunFolder(c.run).check('--run')
+        if c.review is not None and not folder.has_proposals():
+            raise UsageError(
+                f"--review: {c.run} has no proposals to review: run `clipart-label --run {c.run} --images FOLDER` first"
+            )
         os.environ.update(
-            CLIPART_SERVE_RUN=str(Path(run).resolve()),
-            CLIPART_SERVE_BACKEND=backend,
-            CLIPART_SERVE_MAX_UPLOAD_MB=str(max_upload_mb),
-            CLIPART_SERVE_REVIEW=str(Path(review).resolve()) if review else '',
-            CLIPART_SERVE_TOKEN=token or '',
-            CLIPART_SERVE_IMAGES_ROOT=str(Path(images_root).resolve()) if images_root else '',
-            CLIPART_SERVE_LOOPBACK='1' if _is_loopback(host) else '0',
+            CLIPART_SERVE_RUN=str(Path(c.run).resolve()),
+            CLIPART_SERVE_BACKEND=c.backend,
+            CLIPART_SERVE_MAX_UPLOAD_MB=str(c.max_upload_mb),
+            CLIPART_SERVE_REVIEW=str(Path(c.review).resolve()) if c.review else '',
+            CLIPART_SERVE_TOKEN=c.token or '',
+            CLIPART_SERVE_IMAGES_ROOT=str(Path(c.images_root).resolve()) if c.images_root else '',
+            CLIPART_SERVE_LOOPBACK='1' if c.loopback else '0',
         )
         from clipart.app.pages import app_from_env
 
-        app = app_from_env() if workers == 1 else None  # a run that does not load fails here, as one line
+        app = app_from_env() if c.workers == 1 else None  # a run that does not load fails here, as one line
     import uvicorn
 
-    print(
-        f"{app.state.gallery if app else run}\nserving on http://{host}:{port}"
-        + (f" with {workers} worker processes" if workers > 1 else '')
-        + (
-            f"; reviewing into {review} ({app.state.review.counts()['to_review']} to review): "
-            f"http://{host}:{port}/review"
-            if review
-            else ''
-        )
-        + " (Ctrl-C stops)",
-        flush=True,
-    )
-    if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level='warning')
-    else:
-        uvicorn.run(
-            'clipart.app.pages:app_from_env', factory=True, workers=workers, host=host, port=port, log_level='warning'
-        )
+    url = f"http://{c.host}:{c.port}"
+    what = f" with {c.workers} worker processes" if c.workers > 1 else ''
+    if c.review:
+        what = f"; reviewing into {c.review} ({app.state.review.counts()['to_review']} to review): {url}/review"
+    print(f"{app.state.gallery if app else c.run}\nserving on {url}{what} (Ctrl-C stops)", flush=True)
+    target = app if c.workers == 1 else 'clipart.app.pages:app_from_env'  # uvicorn's factory builds one app per process
+    uvicorn.run(target, factory=c.workers > 1, workers=c.workers, host=c.host, port=c.port, log_level='warning')

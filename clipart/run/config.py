@@ -13,6 +13,7 @@ from pathlib import Path
 __all__ = [
     'RECIPES',
     'SSL_METHODS',
+    'BACKENDS',
     'UsageError',
     'check_options',
     'opt',
@@ -22,6 +23,10 @@ __all__ = [
     'TrainConfig',
     'PretrainConfig',
     'EvalConfig',
+    'is_loopback',
+    'SearchConfig',
+    'LabelConfig',
+    'ServeConfig',
 ]
 
 
@@ -44,9 +49,10 @@ def opt(
     default,  # The option's default
     help,  # One line: what it means
     saved=True,  # Written to config.json (False: how this invocation runs, e.g. --resume)
+    positional=False,  # A command word before the options (`clipart-label export ...`), not an --option
 ):
     "A config field: its default and its help line"
-    return field(default=default, metadata=dict(help=help, saved=saved))
+    return field(default=default, metadata=dict(help=help, saved=saved, positional=positional))
 
 
 _TYPES = dict(str=str, int=int, float=float, bool=bool)
@@ -578,4 +584,169 @@ class EvalConfig(RunConfig):
                 f"{c.data}: not an iMet-layout folder (labels.csv, train.csv, train/) nor a CSV file",
             ),
         )
+        return self
+
+
+# %% ../../nbs/36_run.config.ipynb #cfg3
+BACKENDS = ('auto', 'faiss', 'torch')  # near-duplicate and search backends of the index
+
+
+def is_loopback(
+    host: str,  # An interface to listen on
+) -> bool:
+    "Whether `host` is a loopback interface (only this machine can connect)"
+    import ipaddress
+
+    if host in ('localhost', ''):
+        return host == 'localhost'
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class SearchConfig(RunConfig):
+    "Every option of `clipart-search`"
+
+    run: str = opt('clipart_out', "A `clipart-train` output folder (holds model/ and index/)")
+    text: str = opt(None, "Text query: find the images it describes")
+    image: str = opt(None, "Image query: find similar images")
+    k: int = opt(8, "Number of hits")
+    out: str = opt(None, "Picture of the hits (default: <run>/search.png)")
+    backend: str = opt('auto', "'auto', 'faiss' or 'torch'")
+    images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
+
+    def check(self):
+        "Raise `UsageError` for the first bad option; returns `self`"
+        c = self
+        check_options(
+            'clipart-search',
+            text=((c.text is None) != (c.image is None), "or --image: give exactly one of them"),
+            k=(c.k >= 1, f"must be a positive integer, not {c.k}"),
+            backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
+        )
+        if c.text is not None and not c.text.strip():
+            raise UsageError("--text is empty: say what to look for")
+        if c.image is not None and not Path(c.image).is_file():
+            raise UsageError(f"--image {c.image}: file not found")
+        if c.out is not None and not Path(c.out).parent.is_dir():
+            raise UsageError(f"--out {c.out}: folder {Path(c.out).parent} does not exist")
+        return self
+
+
+@dataclass
+class LabelConfig(RunConfig):
+    "Every option of `clipart-label` (`label`: propose attributes; `export`: write the reviewed collection)"
+
+    command: str = opt(
+        'label',
+        "'label' (the default: propose attributes) or 'export' (write the reviewed collection)",
+        positional=True,
+    )
+    run: str = opt('clipart_out', "A `clipart-train` output folder (model/, index/, and predictor/ if it fitted one)")
+    images: str = opt(
+        None, "label: a folder of images (searched recursively) or a CSV with a `filepath`/`image`/`path` column"
+    )
+    out: str = opt(
+        None,
+        "label: the proposals, .csv or .jsonl (default <run>/catalogue/proposals.csv); export: the folder to write",
+    )
+    db: str = opt(None, "export: the review database (`clipart-serve --review`)")
+    bs: int = opt(64, "label: images embedded at once")
+    top: int = opt(3, "label: alternatives listed per group beyond the proposed values")
+    diversity: float = opt(
+        0.5, "label: how much the review order avoids similar items in a row (0: by uncertainty alone)"
+    )
+    max_pixels: int = opt(None, "label: images with more pixels are skipped (default 1,000 megapixels)")
+    workers: int = opt(4, "label: threads decoding images")
+    images_root: str = opt(
+        None, "export: where the run's curated images are now, if the collection moved since training"
+    )
+
+    def check(self):
+        "Raise `UsageError` for the first bad option; returns `self`"
+        c = self
+        if c.command not in ('label', 'export'):
+            raise UsageError(
+                f"{c.command!r}: not a command; clipart-label labels images (the default) or exports a review "
+                "database: 'clipart-label export --db DB --out DIR'"
+            )
+        if c.command == 'export':
+            if c.db is None:
+                raise UsageError("--db is needed: the review database to export (clipart-serve --review DB)")
+            if not Path(c.db).is_file():
+                raise UsageError(f"--db {c.db}: not found")
+            if c.out is None:
+                raise UsageError("--out is needed: the folder to write the collection into")
+            return self
+        check_options(
+            'clipart-label',
+            bs=(c.bs >= 1, f"must be at least 1, not {c.bs}"),
+            top=(c.top >= 0, f"must be 0 or more, not {c.top}"),
+            diversity=(0 <= c.diversity <= 10, f"must be between 0 and 10, not {c.diversity}"),
+            workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
+            max_pixels=(
+                c.max_pixels is None or c.max_pixels >= 1,
+                f"must be a positive number of pixels, not {c.max_pixels}",
+            ),
+        )
+        if c.images is None:
+            raise UsageError("--images is needed: a folder of images or a CSV of image paths to label")
+        if not Path(c.images).exists():
+            raise UsageError(f"--images {c.images}: not found")
+        if c.out is not None and Path(c.out).suffix.lower() not in ('.csv', '.jsonl'):
+            raise UsageError(f"--out {c.out}: write .csv or .jsonl")
+        return self
+
+
+@dataclass
+class ServeConfig(RunConfig):
+    "Every option of `clipart-serve`"
+
+    run: str = opt('clipart_out', "A `clipart-train` output folder (model/ and index/)")
+    host: str = opt('127.0.0.1', "Interface to listen on (the loopback one by default)")
+    port: int = opt(8000, "Port")
+    max_upload_mb: int = opt(10, "Largest accepted upload")
+    backend: str = opt('auto', "Near-duplicate search: 'auto', 'faiss' or 'torch'")
+    workers: int = opt(1, "Server processes (each loads the run): more answer more requests at once on more cores")
+    review: str = opt(
+        None,
+        "A review database (SQLite, created if missing): adds the review pages for the images `clipart-label` "
+        "proposed attributes for",
+    )
+    token: str = opt(
+        None,
+        "The secret reviewers type once to review (needed with --host other than the loopback; default "
+        "$CLIPART_SERVE_TOKEN)",
+    )
+    images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
+
+    @property
+    def loopback(self):
+        "Whether the server listens on a loopback interface (only this machine can connect)"
+        return is_loopback(self.host)
+
+    def check(self):
+        "Raise `UsageError` for the first bad option; returns `self`"
+        c = self
+        check_options(
+            'clipart-serve',
+            port=(0 < c.port < 65536, f"must be between 1 and 65535, not {c.port}"),
+            max_upload_mb=(c.max_upload_mb >= 1, f"must be at least 1, not {c.max_upload_mb}"),
+            backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
+            workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
+        )
+        if c.review is not None:  # before anything is loaded: a server that writes is refused at once
+            if not c.loopback and not c.token:
+                raise UsageError(
+                    f"--host {c.host} lets other machines in: reviewing there needs --token SECRET (or "
+                    "$CLIPART_SERVE_TOKEN); or serve on 127.0.0.1"
+                )
+            if c.token is not None and len(c.token) < 8:
+                raise UsageError("--token is too short: use at least 8 characters")
+            if c.workers > 1:
+                raise UsageError("--review serves from one process: drop --workers")
+            if Path(c.review).is_dir():
+                raise UsageError(f"--review {c.review}: a folder; give a database file, e.g. catalogue.sqlite")
         return self
