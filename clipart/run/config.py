@@ -12,7 +12,6 @@ from pathlib import Path
 # %% auto #0
 __all__ = [
     'RECIPES',
-    'SSL_METHODS',
     'BACKENDS',
     'UsageError',
     'check_options',
@@ -464,14 +463,7 @@ class TrainConfig(RunConfig):
 
 
 # %% ../../nbs/36_run.config.ipynb #b1097c16
-SSL_METHODS = (
-    'simclr',
-    'moco',
-    'byol',
-    'swav',
-    'barlow_twins',
-    'dino',
-)  # `clipart.vision.pretrain.SSL_ALGOS`, without importing torch
+from ..vision import SSL_ALGOS  # the methods `clipart-pretrain` knows (no torch imported)
 
 
 @dataclass
@@ -508,7 +500,7 @@ class PretrainConfig(RunConfig):
         c = self
         check_options(
             'clipart-pretrain',
-            algo=(c.algo in SSL_METHODS, f"must be one of {', '.join(SSL_METHODS)}, not {c.algo!r}"),
+            algo=(c.algo in SSL_ALGOS, f"must be one of {', '.join(SSL_ALGOS)}, not {c.algo!r}"),
             bs=(c.bs >= 2, f"must be at least 2, not {c.bs}"),
             epochs=(c.epochs >= 1, f"must be a positive integer, not {c.epochs}"),
             lr=(c.lr > 0, f"must be positive, not {c.lr}"),

@@ -54,7 +54,6 @@ __all__ = [
     'fit',
     'score_start',
     'embed_all',
-    'caption_swap_accuracy',
     'score',
     'check_split_leaks',
     'write_pictures',
@@ -505,14 +504,14 @@ def embed_all(
     return img, txt, tok
 
 
-def caption_swap_accuracy(
+def _swap_accuracy(
     model,  # The trained model
     dls,  # Its DataLoaders (the validation captions)
     img,  # Image features of the validation items
     txt,  # Their captions' features
 ):
-    """Share of validation images whose caption scores above its attribute-swapped twin (`SwapCaptioner`, as
-    `swap_accuracy`), from their embeddings"""
+    """`clipart.multimodal.clip.swap_accuracy` of the validation items, from the embeddings the evaluation computed
+    (no second pass over the images): the share whose caption scores above its attribute-swapped twin"""
     rows, cap = dls.valid_ds.items, find_tfm(dls, Captioner)
     sw = SwapCaptioner(cap, dls.attributes)
     caps = [cap.caption(r) for _, r in rows.iterrows()]
@@ -563,7 +562,7 @@ def score(
         predictor=pred,
     )
     if len(coll.vocab):
-        res['trained']['swap_accuracy'] = caption_swap_accuracy(learn.model, dls, img[vi], txt[vi])
+        res['trained']['swap_accuracy'] = _swap_accuracy(learn.model, dls, img[vi], txt[vi])
     src = start['source']
     if src is not None:
         after = evaluate_collection(learn.model, src)
