@@ -113,9 +113,8 @@ def score_run(run, ks, draws, flip=False):
         add(nm, p, p.kinds)
         if nm == 'predictor':
             res[nm]['stack'] = {g: [round(float(x), 3) for x in p.stack[g][0]] for g in p.values}
-            add(
-                'predictor_thresholds', p, p.kinds, lambda s: p.predict(s, thresholds=p.thresholds)
-            )  # the per-group rule it replaced
+            # the per-group rule it replaced
+            add('predictor_thresholds', p, p.kinds, lambda s: p.predict(s, thresholds=p.thresholds))
             pw = p
     t = time.time()
     p = AttributePredictor.from_zero_shot(clf, whiten=None).fit(ftr, ttr)

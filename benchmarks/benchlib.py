@@ -150,9 +150,8 @@ def start_serve(run, *args, timeout=120):
     import urllib.request
 
     t0 = time.perf_counter()
-    log = Path(
-        tempfile.mkstemp(suffix='.log')[1]
-    )  # a file, not a pipe: a server that logs a lot never blocks on a full pipe
+    # a file, not a pipe: a server that logs a lot never blocks on a full pipe
+    log = Path(tempfile.mkstemp(suffix='.log')[1])
     p = subprocess.Popen(
         [str(exe), '--run', str(run), '--port', str(port), *map(str, args)],
         stdout=open(log, 'w'),

@@ -112,9 +112,8 @@ def main():
                     r = c.post('/api/attributes', files=dict(file=('art.jpg', rnd.choice(images), 'image/jpeg')))
                 elif kind == 'review queue':
                     r = c.get('/review?' + urlencode(dict(page=rnd.randint(1, 3))))
-                elif (
-                    kind == 'review decision'
-                ):  # open an item to review, then accept or reject one of its proposals (or add a value)
+                # open an item to review, then accept or reject one of its proposals (or add a value)
+                elif kind == 'review decision':
                     id_ = rnd.choice(review_ids)
                     r = c.get('/review/item?' + urlencode(dict(id=id_)))
                     if r.status_code == 200:

@@ -297,9 +297,8 @@ def main(a):
     print(machine_line(info))
     runs = {'clipart': [], 'open_clip': []}
     for i, seed in enumerate(a.seeds):
-        for tool in (
-            ['clipart', 'open_clip'] if i % 2 == 0 else ['open_clip', 'clipart']
-        ):  # alternate, so drift hits both
+        # alternate, so drift hits both
+        for tool in ['clipart', 'open_clip'] if i % 2 == 0 else ['open_clip', 'clipart']:
             cmd = [
                 sys.executable,
                 str(HERE),

@@ -309,9 +309,8 @@ class PlainProgress(Callback):
         names = self.recorder.metric_names
         ep = int(log[0])
         if len(log) <= 2:
-            return print(
-                f"epoch {ep + 1}/{self.n}  done before the resume", flush=True
-            )  # skipped: only its time is logged
+            # skipped: only its time is logged
+            return print(f"epoch {ep + 1}/{self.n}  done before the resume", flush=True)
         self.first = ifnone(self.first, ep)  # a resumed fit starts later
         parts = [f"epoch {ep + 1}/{self.n}"] + [
             f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names[1:], log[1:])

@@ -80,9 +80,8 @@ def wait_load(browser, old):
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.common.exceptions import WebDriverException
 
-    def gone(
-        d,
-    ):  # chromedriver may answer a query on the old page mid-navigation with an 'unknown error' rather than "stale"
+    # chromedriver may answer a query on the old page mid-navigation with an 'unknown error' rather than "stale"
+    def gone(d):
         try:
             return EC.staleness_of(old)(d)
         except WebDriverException:

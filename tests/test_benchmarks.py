@@ -107,9 +107,8 @@ def test_interleaved_rounds_report_median_and_spread(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((tmp_path / 'r.json').read_text())
     assert [len(res['runs'][n]) for n in ('1000', '4000')] == [2, 2]
-    assert all(
-        x['R1'] == 1.0 for v in res['runs'].values() for x in v
-    )  # each query is a slightly noisy copy of its key
+    # each query is a slightly noisy copy of its key
+    assert all(x['R1'] == 1.0 for v in res['runs'].values() for x in v)
 
 
 def test_trim_padding_benchmark(tmp_path):

@@ -145,12 +145,10 @@ def test_wise_ft_sweep_and_source_forgetting(tmp_path, synth_path):
     )
     s = res['wise_ft']['sweep']
     assert set(s) == {'0.0', '0.25', '0.5', '0.75', '1.0'}
-    assert (
-        abs(s['1.0']['target_F2'] - res['trained']['zero_shot']['overall']['sample_F2']) < 1e-6
-    )  # alpha 1 = the adapted model
-    assert (
-        abs(s['0.0']['target_F2'] - res['random_init']['zero_shot']['overall']['sample_F2']) < 1e-6
-    )  # alpha 0 = the start
+    # alpha 1 = the adapted model
+    assert abs(s['1.0']['target_F2'] - res['trained']['zero_shot']['overall']['sample_F2']) < 1e-6
+    # alpha 0 = the start
+    assert abs(s['0.0']['target_F2'] - res['random_init']['zero_shot']['overall']['sample_F2']) < 1e-6
     a, b, w = (
         load_file(tmp_path / 'start.safetensors'),
         weights(tmp_path / 'o'),
@@ -202,9 +200,8 @@ def test_lora_run_saves_a_plain_open_clip_model(tmp_path):
         start.state_dict()['visual.transformer.resblocks.0.mlp.c_fc.weight'],
         plain.state_dict()['visual.transformer.resblocks.0.mlp.c_fc.weight'],
     )
-    assert (
-        0 < (a - b).abs().max() and torch.linalg.matrix_rank((b - a).double(), atol=1e-6) <= 4
-    )  # a merged rank-4 change
+    # a merged rank-4 change
+    assert 0 < (a - b).abs().max() and torch.linalg.matrix_rank((b - a).double(), atol=1e-6) <= 4
     assert res['ema'] == 0.9 and res['lora_rank'] == 4
 
 
@@ -212,9 +209,8 @@ def test_fine_tune_heads_first_with_augmentation(tmp_path):
     "--freeze-epochs: heads only for that many epochs, then everything; the history has both phases. --augment trains"
     res = clipart_train(out=str(tmp_path / 'o'), freeze_epochs=1, augment=True, **KW)
     assert len(res['history']) == 1 + KW['epochs'] and res['freeze_epochs'] == 1 and res['augment']
-    assert (
-        res['valid_copies_of_train'] == 0 and not (tmp_path / 'o' / 'leaks.csv').exists()
-    )  # look-alikes are not copies
+    # look-alikes are not copies
+    assert res['valid_copies_of_train'] == 0 and not (tmp_path / 'o' / 'leaks.csv').exists()
 
 
 def test_copies_across_the_split_are_reported(tmp_path, synth_path):
@@ -304,15 +300,13 @@ def test_several_captions_per_image(tmp_path, capsys):
         in capsys.readouterr().out
     )
     assert res['n_train'] + res['n_valid'] == 48
-    assert (
-        0 <= res['trained']['retrieval']['t2i_R@1'] <= 1
-    )  # every caption of a validation image is a query, and a positive of it
+    # every caption of a validation image is a query, and a positive of it
+    assert 0 <= res['trained']['retrieval']['t2i_R@1'] <= 1
     dls = imet_dataloaders(
         read_pairs_csv(tmp_path / 'coco.csv'), captions='text', size=32, bs=8, context_length=32, num_workers=0, seed=0
     )
-    assert (
-        len({tuple(dls.train_ds[0][1].tolist()) for _ in range(40)}) == 2
-    )  # both captions of the image, drawn per epoch
+    # both captions of the image, drawn per epoch
+    assert len({tuple(dls.train_ds[0][1].tolist()) for _ in range(40)}) == 2
     assert len({tuple(dls.valid_ds[0][1].tolist()) for _ in range(10)}) == 1  # validation: the first, always
 
 
@@ -341,17 +335,15 @@ def test_long_captions_become_sentence_windows(tmp_path, capsys):
     ), out
     r = res['trained']['retrieval']
     print(r)
-    assert (
-        0 <= r['t2i_R@1'] <= 1 and r['i2t_R@1'] < 1
-    )  # the last window, the same for every image, is no caption of any one of them (it was a free hit)
+    # the last window, the same for every image, is no caption of any one of them (it was a free hit)
+    assert 0 <= r['t2i_R@1'] <= 1 and r['i2t_R@1'] < 1
     dls = imet_dataloaders(
         read_pairs_csv(tmp_path / 'long.csv'), captions='text', size=32, bs=8, context_length=32, num_workers=0, seed=0
     )
     count = token_counter(get_tokenizer(context_length=32))
     it = dls.train_ds.items.iloc[0]
-    assert (
-        len(it.captions) >= 2 and all(count(w) <= 30 for w in it.captions) and it.caption == it.captions[0]
-    )  # validation captions with the first window
+    # validation captions with the first window
+    assert len(it.captions) >= 2 and all(count(w) <= 30 for w in it.captions) and it.caption == it.captions[0]
     assert any(' '.join(it.captions).split() == t.split() for t in text)  # every word of the paragraph, once, in order
 
 

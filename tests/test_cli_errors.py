@@ -239,9 +239,8 @@ def test_pretrain_names_an_unreadable_image(tmp_path):
     with pytest.raises(SystemExit) as e:
         clipart_pretrain(data=str(d), epochs=1, bs=4, size=32, out=str(tmp_path / 'p'))
     assert str(e.value).startswith(f"clipart-pretrain: error: {d / 'cut.jpg'}: not a readable image"), str(e.value)
-    res = clipart_pretrain(
-        data=str(d), epochs=1, bs=4, size=32, out=str(tmp_path / 'p'), skip_bad=True
-    )  # skipped and counted
+    # skipped and counted
+    res = clipart_pretrain(data=str(d), epochs=1, bs=4, size=32, out=str(tmp_path / 'p'), skip_bad=True)
     assert res['args']['algo'] == 'simclr'
 
 
@@ -669,9 +668,8 @@ def test_bad_files_in_the_cataloguing_loop_are_one_line(tmp_path):
     imgs.mkdir()
     with pytest.raises(SystemExit) as e:
         clipart_label(run=str(run), images=str(imgs), out=str(tmp_path / 'notes.txt' / 'p.csv'))
-    assert str(e.value) == f"clipart-label: error: {tmp_path / 'notes.txt'}: File exists", str(
-        e.value
-    )  # before any image is read
+    # before any image is read
+    assert str(e.value) == f"clipart-label: error: {tmp_path / 'notes.txt'}: File exists", str(e.value)
     db = CatalogueDB(tmp_path / 'cat.sqlite')
     used = tmp_path / 'used'
     used.mkdir()

@@ -71,9 +71,8 @@ def test_trainers_unwrap_ddp(one_process_group, synth_path, tmp_path, algo):
         clip_of(learn.model).logit_scale.fill_(6.0)
     with learn.no_bar(), learn.no_logging():
         learn.fit(1, 1e-4)
-    assert (
-        clip_of(learn.model).logit_scale.item() <= torch.log(torch.tensor(100.0)).item() + 1e-6
-    )  # clamped through .module
+    # clamped through .module
+    assert clip_of(learn.model).logit_scale.item() <= torch.log(torch.tensor(100.0)).item() + 1e-6
     save_clip(learn.model, tmp_path / 'm')
     torch.testing.assert_close(load_clip(tmp_path / 'm').logit_scale, clip_of(learn.model).logit_scale)
 
@@ -140,9 +139,8 @@ def _ssl_loss_and_grads(algo, rank=0, world=1):
     net = DDP(lin) if world > 1 else lin
     views = torch.randn(4, 8, 16, generator=torch.Generator().manual_seed(1))
     n = 8 // world
-    z = list(
-        net(torch.cat([v[rank * n : (rank + 1) * n] for v in views])).split(n)
-    )  # one forward: DDP wants one per backward
+    # one forward: DDP wants one per backward
+    z = list(net(torch.cat([v[rank * n : (rank + 1) * n] for v in views])).split(n))
     center = torch.zeros(1, 8)
     if algo == 'simclr':
         loss = NTXentLoss(0.5)(z[0], z[1])
@@ -193,9 +191,8 @@ def _trainer_step(rank, world):
     n = 8 // world
     items = [(x[i], t[i]) for i in range(rank * n, (rank + 1) * n)]
     dls = DataLoaders(DataLoader(items, bs=n), DataLoader(items, bs=n))
-    learn = Learner(
-        dls, DDP(m) if world > 1 else m, loss_func=noop, opt_func=SGD, lr=0.5, wd=0.0, cbs=CLIPTrainer()
-    )  # CLIPTrainer sets the loss
+    # CLIPTrainer sets the loss
+    learn = Learner(dls, DDP(m) if world > 1 else m, loss_func=noop, opt_func=SGD, lr=0.5, wd=0.0, cbs=CLIPTrainer())
     with learn.no_bar(), learn.no_logging():
         learn.fit(1)
     return {k: v.detach().clone() for k, v in clip_of(learn.model).state_dict().items()}

@@ -37,9 +37,8 @@ def test_the_locked_tower_does_not_move(dls, algo, lock, how):
     learn = Learner(dls, model, cbs=trainer if how == 'Learner(cbs=)' else None)
     with learn.no_bar(), learn.no_logging():
         learn.fit(1, 1e-3, cbs=trainer if how == 'fit(cbs=)' else None)
-    assert (
-        sum(isinstance(c, LockTower) for c in learn.cbs) == 1
-    )  # added once; the lock stays with the learner (as requires_grad does)
+    # added once; the lock stays with the learner (as requires_grad does)
+    assert sum(isinstance(c, LockTower) for c in learn.cbs) == 1
     locked1, free1 = tower_params(learn.model, lock), tower_params(learn.model, other)
     assert len(locked1) == len(locked0) > 0
     assert all(torch.equal(a, b) for a, b in zip(locked0, locked1)), f"{algo} moved the locked {lock} tower"

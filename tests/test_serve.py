@@ -80,9 +80,8 @@ def test_search_facets_and_more_like_this(gallery_url, browser):
     go(browser, browser.find_element('id', 'go'))
     n_silk = summary(browser)
     assert 0 < n_silk < 200 and all('silk' in c.text for c in cards(browser)), n_silk
-    assert (
-        browser.find_element('id', 'q').get_attribute('value') == 'an artwork made from porcelain'
-    )  # the query is kept
+    # the query is kept
+    assert browser.find_element('id', 'q').get_attribute('value') == 'an artwork made from porcelain'
     go(browser, cards(browser)[0].find_element('css selector', 'a'))
     assert 'More like this' in browser.page_source and 'top-1' in browser.page_source
     assert len(cards(browser)) == 12

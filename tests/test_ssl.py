@@ -20,9 +20,8 @@ def test_pretrain_on_an_image_folder_and_reload_the_encoder(aic_path, tmp_path):
     dls = image_dataloaders(aic_path / 'train', size=48, bs=32, num_workers=0)
     assert len(dls.train_ds) + len(dls.valid_ds) == 500 and len(dls.one_batch()) == 1
     model = create_simclr_model(create_encoder('test_resnet'), hidden=64, dim=32)
-    learn = Learner(
-        dls, model, cbs=SimCLR(two_views(48, color=0.5, scale=(0.25, 1)))
-    )  # no loss_func: the callback brings its own
+    # no loss_func: the callback brings its own
+    learn = Learner(dls, model, cbs=SimCLR(two_views(48, color=0.5, scale=(0.25, 1))))
     with learn.no_bar(), learn.no_logging():
         set_seed(1)
         before = learn.validate()[0]

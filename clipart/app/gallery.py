@@ -120,12 +120,10 @@ class Gallery:
         self.vocab = self.folder.vocab()
         self.pos = {str(i): n for n, i in enumerate(self.items['id'])}
         self._clf, self._dups, self._sigs, self._masks = None, {}, {}, {}
-        self._text_embedding = functools.lru_cache(maxsize=1024)(
-            self._embed_text
-        )  # pages 2, 3, ... and facet changes repeat the text
-        self._texts_at_once = GroupCommit(
-            self._embed_texts
-        )  # concurrent queries (a server's threads) share one forward ...
+        # pages 2, 3, ... and facet changes repeat the text
+        self._text_embedding = functools.lru_cache(maxsize=1024)(self._embed_text)
+        # concurrent queries (a server's threads) share one forward ...
+        self._texts_at_once = GroupCommit(self._embed_texts)
         self._scores_at_once = GroupCommit(self._score_queries)  # ... and one pass over the embeddings
 
     def __len__(self):
@@ -173,9 +171,8 @@ class Gallery:
         "Normalised embeddings of `texts`: one forward of the text tower, nothing else"
         toks = torch.stack([self.tokenize(t).as_subclass(torch.Tensor) for t in texts])
         with torch.inference_mode():
-            return list(
-                encode_text_trimmed(clip_of(self.model), toks, normalize=True).float()
-            )  # a query's few tokens, not the context
+            # a query's few tokens, not the context
+            return list(encode_text_trimmed(clip_of(self.model), toks, normalize=True).float())
 
     def _score_queries(self, qs):
         "Scores of every item for each query [d]: one matrix product, whose cost is the pass over the embeddings"

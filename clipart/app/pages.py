@@ -150,9 +150,8 @@ def _read_image(data, max_mb):
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.verify()  # the header and checksums ...
-        with Image.open(
-            io.BytesIO(data)
-        ) as im:  # ... and the pixels: a file cut short passes `verify`, then fails to decode
+        # ... and the pixels: a file cut short passes `verify`, then fails to decode
+        with Image.open(io.BytesIO(data)) as im:
             im.draft('RGB', (512, 512))
             im.load()
     except Image.DecompressionBombError:
@@ -511,9 +510,8 @@ def review_routes(
     from clipart.catalogue.core import ITEM_ACTIONS, DatabaseUnavailable
 
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
-    datalist = NotStr(
-        to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary'))
-    )  # rendered once: 450 values take 18 ms
+    # rendered once: 450 values take 18 ms
+    datalist = NotStr(to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary')))
     g.set_accepted(db.accepted())
 
     def unavailable(req, exc):
@@ -689,9 +687,8 @@ def review_routes(
                 status=404,
             )
         rows, n = [Tr(Th('attribute'), Th('p'), Th(''), Th('state'), Th(''))], 0
-        hid = ''.join(
-            to_xml(i) for i in hidden(req, id=id)
-        )  # the hidden inputs every row's form carries, rendered once (the rows' forms are plain HTML: a page has ~50)
+        # the hidden inputs every row's form carries, rendered once (the rows' forms are plain HTML: a page has ~50)
+        hid = ''.join(to_xml(i) for i in hidden(req, id=id))
         props = sorted(it['proposals'], key=lambda a: (a['attribute'].split('::')[0], not a['proposed'], -a['p']))
         extra = [a for a in it['state'] if a not in {p['attribute'] for p in props}]
         for a in props + [dict(attribute=a, p=None, proposed=False) for a in extra]:
@@ -856,9 +853,8 @@ def review_routes(
 
         # in a worker thread: a write waiting for the database's lock never holds up the pages being served
         def write():
-            db.decide(
-                id, action, who(req), attribute
-            )  # committed when this returns: only then is the reviewer answered
+            # committed when this returns: only then is the reviewer answered
+            db.decide(id, action, who(req), attribute)
             refresh(id)
             return db.queue(1) if action in ITEM_ACTIONS else None
 
@@ -935,9 +931,8 @@ def app_from_env():
         images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None,
     )
     db = None
-    if os.environ.get(
-        'CLIPART_SERVE_REVIEW'
-    ):  # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
+    # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
+    if os.environ.get('CLIPART_SERVE_REVIEW'):
         db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW'], timeout=DESK_TIMEOUT)
         db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
     app = gallery_app(

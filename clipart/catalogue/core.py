@@ -53,17 +53,15 @@ def list_images(
     "The images to label: DataFrame (id, image), ids from the file names (relative paths where two names clash)"
     src = Path(src)
     if src.is_dir():
-        files = sorted(
-            p for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and (p.is_file() or p.is_symlink())
-        )  # a link to nowhere: a counted skip when read
+        # a link to nowhere: a counted skip when read
+        files = sorted(p for p in src.rglob('*') if p.suffix.lower() in IMAGE_EXTS and (p.is_file() or p.is_symlink()))
         if not files:
             raise ValueError(f"{src}: no image files in this folder ({', '.join(IMAGE_EXTS)})")
         ids = [p.stem for p in files]
         clash = {i for i in ids if ids.count(i) > 1} if len(set(ids)) < len(ids) else set()
         ids = [str(p.relative_to(src).with_suffix('')) if i in clash else i for i, p in zip(ids, files)]
-        return pd.DataFrame(
-            dict(id=ids, image=[os.path.abspath(p) for p in files])
-        )  # absolute: the proposals work from anywhere
+        # absolute: the proposals work from anywhere
+        return pd.DataFrame(dict(id=ids, image=[os.path.abspath(p) for p in files]))
     if not src.exists():
         raise FileNotFoundError(f"{src}: not found (a folder of images or a CSV of image paths)")
     if src.suffix.lower() not in ('.csv', '.tsv'):
@@ -564,9 +562,8 @@ class CatalogueDB:
                 "line"
             )
         else:
-            attribute = '::'.join(
-                split_attribute(attribute)
-            )  # as the vocabulary reader writes it: `tags:: fish` is `tags::fish`
+            # as the vocabulary reader writes it: `tags:: fish` is `tags::fish`
+            attribute = '::'.join(split_attribute(attribute))
         with self._write() as c:
             if c.execute('SELECT 1 FROM items WHERE id=?', (item,)).fetchone() is None:
                 raise KeyError(f"no item {item!r} to review")
@@ -745,9 +742,8 @@ def export_catalogue(
             f"{out}: exists and is not an empty folder: export into a new folder (nothing was written)"
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(
-        f'.{out.name}.partial-{os.getpid()}'
-    )  # written here, renamed to `out` when complete: a failed export leaves nothing behind
+    # written here, renamed to `out` when complete: a failed export leaves nothing behind
+    part = out.with_name(f'.{out.name}.partial-{os.getpid()}')
     shutil.rmtree(part, ignore_errors=True)
     (part / 'train').mkdir(parents=True)
     try:

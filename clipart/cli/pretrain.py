@@ -15,9 +15,8 @@ __all__ = ['clipart_pretrain']
 
 
 # %% ../../nbs/43_cli.pretrain.ipynb #c008
-@config_script(
-    PretrainConfig, 'clipart-pretrain', config=False
-)  # last in the module: `python -m clipart.cli.pretrain` (torchrun -m) runs it as soon as it is defined
+# last in the module: `python -m clipart.cli.pretrain` (torchrun -m) runs it as soon as it is defined
+@config_script(PretrainConfig, 'clipart-pretrain', config=False)
 def clipart_pretrain(
     debug: bool = False,  # Show the traceback of an error instead of one line
     **options,  # `PretrainConfig`'s options, e.g. algo='byol', epochs=100

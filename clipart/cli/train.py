@@ -25,9 +25,8 @@ __all__ = ['clipart_train', 'RECIPES', 'UsageError', 'one_line_errors', 'out_loc
 
 
 # %% ../../nbs/40_cli.ipynb #c008
-@config_script(
-    TrainConfig, 'clipart-train'
-)  # last in the module: `python -m clipart.cli.train` (torchrun -m) runs it as soon as it is defined
+# last in the module: `python -m clipart.cli.train` (torchrun -m) runs it as soon as it is defined
+@config_script(TrainConfig, 'clipart-train')
 def clipart_train(
     config: str = None,  # A JSON file of options (an earlier run's config.json); the options given override it
     debug: bool = False,  # Show the traceback of an error instead of one line

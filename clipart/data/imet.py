@@ -263,9 +263,8 @@ def _check_image(fn, max_pixels=None):
     try:
         if Path(fn).stat().st_size == 0:
             return 'empty image file', ' (0 bytes)'
-        open_image(
-            fn, max_size=64, max_pixels=max_pixels
-        )  # JPEGs decode at reduced size: fast, and still read every byte
+        # JPEGs decode at reduced size: fast, and still read every byte
+        open_image(fn, max_size=64, max_pixels=max_pixels)
     except ImageTooLarge as e:
         return 'image over the pixel cap', f" ({str(e).split(': ', 1)[1]})"
     except Exception as e:
@@ -579,9 +578,8 @@ def read_pairs_csv(
             if not cap:
                 bad(fn, line, p, "empty caption")
                 continue
-            img = os.path.normpath(
-                p if os.path.isabs(p) else os.path.join(str(root), p)
-            )  # ./train/x.jpg and train/x.jpg: one image
+            # ./train/x.jpg and train/x.jpg: one image
+            img = os.path.normpath(p if os.path.isabs(p) else os.path.join(str(root), p))
             if img in seen:  # another caption of an image already read: one item, several captions
                 first, row = seen[img]
                 if cap in row['captions']:

@@ -446,9 +446,8 @@ def imet_dataloaders(
     dl_kw = {k: kwargs.pop(k) for k in ['num_workers', 'device', 'shuffle', 'drop_last', 'pin_memory'] if k in kwargs}
     tokenizer = ifnone(tokenizer, get_tokenizer(context_length=context_length))
     text_windows = None
-    if (
-        windows and captioner is None and captions != 'labels' and coll.text_cols
-    ):  # before the captioner: it draws among the windows
+    # before the captioner: it draws among the windows
+    if windows and captioner is None and captions != 'labels' and coll.text_cols:
         coll, text_windows = window_texts(coll, tokenizer, getattr(tokenizer, 'context_length', context_length))
     captioner = ifnone(captioner, make_captioner(coll, captions, **kwargs))
     splitter = ColSplitter(valid_col) if valid_col else RandomSplitter(valid_pct, seed=seed)

@@ -55,9 +55,8 @@ class LinearProbe(AttributeScorer):
         super().__init__(values)
         with torch.random.fork_rng(devices=[]):  # its own seed, the caller's random stream untouched
             torch.manual_seed(seed)
-            self.heads = nn.ModuleList(
-                [nn.Linear(feats.shape[1], len(v)) for v in values.values()]
-            )  # by position: any group name works
+            # by position: any group name works
+            self.heads = nn.ModuleList([nn.Linear(feats.shape[1], len(v)) for v in values.values()])
         opt = torch.optim.AdamW(self.heads.parameters(), lr=lr, weight_decay=wd)
         for _ in range(epochs):
             loss = sum(F.binary_cross_entropy_with_logits(h(feats), targets[g]) for g, h in zip(values, self.heads))

@@ -80,9 +80,8 @@ def evaluate_embeddings(
     """Validation retrieval (identical captions are one positive), zero-shot attributes, the attribute predictor and kNN
     / linear-probe references, from embeddings computed once"""
     img, txt, tok = valid
-    res = dict(
-        retrieval=retrieval_report(img, txt, tok, **other_captions(model, tokenize, valid_items))
-    )  # several captions per image: each counts
+    # several captions per image: each counts
+    res = dict(retrieval=retrieval_report(img, txt, tok, **other_captions(model, tokenize, valid_items)))
     if not len(vocab):
         return res  # no attributes (e.g. `read_pairs_csv`): retrieval only
     rep, clf, sc, tg = zero_shot_eval(

@@ -107,9 +107,8 @@ def lock_tower(
         ]
     for p in ps:
         p.requires_grad_(False)
-    m.clipart_lock = dict(
-        tower=tower, heads=heads
-    )  # what training keeps locked (fastai's `unfreeze` turns gradients on again)
+    # what training keeps locked (fastai's `unfreeze` turns gradients on again)
+    m.clipart_lock = dict(tower=tower, heads=heads)
     return ps
 
 

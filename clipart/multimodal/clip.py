@@ -159,9 +159,8 @@ class CLIPTrainer(Callback):
             self.learn.xb = (self.xb[0], tok)
         elif len(self.xb) == 2 and len(self.yb) == 0:
             self.learn.yb = (self.xb[1],)
-        elif (
-            len(self.xb) == 1 and len(self.yb) == 0
-        ):  # one modality (a `test_dl`, `predict`, `summary`): its embeddings
+        # one modality (a `test_dl`, `predict`, `summary`): its embeddings
+        elif len(self.xb) == 1 and len(self.yb) == 0:
             x = self.xb[0]
             self.learn.xb = (None, x) if not torch.is_floating_point(x) else (x,)
         else:
@@ -198,9 +197,8 @@ class CLIPTrainer(Callback):
             )
         if not self.hard_negatives:
             return self.loss_fn(*pred[:3], lab)
-        valid = (
-            (self._of(yb, TensorHardNegatives) != yb[0]).any(1).as_subclass(Tensor)
-        )  # an item with nothing to swap brought its own caption back
+        # an item with nothing to swap brought its own caption back
+        valid = (self._of(yb, TensorHardNegatives) != yb[0]).any(1).as_subclass(Tensor)
         return self.loss_fn(*pred[:3], self.neg, valid, labels=lab)
 
     def after_step(self):

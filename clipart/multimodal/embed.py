@@ -66,9 +66,8 @@ def embed_dl(
     m.eval()
     img, txt, tok = [], [], []
     with trim_padding(m):  # the text tower skips each batch's padding columns (the same features)
-        for b in (
-            prefetch(dl, ahead) if ahead else dl
-        ):  # the next batches load (decode, resize, tokenize) while this one is embedded
+        # the next batches load (decode, resize, tokenize) while this one is embedded
+        for b in prefetch(dl, ahead) if ahead else dl:
             xb, yb = b[0], b[1]
             out = m(xb.as_subclass(torch.Tensor), yb.as_subclass(torch.Tensor))
             img.append(out[0].float().cpu())

@@ -147,9 +147,8 @@ def folder_checkpoint(
         raise CheckpointError(
             f"{cfg}: not an open_clip model config ({type(e).__name__}: {_first_line(e)}): {_AGAIN}"
         ) from e
-    find = getattr(
-        open_clip.factory, '_find_checkpoint_in_dir', None
-    )  # the very file open_clip will load, by its own rule
+    # the very file open_clip will load, by its own rule
+    find = getattr(open_clip.factory, '_find_checkpoint_in_dir', None)
     found = (
         ([Path(f)] if (f := find(path)) else []) if find else [path / n for n in WEIGHT_NAMES if (path / n).is_file()]
     )
@@ -264,9 +263,8 @@ def create_clip_model(
         kwargs = dict(init_logit_scale=math.log(10), init_logit_bias=-10.0, **kwargs)
     if context_length:
         kwargs['force_context_length'] = context_length
-    quiet = (
-        _DropRandomInitWarning() if pretrained is None else None
-    )  # asked for random weights: no warning that they are
+    # asked for random weights: no warning that they are
+    quiet = _DropRandomInitWarning() if pretrained is None else None
     if quiet:
         logging.getLogger().addFilter(quiet)
     try:
@@ -407,9 +405,8 @@ class trim_padding:
 # %% ../../nbs/05_models.ipynb #c011
 def _state_dict(model):
     m = clip_of(model)
-    if any(
-        'lora_A' in n for n, _ in m.named_parameters()
-    ):  # LoRA adapters: save a merged copy, a plain open_clip model
+    # LoRA adapters: save a merged copy, a plain open_clip model
+    if any('lora_A' in n for n, _ in m.named_parameters()):
         merge = getattr(m, 'clipart_merge', None)  # set by `add_lora` (models know nothing of peft)
         if merge is None:
             raise ValueError(

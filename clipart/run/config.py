@@ -122,9 +122,8 @@ class RunConfig:
             )
             if not ok:
                 raise UsageError(f"--config {fn}: {k} must be {t.__name__}, not {v!r}")
-        for k in (
-            cls.PATHS
-        ):  # a relative path in a config is read from the folder the command runs in: say so when it is not there
+        # a relative path in a config is read from the folder the command runs in: say so when it is not there
+        for k in cls.PATHS:
             if isinstance(d.get(k), str) and not os.path.isabs(d[k]) and not Path(d[k]).exists():
                 raise UsageError(
                     f"--config {fn}: {k} {d[k]!r} is a relative path, and {Path.cwd() / d[k]} does not exist "

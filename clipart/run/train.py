@@ -154,9 +154,8 @@ def read_collection(
         )
         if cfg.captions != 'labels':
             coll = _without_text(coll, cfg.missing_text)
-    print(
-        coll.summary(report=False)
-    )  # the skipped rows: one line from `write_skipped`, naming the file that lists them
+    # the skipped rows: one line from `write_skipped`, naming the file that lists them
+    print(coll.summary(report=False))
     return coll
 
 
@@ -216,9 +215,8 @@ def build_model(
         model = create_clip_model(
             arch, pretrained=pretrained, image_size=cfg.size, siglip=cfg.algo == 'siglip', image_encoder=image_encoder
         )
-    except (
-        CheckpointError
-    ) as e:  # a file that is not (complete) weights of this model: its message starts with the file
+    # a file that is not (complete) weights of this model: its message starts with the file
+    except CheckpointError as e:
         held = _checkpoint_arch(pretrained) if pretrained and not image_encoder else None
         if held and held != arch:
             raise UsageError(
@@ -385,9 +383,8 @@ def build_learner(
         set_grad_checkpointing(model)
     if cfg.compile:
         model.compile()
-        print(
-            "--compile: the model's forward is compiled by torch.compile on its first batches (minutes on a CPU)"
-        )  # in place: weights and state_dict as before
+        # in place: weights and state_dict as before
+        print("--compile: the model's forward is compiled by torch.compile on its first batches (minutes on a CPU)")
     cbs = (
         [_trainer(cfg, len(dls.train_ds), len(dls.train), world), StopOnNonFinite(), ckpt]
         + ([GradCache(cfg.micro_bs)] if cfg.micro_bs else [])
@@ -670,9 +667,8 @@ def train_clip(
     out.mkdir(parents=True, exist_ok=True)
     if rank == 0:
         cfg.save(out / 'config.json')  # `clipart-train --config out/config.json` runs it again
-    cfg = dataclasses.replace(
-        cfg, data=str(data_path(cfg))
-    )  # the synthetic collection found (rank 0 writes it first) once
+    # the synthetic collection found (rank 0 writes it first) once
+    cfg = dataclasses.replace(cfg, data=str(data_path(cfg)))
     coll = read_collection(cfg)
     if rank == 0:
         write_skipped(coll, out)
