@@ -16,7 +16,6 @@ from ..data.tokens import get_tokenizer, Tokenize
 from ..multimodal.models import clip_of, image_size, encode_text_trimmed
 from ..search.index import SearchIndex, preprocess_image
 from ..search.duplicates import pixel_signature
-from ..catalogue.core import Proposals
 from ..run.folder import RunFolder
 
 # %% auto #0
@@ -91,7 +90,7 @@ class Gallery:
         new = None
         if self.folder.has_proposals():  # images `clipart-label` proposed attributes for: searchable like the rest
             try:
-                new = Proposals.load(self.folder.catalogue_dir)
+                new = self.folder.proposals()
             except (ValueError, OSError) as e:
                 warnings.warn(f"{e}; the gallery shows the run's {self.n_curated} curated items only")
         if new is not None:

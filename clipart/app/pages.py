@@ -922,7 +922,7 @@ def app_from_env():
     (uvicorn's factory)"""
     import torch
     from clipart.app.gallery import Gallery
-    from clipart.catalogue.core import CatalogueDB, Proposals
+    from clipart.catalogue.core import CatalogueDB
 
     torch.set_num_threads(1)  # one request per thread: many small searches, no oversubscribed cores
     g = Gallery(
@@ -934,7 +934,7 @@ def app_from_env():
     # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)
     if os.environ.get('CLIPART_SERVE_REVIEW'):
         db = CatalogueDB(os.environ['CLIPART_SERVE_REVIEW'], timeout=DESK_TIMEOUT)
-        db.import_proposals(Proposals.load(g.folder.catalogue_dir), g.run)
+        db.import_proposals(g.folder.proposals(), g.run)
     app = gallery_app(
         g,
         max_upload_mb=int(os.environ.get('CLIPART_SERVE_MAX_UPLOAD_MB', 10)),

@@ -15,13 +15,15 @@ from urllib.parse import quote
 import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
-from ..weights import load_array
 from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image, split_attribute
 from ..multimodal.models import clip_of, image_size
 from ..multimodal.embed import prefetch
 from ..search.index import preprocess_image
 from ..eval.predict import AttributePredictor
 from ..run.folder import RunFolder
+from ..run.proposals import Proposals
+
+_all_ = ['Proposals']
 
 # %% auto #0
 __all__ = [
@@ -33,13 +35,13 @@ __all__ = [
     'list_images',
     'expected_errors',
     'review_order',
-    'Proposals',
     'propose_attributes',
     'proposal_errors',
     'DatabaseUnavailable',
     'CatalogueDB',
     'file_id',
     'export_catalogue',
+    'Proposals',
 ]
 
 # %% ../../nbs/35c_catalogue.core.ipynb #ebce54d5
@@ -143,120 +145,6 @@ def _read(fn, size, max_pixels):
         return None, ('image over the pixel cap', f" ({str(e).split(': ', 1)[1]})")
     except Exception as e:
         return None, ('not a readable image', f" ({type(e).__name__}: {e})")
-
-
-class Proposals:
-    """A run's proposed attributes for a set of images: `items`, `attributes` (long), `feats` and the `report` of
-    skipped images"""
-
-    def __init__(self, items: pd.DataFrame, attributes: pd.DataFrame, feats: np.ndarray, report: ReadReport, groups=()):
-        store_attr()
-
-    def __len__(self):
-        return len(self.items)
-
-    def __repr__(self):
-        c = self.items.status.value_counts()
-        return (
-            f"Proposals for {len(self)} images: {c.get('proposed', 0)} proposed, {c.get('curated', 0)} already "
-            "catalogued"
-            + (
-                f"; {len(self.report)} skipped ({', '.join(f'{k}: {v}' for k, v in self.report.counts().items())})"
-                if len(self.report)
-                else ''
-            )
-        )
-
-    def queue(self):
-        "The proposed items in review order"
-        return self.items[self.items.status == 'proposed'].sort_values('priority')
-
-    def wide(self):
-        """One row per image: id, image, status, priority, uncertainty, and per group `{g}`, `{g}_p`, `{g}_alternatives`
-        ('value:p|...')"""
-        a = self.attributes
-        items = self.items.sort_values(['status', 'priority'], ascending=[False, True], kind='stable')
-        fmt = lambda d: '|'.join(f'{v}:{p:.3f}' for v, p in zip(d.value, d.p))
-        out = items[['id', 'image', 'status', 'priority', 'uncertainty']].reset_index(drop=True)
-        for g in self.groups:
-            ag = a[a.group == g]
-            pr, al = ag[ag.proposed].groupby('id'), ag[~ag.proposed].groupby('id')
-            out[g] = out.id.map(pr.value.agg('|'.join)).fillna('')
-            out[f'{g}_p'] = out.id.map(pr.p.agg(lambda p: '|'.join(f'{x:.3f}' for x in p))).fillna('')
-            out[f'{g}_alternatives'] = out.id.map(al.apply(fmt) if len(al) else pd.Series(dtype=str)).fillna('')
-        return out
-
-    def to_csv(self, fn):
-        "Write the proposals as CSV, one row per image, in review order"
-        self.wide().to_csv(fn, index=False)
-        return Path(fn)
-
-    def to_jsonl(self, fn):
-        """Write the proposals as JSON lines: {id, image, status, priority, uncertainty, groups: {g: {proposed: [{value,
-        p}], alternatives: [...]}}}"""
-        a = self.attributes
-        by = {i: d for i, d in a.groupby('id')}
-        with open(fn, 'w', encoding='utf-8') as f:
-            for r in self.items.sort_values(
-                ['status', 'priority'], ascending=[False, True], kind='stable'
-            ).itertuples():
-                d = by.get(r.id, a.iloc[:0])
-                gs = {}
-                for g, dg in d.groupby('group', sort=False):
-                    gs[g] = {
-                        k: [dict(value=v, p=round(float(p), 4)) for v, p in zip(x.value, x.p)]
-                        for k, x in (('proposed', dg[dg.proposed]), ('alternatives', dg[~dg.proposed]))
-                    }
-                f.write(
-                    json.dumps(
-                        dict(
-                            id=r.id,
-                            image=r.image,
-                            status=r.status,
-                            priority=int(r.priority),
-                            uncertainty=None if pd.isna(r.uncertainty) else float(r.uncertainty),
-                            groups=gs,
-                        ),
-                        ensure_ascii=False,
-                    )
-                    + '\n'
-                )
-        return Path(fn)
-
-    def save(self, path):
-        "Keep the proposals in folder `path` (items.csv, attributes.csv, image_embeddings.npy, skipped.csv)"
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        self.items.to_csv(path / 'items.csv', index=False)
-        self.attributes.to_csv(path / 'attributes.csv', index=False)
-        np.save(path / 'image_embeddings.npy', self.feats.astype(np.float32))
-        self.report.to_df().to_csv(path / 'skipped.csv', index=False)
-        (path / 'groups.json').write_text(json.dumps(self.groups))
-        return path
-
-    @classmethod
-    def load(cls, path):
-        "Proposals saved with `save`"
-        path = Path(path)
-        for f in ('items.csv', 'attributes.csv', 'image_embeddings.npy'):
-            if not (path / f).exists():
-                raise FileNotFoundError(f"{path / f}: not found (written by clipart-label)")
-        items = pd.read_csv(path / 'items.csv', dtype=dict(id=str, image=str, labels=str), keep_default_na=False)
-        items['uncertainty'] = pd.to_numeric(items.uncertainty, errors='coerce')
-        attrs = pd.read_csv(path / 'attributes.csv', dtype=dict(id=str, group=str, value=str), keep_default_na=False)
-        feats = load_array(path / 'image_embeddings.npy', 'label the images again (clipart-label)')
-        if (items.status == 'proposed').sum() != len(feats):
-            raise ValueError(f"{path}: items.csv and image_embeddings.npy disagree: label the images again")
-        rep = ReadReport()
-        if (path / 'skipped.csv').exists():
-            for r in pd.read_csv(path / 'skipped.csv', dtype=str, keep_default_na=False).itertuples():
-                rep.add(r.file, None, r.id, r.kind, r.reason)
-        groups = (
-            json.loads((path / 'groups.json').read_text())
-            if (path / 'groups.json').exists()
-            else list(dict.fromkeys(attrs.group))
-        )
-        return cls(items, attrs.assign(proposed=attrs.proposed.astype(str) == 'True'), feats, rep, groups)
 
 
 # %% ../../nbs/35c_catalogue.core.ipynb #219caa5e

@@ -69,6 +69,12 @@ class RunFolder:
     def has_proposals(self) -> bool:
         return (self.catalogue_dir / 'items.csv').exists()
 
+    def proposals(self):
+        "The attributes `clipart-label` proposed last with this run (`Proposals`, from `catalogue/`)"
+        from clipart.run.proposals import Proposals
+
+        return Proposals.load(self.catalogue_dir)
+
     def model(self):
         "The run's CLIP model (`load_clip`)"
         from clipart.multimodal.models import load_clip
