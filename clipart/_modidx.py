@@ -757,6 +757,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'clipart.run.folder.RunFolder.proposals': ( 'run.folder.html#runfolder.proposals',
                                                                                 'clipart/run/folder.py'),
                                     'clipart.run.folder.RunFolder.vocab': ('run.folder.html#runfolder.vocab', 'clipart/run/folder.py'),
+                                    'clipart.run.folder.RunFolder.written': ('run.folder.html#runfolder.written', 'clipart/run/folder.py'),
                                     'clipart.run.folder.labels_frame': ('run.folder.html#labels_frame', 'clipart/run/folder.py')},
             'clipart.run.pretrain': { 'clipart.run.pretrain.build_ssl': ('run.pretrain.html#build_ssl', 'clipart/run/pretrain.py'),
                                       'clipart.run.pretrain.pretrain_dataloaders': ( 'run.pretrain.html#pretrain_dataloaders',

@@ -452,7 +452,9 @@ class TrainConfig(RunConfig):
                     raise UsageError(
                         f"--data {c.data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)"
                     )
-        earlier = [f for f in ('checkpoint.pth', 'metrics.json', 'model') if (Path(c.out) / f).exists()]
+        from clipart.run.folder import RunFolder  # the run folder's layout (this module is below it: imported here)
+
+        earlier = RunFolder(c.out).written()
         if earlier and not (c.resume or c.overwrite) and rank == 0:
             raise UsageError(
                 f"--out {c.out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite "

@@ -54,6 +54,12 @@ class RunFolder:
     def is_run(self) -> bool:
         return not self.missing()
 
+    def written(self) -> list:
+        """What an earlier `clipart-train` left here (checkpoint, metrics, model), by name: [] for a folder free to
+        train in"""
+        parts = (self.checkpoint_file, self.metrics_file, self.model_dir)
+        return [p.name for p in parts if p.exists()]
+
     def check(
         self,
         option=None,  # The option that named the folder (e.g. '--run'), first in the message
