@@ -27,7 +27,8 @@ setuptools.setup(
     include_package_data=True,
     package_data={cfg['lib_name']: ['model_configs/*.json'],  # the shipped samples: a real vocabulary and 48 artworks
                   cfg['lib_name']+'.data': ['samples/*.csv', 'samples/*.md', 'samples/aic48/*.csv', 'samples/aic48/train/*.jpg'],
-                  cfg['lib_name']+'.app': ['static/*.css', 'static/*.js']},   # the web app's style sheets and script
+                  cfg['lib_name']+'.app': ['static/*.css', 'static/*.js'],   # the web app's style sheets and script
+                  cfg['lib_name']+'.catalogue': ['schemas/*.json', 'schemas/*.md', 'schemas/linked-art/*']},   # IIIF, Linked Art
     install_requires=requirements, extras_require=extras, python_requires='>=' + cfg['min_python'],
     long_description=(Path(__file__).parent/'README.md').read_text(encoding='utf-8'),
     long_description_content_type='text/markdown', zip_safe=False,

@@ -671,9 +671,11 @@ def _write_export(db, out, vocab, items):
         if attrs:
             add(i, images[i], attrs)
             n_acc += 1
-    pd.DataFrame(sorted(ids.items(), key=lambda kv: kv[1]), columns=['attribute_name', 'attribute_id'])[
-        ['attribute_id', 'attribute_name']
-    ].to_csv(out / 'labels.csv', index=False)
+    labels = pd.DataFrame(sorted(ids.items(), key=lambda kv: kv[1]), columns=['attribute_name', 'attribute_id'])
+    labels = labels[['attribute_id', 'attribute_name']]
+    if 'uri' in vocab:  # the terms' authority URIs travel with them (a value added in review has none)
+        labels['uri'] = labels.attribute_name.map(dict(zip(vocab.attribute_name, vocab.uri))).fillna('')
+    labels.to_csv(out / 'labels.csv', index=False)
     pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
     db.decisions().to_csv(out / 'decisions.csv', index=False)
     return dict(curated=n_cur, accepted=n_acc, new_values=len(new_names), decisions=len(db.decisions()))

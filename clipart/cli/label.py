@@ -27,7 +27,7 @@ def clipart_label(
     with one_line_errors('clipart-label', debug):
         c = LabelConfig.resolve(dict(options, command=command)).check()
         if c.command == 'export':
-            return _export(c.run, c.db, c.out, c.images_root)
+            return _export(c)
         run = RunFolder(c.run).check('--run')
         out = Path(c.out) if c.out else run.catalogue_dir / 'proposals.csv'
         # before the work: a file in the path (notes.txt/p.csv) is one line now, not after an hour
@@ -69,14 +69,24 @@ def clipart_label(
         return None
 
 
-def _export(run, db, out, images_root=None):
+def _export(c):
     """`clipart-label export` (its options checked by `LabelConfig`): the reviewed collection in iMet layout and every
-    decision"""
+    decision; with --iiif / --linked-art, the reviewed values as IIIF annotations and Linked Art records"""
     from clipart.catalogue.core import export_catalogue, CatalogueDB
 
-    d = CatalogueDB(db, readonly=True)
-    r = export_catalogue(d, out, run=run if RunFolder(run).index_dir.is_dir() else None, images_root=images_root)
+    d = CatalogueDB(c.db, readonly=True)
+    run = c.run if RunFolder(c.run).index_dir.is_dir() else None
+    r = export_catalogue(d, c.out, run=run, images_root=c.images_root)
     print(
         f"{r['curated']} curated and {r['accepted']} reviewed items ({r['new_values']} new attribute values), "
-        f"{r['decisions']} decisions -> {out} (train on it: clipart-train --data {out})"
+        f"{r['decisions']} decisions -> {c.out} (train on it: clipart-train --data {c.out})"
     )
+    if c.iiif or c.linked_art:
+        from clipart.catalogue.museum import export_museum
+
+        m = export_museum(d, c.out, c.base_url, run, iiif=c.iiif, linked_art=c.linked_art, proposals=c.proposals)
+        print(
+            f"{m['annotations']} IIIF annotations of {m['items']} items, {m['records']} Linked Art records (each valid "
+            f"against its schema) -> {c.out}/"
+            + ' and '.join(k for k, on in (('iiif', c.iiif), ('linked-art', c.linked_art)) if on)
+        )

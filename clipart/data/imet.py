@@ -5,7 +5,7 @@ reporting every bad row by file and line."""
 
 # %% ../../nbs/01a_data.imet.ipynb #c002
 from __future__ import annotations
-import gc, hashlib, json, os, threading, unicodedata, warnings
+import gc, hashlib, json, os, re, threading, unicodedata, warnings
 from contextlib import contextmanager
 from collections import Counter
 from importlib.resources import files
@@ -118,10 +118,12 @@ def read_labels(
     on_bad='raise',  # 'raise' on the first bad row, or 'skip' it and record it in `report`
     report=None,  # A `ReadReport` to add skipped rows to
 ):
-    "Read an iMet `labels.csv` into `attribute_id, attribute_name, group, value`"
+    """Read an iMet `labels.csv` into `attribute_id, attribute_name, group, value` (and `uri`, the term's authority URI
+    such as Getty AAT's, when the file has that optional column)"""
     report = ifnone(report, ReadReport())
     bad, df, rows = _Bad(on_bad, report), _read_csv(fn, ['attribute_id', 'attribute_name']), []
     seen, names = {}, {}
+    uris = df['uri'].fillna('').str.strip().tolist() if 'uri' in df.columns else None
     for i, (aid, name) in enumerate(zip(df.attribute_id, df.attribute_name)):
         line, name = i + 2, _nfc(name)
         try:
@@ -145,9 +147,14 @@ def read_labels(
                 f" {name!r} (first on line {names[(g, v)]}): two ids for one attribute",
             )
             continue
+        uri = uris[i] if uris is not None else ''
+        if uri and not re.match(r'^https?://\S+$', uri):
+            bad(fn, line, aid, "not a URI", f" {uri!r} in column uri (expected http:// or https://, or empty)")
+            continue
         seen[aid], names[(g, v)] = line, line
-        rows.append((aid, f'{g}::{v}', g, v))
-    return pd.DataFrame(rows, columns=['attribute_id', 'attribute_name', 'group', 'value'])
+        rows.append((aid, f'{g}::{v}', g, v) + ((uri,) if uris is not None else ()))
+    cols = ['attribute_id', 'attribute_name', 'group', 'value'] + (['uri'] if uris is not None else [])
+    return pd.DataFrame(rows, columns=cols)
 
 
 # %% ../../nbs/01a_data.imet.ipynb #c008c

@@ -5,7 +5,7 @@ named presets."""
 
 # %% ../../nbs/36_run.config.ipynb #2c2d2e02
 from __future__ import annotations
-import json, math, os
+import json, math, os, re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -452,15 +452,7 @@ class TrainConfig(RunConfig):
                     raise UsageError(
                         f"--data {c.data}: no {fn} (an iMet-layout folder holds labels.csv, train.csv and train/)"
                     )
-        from clipart.run.folder import RunFolder  # the run folder's layout (this module is below it: imported here)
-
-        earlier = RunFolder(c.out).written()
-        if earlier and not (c.resume or c.overwrite) and rank == 0:
-            raise UsageError(
-                f"--out {c.out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite "
-                "to replace it, or choose another --out"
-            )
-        return self
+        return self  # an earlier run in --out is refused by `train_clip`, first thing (`RunFolder.written`)
 
 
 # %% ../../nbs/36_run.config.ipynb #b1097c16
@@ -656,6 +648,10 @@ class LabelConfig(RunConfig):
     images_root: str = opt(
         None, "export: where the run's curated images are now, if the collection moved since training"
     )
+    iiif: bool = opt(False, "export: also an IIIF AnnotationPage per reviewed item (in OUT/iiif/)")
+    linked_art: bool = opt(False, "export: also a Linked Art record per reviewed item (in OUT/linked-art/)")
+    base_url: str = opt(None, "export with --iiif or --linked-art: the URL where those files will be published")
+    proposals: bool = opt(False, "export with --iiif: also the values proposed and not reviewed (marked 'proposed')")
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
@@ -672,6 +668,11 @@ class LabelConfig(RunConfig):
                 raise UsageError(f"--db {c.db}: not found")
             if c.out is None:
                 raise UsageError("--out is needed: the folder to write the collection into")
+            if (c.iiif or c.linked_art) and not re.match(r'^https?://[^\s/]+', c.base_url or ''):
+                raise UsageError(
+                    f"--base-url {c.base_url}: --iiif and --linked-art identify every annotation and record by URL: "
+                    "give the http(s) URL where the files will be published, e.g. https://museum.example/clipart"
+                )
             return self
         check_options(
             'clipart-label',

@@ -661,9 +661,14 @@ def train_clip(
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    out = Path(cfg.out)
+    if rank == 0 and (earlier := RunFolder(out).written()) and not (cfg.resume or cfg.overwrite):
+        raise UsageError(
+            f"--out {cfg.out}: holds an earlier run ({', '.join(earlier)}): add --resume to continue it, --overwrite "
+            "to replace it, or choose another --out"
+        )
     set_seed(cfg.seed)
     t = time.time()
-    out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     if rank == 0:
         cfg.save(out / 'config.json')  # `clipart-train --config out/config.json` runs it again
