@@ -35,7 +35,7 @@ def print_attributes(
     print(
         "zero-shot attributes (top-1 per group + thresholds fitted on train): sample F2 "
         f"{zo['sample_F2']:.3f}{vs('sample_F2')}, "
-        f"micro F2 {zo['micro_F2']:.3f}, mAP {zo['mAP']:.3f}{vs('mAP')}"
+        f"micro F1 {zo['micro_F1']:.3f}{vs('micro_F1')}, mAP {zo['mAP']:.3f}{vs('mAP')}"
     )
     if 'predictor' in after:
         o = after['predictor']['overall']
@@ -49,10 +49,10 @@ def print_attributes(
         o = after[nm]['overall']
         print(
             f"  supervised reference, {nm.replace('_', ' ')} on frozen image embeddings: sample F2 "
-            f"{o['sample_F2']:.3f}, mAP {o['mAP']:.3f}"
+            f"{o['sample_F2']:.3f}, micro F1 {o['micro_F1']:.3f}, mAP {o['mAP']:.3f}"
         )
     for g, v in z.items():
         if g == 'overall':
             continue
         top1 = f"top-1 {v['top1']:.3f} (chance {v['chance_top1']:.3f})" if v['top1'] is not None else ''
-        print(f"  {g:<15} sample F2 {v['sample_F2']:.3f}  mAP {v['mAP']:.3f}  {top1}")
+        print(f"  {g:<15} sample F2 {v['sample_F2']:.3f}  micro F1 {v['micro_F1']:.3f}  mAP {v['mAP']:.3f}  {top1}")
