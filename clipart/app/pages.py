@@ -510,6 +510,13 @@ def review_routes(
     from clipart.catalogue.core import ITEM_ACTIONS, DatabaseUnavailable
 
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
+    uris = dict(zip(g.vocab.attribute_name, g.vocab.uri)) if g.vocab is not None and 'uri' in g.vocab else {}
+
+    def term_link(attribute):
+        "A link to the term's authority record (Getty AAT, ULAN, Wikidata) when the vocabulary names its URI"
+        u = uris.get(attribute, '')
+        return [' ', A('↗', href=u, title=u, target='_blank', rel='noopener', cls='term')] if u else []
+
     # rendered once: 450 values take 18 ms
     datalist = NotStr(to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary')))
     g.set_accepted(db.accepted())
@@ -703,7 +710,7 @@ def review_routes(
             ]
             rows.append(
                 Tr(
-                    Td(a['attribute'], cls='v'),
+                    Td(a['attribute'], *term_link(a['attribute']), cls='v'),
                     Td('' if a['p'] is None else f"{a['p']:.2f}"),
                     Td('proposed' if a['proposed'] else ('added' if a['p'] is None else 'alternative'), cls='muted'),
                     Td(st, cls='state'),
