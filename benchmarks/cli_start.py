@@ -20,6 +20,7 @@ SCRIPTS = {  # an option error each script refuses before it loads anything: a b
     'clipart-search': ['--k', 'eight'],
     'clipart-serve': ['--port', '0'],
     'clipart-label': ['--no-such-option'],
+    'clipart-import': ['--no-such-option'],
 }
 
 

@@ -34,7 +34,7 @@ def test_gpu_check_tiny(tmp_path):
 
 
 def test_cli_start_answers_at_once(tmp_path):
-    """cli_start.py runs all 18 answers (it exits non-zero if --help or --version fails, or an option error is accepted
+    """cli_start.py runs all 21 answers (it exits non-zero if --help or --version fails, or an option error is accepted
     or shows a traceback); that none loads torch is tested in nbs/39"""
     exe = Path(sys.executable).parent
     if not (exe / 'clipart-serve').exists():
@@ -48,7 +48,7 @@ def test_cli_start_answers_at_once(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     res = json.loads((tmp_path / 'cli.json').read_text())
     clip = {k: v[0] for k, v in res['seconds'].items() if k.startswith('clipart-')}
-    assert len(clip) == 18 and all(v > 0 for v in clip.values()), clip
+    assert len(clip) == 21 and all(v > 0 for v in clip.values()), clip
 
 
 def test_every_benchmark_says_what_it_ran_on():

@@ -598,7 +598,8 @@ def _scripts():
     from clipart.cli.search import clipart_search
     from clipart.cli.label import clipart_label
     from clipart.cli.serve import clipart_serve
-    from clipart.run.config import TrainConfig, PretrainConfig, EvalConfig
+    from clipart.cli.imports import clipart_import
+    from clipart.run.config import TrainConfig, PretrainConfig, EvalConfig, ImportConfig
     from clipart.run.folder import RunFolder
 
     return {
@@ -608,6 +609,7 @@ def _scripts():
         'clipart-search': (clipart_search, dict(run='r', text='vase'), (RunFolder, 'check')),
         'clipart-label': (clipart_label, dict(run='r', images='i'), (RunFolder, 'check')),
         'clipart-serve': (clipart_serve, dict(run='r'), (RunFolder, 'check')),
+        'clipart-import': (clipart_import, dict(src='x.csv', out='o'), (ImportConfig, 'check')),
     }
 
 
@@ -638,7 +640,16 @@ def _errors():
 
 
 @pytest.mark.parametrize(
-    'prog', ['clipart-train', 'clipart-pretrain', 'clipart-eval', 'clipart-search', 'clipart-label', 'clipart-serve']
+    'prog',
+    [
+        'clipart-train',
+        'clipart-pretrain',
+        'clipart-eval',
+        'clipart-search',
+        'clipart-label',
+        'clipart-serve',
+        'clipart-import',
+    ],
 )
 def test_every_script_turns_os_and_sqlite_errors_into_one_line(prog, monkeypatch, tmp_path):
     """One error boundary: each console script, fed each OS and SQLite error, ends with one line naming the path and the

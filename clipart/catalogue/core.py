@@ -6,7 +6,7 @@ iMet-layout collection to train on."""
 
 # %% ../../nbs/35c_catalogue.core.ipynb #d6f1a05f
 from __future__ import annotations
-import json, os, re, shutil, sqlite3, unicodedata
+import json, os, shutil, sqlite3, unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -15,7 +15,7 @@ from urllib.parse import quote
 import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
-from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image, split_attribute
+from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image, split_attribute, file_id
 from ..multimodal.models import clip_of, image_size
 from ..multimodal.embed import prefetch
 from ..search.index import preprocess_image
@@ -39,7 +39,6 @@ __all__ = [
     'proposal_errors',
     'DatabaseUnavailable',
     'CatalogueDB',
-    'file_id',
     'export_catalogue',
     'Proposals',
 ]
@@ -594,14 +593,6 @@ def _link(src, dst):
         raise
     except OSError:
         shutil.copy2(src, dst)
-
-
-def file_id(
-    id,  # An item's id (it may be a relative path: 'a/x')
-) -> str:
-    """`id` as a file name, reversibly (`urllib.parse.unquote` gives it back): '%', path separators and what file
-    systems forbid become %XX"""
-    return re.sub(r'[%/\\:*?"<>|\x00-\x1f]', lambda m: f'%{ord(m.group()):02X}', str(id))
 
 
 def export_catalogue(

@@ -11,9 +11,9 @@ from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
 import pandas as pd
-from ..data.imet import split_attribute
+from ..data.imet import split_attribute, file_id
 from ..run.folder import RunFolder
-from .core import CatalogueDB, file_id
+from .core import CatalogueDB
 
 # %% auto #0
 __all__ = [

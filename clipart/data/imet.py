@@ -23,6 +23,7 @@ __all__ = [
     'MANIFEST_MIN_FILES',
     'ReadReport',
     'split_attribute',
+    'file_id',
     'read_labels',
     'sample_path',
     'imet2020_vocab',
@@ -92,6 +93,14 @@ def split_attribute(
     attribute"""
     g, v = str(name).split('::', 1)
     return _nfc(g), _nfc(v)
+
+
+def file_id(
+    id,  # An item's id (it may be a relative path: 'a/x')
+) -> str:
+    """`id` as a file name, reversibly (`urllib.parse.unquote` gives it back): '%', path separators and what file
+    systems forbid become %XX"""
+    return re.sub(r'[%/\\:*?"<>|\x00-\x1f]', lambda m: f'%{ord(m.group()):02X}', str(id))
 
 
 def _read_csv(fn, cols, sep=','):

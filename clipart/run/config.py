@@ -26,6 +26,7 @@ __all__ = [
     'SearchConfig',
     'LabelConfig',
     'ServeConfig',
+    'ImportConfig',
 ]
 
 
@@ -743,4 +744,38 @@ class ServeConfig(RunConfig):
                 raise UsageError("--review serves from one process: drop --workers")
             if Path(c.review).is_dir():
                 raise UsageError(f"--review {c.review}: a folder; give a database file, e.g. catalogue.sqlite")
+        return self
+
+
+# %% ../../nbs/36_run.config.ipynb #cfg4
+@dataclass
+class ImportConfig(RunConfig):
+    "Every option of `clipart-import` (`csv`: a collection-management system's CSV export)"
+
+    source: str = opt('csv', "What to import: 'csv' (a collection's CSV export)", positional=True)
+    src: str = opt(None, "The file to import", positional=True)
+    out: str = opt(None, "The iMet-layout folder to write (every clipart command reads it: clipart-train --data OUT)")
+    id: str = opt('Object ID', "csv: the column of object ids")
+    image: str = opt('image', "csv: the column of image paths (relative to the CSV's folder)")
+    attr: str = opt(
+        'Culture,Medium,Classification,Tags:tags',
+        "csv: attribute columns, comma-separated, each with its group after ':' (default: the column in lower case)",
+    )
+    uri: str = opt(None, "csv: URI columns beside value columns, e.g. 'Tags=Tags AAT URL' (comma-separated pairs)")
+    text: str = opt('Title,Artist Display Name', "csv: free-text columns for captions, comma-separated ('' for none)")
+    sep: str = opt('|', "csv: what separates the values (and URIs) of a multi-valued cell")
+    csv_separator: str = opt(None, "csv: the column separator (default: tab for .tsv, else comma)")
+    skip_bad: bool = opt(False, "Skip (and count, in OUT/skipped.csv) bad rows instead of stopping")
+
+    def check(self):
+        "Raise `UsageError` for the first bad option; returns `self`"
+        c = self
+        if c.source != 'csv':
+            raise UsageError(f"{c.source!r}: not a source clipart-import reads; 'csv' (a collection's CSV export)")
+        if c.src is None:
+            raise UsageError("which file? clipart-import csv COLLECTION.csv --out FOLDER")
+        if not Path(c.src).is_file():
+            raise UsageError(f"{c.src}: file not found")
+        if c.out is None:
+            raise UsageError("--out is needed: the iMet-layout folder to write")
         return self
