@@ -98,10 +98,14 @@ def reviewed_values(
     df.insert(2, 'group', [g for g, _ in gv])
     df.insert(3, 'value', [v for _, v in gv])
     df.insert(4, 'uri', [uris.get(a, '') for a in df.attribute])
+    # the IIIF canvas each item came from: `clipart-import iiif` keeps it in `sources.csv` beside the images' folder
+    images = {i: db.item(i)['image'] for i in dict.fromkeys(df.item)}
     canvas = {}
-    if run.index_dir.is_dir() and 'canvas' in (items := run.items(strict=False)):
-        canvas = dict(zip(items.id, items.canvas))
-    df['canvas'] = [canvas.get(i, '') or '' for i in df.item]
+    for folder in {Path(p).parent.parent for p in images.values()}:
+        if (folder / 'sources.csv').is_file():
+            s = pd.read_csv(folder / 'sources.csv', dtype=str, keep_default_na=False)
+            canvas.update({str(folder / 'train' / k): v for k, v in zip(s.id, s.canvas)})
+    df['canvas'] = [canvas.get(str(Path(images[i]).with_suffix('')), '') for i in df.item]
     return df
 
 

@@ -23,27 +23,44 @@ def clipart_import(
     "Import a museum's collection (a CSV export) as an iMet-layout folder, its authority URIs kept"
     with one_line_errors('clipart-import', debug):
         c = ImportConfig.resolve(dict(options, source=source, src=src)).check()
-        from clipart.data.museum import import_csv
+        from clipart.data.museum import import_csv, import_iiif
 
-        r = import_csv(
-            c.src,
-            c.out,
-            id_col=c.id,
-            image_col=c.image,
-            attrs=c.attr,
-            uris=c.uri,
-            text=c.text,
-            sep=c.sep,
-            csv_sep=c.csv_separator,
-            on_bad='skip' if c.skip_bad else 'raise',
-        )
-        print(
-            f"{r['objects']} objects, {r['attributes']} attribute values ({r['with_uri']} with a URI) -> {c.out} "
-            f"(train on it: clipart-train --data {c.out})"
-        )
+        skip = 'skip' if c.skip_bad else 'raise'
+        if c.source == 'csv':
+            r = import_csv(
+                c.src,
+                c.out,
+                id_col=c.id,
+                image_col=c.image,
+                attrs=c.attr,
+                uris=c.uri,
+                text=c.text,
+                sep=c.sep,
+                csv_sep=c.csv_separator,
+                on_bad=skip,
+            )
+            what = f"{r['objects']} objects, {r['attributes']} attribute values ({r['with_uri']} with a URI)"
+        else:
+            r = import_iiif(
+                c.src,
+                c.out,
+                attrs=c.attr,
+                lang=c.lang,
+                size=c.size,
+                all_canvases=c.all_canvases,
+                limit=c.limit,
+                sep=c.sep,
+                on_bad=skip,
+                workers=c.workers,
+                timeout=c.timeout,
+            )
+            what = f"{r['objects']} objects of {r['manifests']} manifests, {r['attributes']} attribute values"
+            if r['missing']:
+                what += ' (fields missing: ' + ', '.join(f"{f!r} on {n}" for f, n in r['missing'].items()) + ')'
+        print(f"{what} -> {c.out} (train on it: clipart-train --data {c.out})")
         if r['skipped']:
             print(
-                f"{r['skipped']} rows skipped ({', '.join(f'{k}: {v}' for k, v in r['report'].counts().items())}): "
+                f"{r['skipped']} skipped ({', '.join(f'{k}: {v}' for k, v in r['report'].counts().items())}): "
                 f"listed in {c.out}/skipped.csv"
             )
         return {k: v for k, v in r.items() if k != 'report'}

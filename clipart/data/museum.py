@@ -5,14 +5,24 @@ value columns, as The Met's Open Access CSV) as an iMet-layout folder every clip
 
 # %% ../../nbs/01d_data.museum.ipynb #i002
 from __future__ import annotations
-import os, re, shutil
+import hashlib, html, json, os, re, shutil, socket, time, urllib.error, urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pandas as pd
 from fastprogress.fastprogress import progress_bar
-from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS
+from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS, cache_dir, open_image
 
 # %% auto #0
-__all__ = ['column_groups', 'column_pairs', 'import_csv']
+__all__ = [
+    'column_groups',
+    'column_pairs',
+    'import_csv',
+    'FetchError',
+    'fetch',
+    'canvases',
+    'manifests_of',
+    'import_iiif',
+]
 
 
 # %% ../../nbs/01d_data.museum.ipynb #i005
@@ -150,4 +160,273 @@ def import_csv(
         with_uri=sum(map(bool, uri_of.values())),
         skipped=len(report),
         report=report,
+    )
+
+
+# %% ../../nbs/01d_data.museum.ipynb #f001
+class FetchError(OSError):
+    "A URL that did not give what was asked (HTTP error, timeout, not JSON, not an image): the message names it"
+
+
+def fetch(
+    url: str,  # An http(s) URL, or a local path
+    cache=None,  # A folder keeping every answer by URL (a re-run fetches nothing twice); None: no cache
+    timeout=20.0,  # Seconds to wait for an answer
+    tries=3,  # Attempts on a timeout, a dropped connection or a 5xx answer (1 s, 2 s, ... between them)
+) -> bytes:
+    "The bytes at `url`, from `cache` when it has them; a `FetchError` naming the URL otherwise"
+    if not re.match(r'^https?://', str(url)):
+        try:
+            return Path(url).read_bytes()
+        except OSError as e:
+            raise FetchError(f"{url}: {e.strerror or e}") from None
+    fn = Path(cache) / hashlib.sha1(url.encode()).hexdigest() if cache else None
+    if fn is not None and fn.exists():
+        return fn.read_bytes()
+    for k in range(tries):
+        try:
+            req = urllib.request.Request(url, headers={'User-Agent': 'clipart-import (+https://github.com/clipart)'})
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                data = r.read()
+            break
+        except urllib.error.HTTPError as e:
+            if e.code < 500 or k == tries - 1:
+                raise FetchError(f"{url}: HTTP {e.code} {e.reason}") from None
+        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as e:
+            if k == tries - 1:
+                why = getattr(e, 'reason', e)
+                raise FetchError(
+                    f"{url}: {'timed out' if isinstance(why, (socket.timeout, TimeoutError)) else why} ({tries} tries)"
+                ) from None
+        time.sleep(2**k)
+    if fn is not None:
+        fn.parent.mkdir(parents=True, exist_ok=True)
+        tmp = fn.with_suffix(f'.{os.getpid()}.tmp')
+        tmp.write_bytes(data)
+        os.replace(tmp, fn)
+    return data
+
+
+def _lang(m, lang):
+    "The strings of a IIIF language map (3.0) or value (2.1: a string, a list, {'@value', '@language'}) in `lang`"
+    if m is None:
+        return []
+    if isinstance(m, str):
+        return [m]
+    if isinstance(m, list):
+        if all(isinstance(x, dict) and '@value' in x for x in m):
+            pick = [x['@value'] for x in m if x.get('@language') == lang] or [m[0]['@value']]
+            return pick
+        return [s for x in m for s in _lang(x, lang)]
+    if isinstance(m, dict):
+        if '@value' in m:
+            return [m['@value']]
+        for k in (lang, 'none', *m):
+            if k in m:
+                return [str(x) for x in (m[k] if isinstance(m[k], list) else [m[k]])]
+    return [str(m)]
+
+
+def _text(s):
+    "A IIIF value as plain text: HTML tags dropped, entities decoded, spaces normalised"
+    return ' '.join(html.unescape(re.sub(r'<[^>]+>', ' ', str(s))).split())
+
+
+# %% ../../nbs/01d_data.museum.ipynb #f003
+def _id(x):
+    return x.get('id') or x.get('@id') if isinstance(x, dict) else x
+
+
+def _type(x):
+    t = x.get('type') or x.get('@type') or '' if isinstance(x, dict) else ''
+    return t.split(':')[-1]
+
+
+def _image_url(body, size):
+    "The URL of `body` (a IIIF image resource) at `size`: through its Image API service when it declares one"
+    svc = body.get('service')
+    svc = svc[0] if isinstance(svc, list) and svc else svc
+    if isinstance(svc, dict) and _id(svc):
+        return f"{_id(svc).rstrip('/')}/full/!{size},{size}/0/default.jpg"
+    return _id(body)
+
+
+def canvases(
+    doc: dict,  # A IIIF Presentation 3.0 or 2.1 manifest
+) -> list:
+    "(canvas id, image resource) of each canvas of `doc` that an image paints"
+    if _type(doc) != 'Manifest':
+        raise ValueError(f"not a IIIF manifest (type {_type(doc) or 'missing'!r})")
+    out = []
+    if 'items' in doc:  # 3.0: canvas -> AnnotationPage -> painting Annotation -> body
+        for c in doc['items']:
+            bodies = [
+                a.get('body')
+                for p in c.get('items', [])
+                for a in p.get('items', [])
+                if a.get('motivation', 'painting') == 'painting'
+            ]
+            bodies = [b for x in bodies for b in (x if isinstance(x, list) else [x]) if isinstance(b, dict)]
+            bodies = [b for b in bodies if _type(b) == 'Image'] or [b for b in bodies if _type(b) == 'Choice']
+            if bodies and _type(bodies[0]) == 'Choice':
+                bodies = [i for i in bodies[0].get('items', []) if _type(i) == 'Image']
+            out.append((_id(c), bodies[0] if bodies else None))
+    else:  # 2.1: sequences -> canvases -> images -> resource
+        for s in doc.get('sequences', [])[:1]:
+            for c in s.get('canvases', []):
+                imgs = [i.get('resource') for i in c.get('images', []) if isinstance(i.get('resource'), dict)]
+                out.append((_id(c), imgs[0] if imgs else None))
+    return out
+
+
+def manifests_of(
+    src,  # A manifest or collection (URL or path), or a text file of them (one per line)
+    fetcher,  # `fetch` with its cache and timeout
+    limit=None,  # At most this many manifests
+    bad=None,  # Where a collection or manifest that cannot be read goes (`_Bad`)
+) -> list:
+    "(manifest URL or path, its JSON) of every manifest `src` leads to, each once (a collection that loops is cut)"
+    todo, seen, out = [str(src)], set(), []
+    if not re.match(r'^https?://', str(src)) and Path(src).suffix.lower() in ('.txt', '.csv'):
+        todo = [l.strip() for l in Path(src).read_text().splitlines() if l.strip() and not l.startswith('#')]
+    while todo and (limit is None or len(out) < limit):
+        u = todo.pop(0)
+        if u in seen:
+            continue
+        seen.add(u)
+        try:
+            doc = json.loads(fetcher(u))
+        except (FetchError, ValueError) as e:
+            msg = str(e) if isinstance(e, FetchError) else f"{u}: not JSON ({e})"
+            if bad is None:
+                raise ValueError(msg) from None
+            bad(u, None, None, "unreadable manifest", f": {msg}")
+            continue
+        t = _type(doc) if isinstance(doc, dict) else ''
+        if t == 'Manifest':
+            out.append((u, doc))
+        elif t == 'Collection':
+            refs = doc.get('items') or (doc.get('manifests', []) + doc.get('collections', []) + doc.get('members', []))
+            todo += [_id(r) for r in refs if _id(r) and _id(r) not in seen]
+        else:
+            msg = f"{u}: not a IIIF manifest or collection (type {t or 'missing'!r})"
+            if bad is None:
+                raise ValueError(msg)
+            bad(u, None, None, "not IIIF", f": {msg}")
+    return out
+
+
+# %% ../../nbs/01d_data.museum.ipynb #f004
+def _slug(u):
+    "A short id for a manifest: its URL or path without the scheme, host and a final 'manifest(.json)'"
+    s = re.sub(r'^https?://[^/]+/', '', str(u))
+    s = re.sub(r'/?manifest(\.json)?$', '', s)
+    return re.sub(r'\.json$', '', s).strip('/') or 'manifest'
+
+
+def import_iiif(
+    src,  # A manifest, a collection (URL or path), or a text file listing manifests
+    out,  # The iMet-layout folder to write
+    attrs='',  # `metadata` fields as attribute groups (`column_groups`: 'Culture,Medium,Object Type:type')
+    lang='en',  # Language of the values taken (else 'none', else the first given)
+    size=512,  # Longest side asked of an Image API service
+    all_canvases=False,  # Every canvas's image (ids `{manifest}_{k}`), not only the first canvas's
+    limit=None,  # At most this many manifests
+    sep='|',  # What separates several values in one metadata value
+    on_bad='raise',  # 'raise' on the first bad item, or 'skip' it (counted, listed in skipped.csv)
+    cache=None,  # The fetch cache (default: clipart's cache folder, iiif/)
+    workers=8,  # Images fetched at once
+    timeout=20.0,  # Seconds per request
+    progress=True,  # Show a progress bar
+) -> dict:
+    "Write the manifests `src` leads to as an iMet-layout folder `out`; counts"
+    out = Path(out)
+    groups = column_groups(attrs)
+    cache = Path(cache) if cache is not None else cache_dir() / 'iiif'
+    fetcher = lambda u: fetch(u, cache, timeout=timeout)
+    report = ReadReport()
+    bad = _Bad(on_bad, report)
+    mans = manifests_of(src, fetcher, limit=limit, bad=bad)
+    if not mans:
+        raise ValueError(f"{src}: no IIIF manifest found ({report})")
+    items, seen, missing = [], {}, {f: 0 for f in groups}
+    for u, doc in mans:
+        md = {
+            _text(' '.join(_lang(m.get('label'), lang))): [_text(v) for v in _lang(m.get('value'), lang)]
+            for m in doc.get('metadata', [])
+            if isinstance(m, dict)
+        }
+        try:
+            cs = canvases(doc)
+        except ValueError as e:
+            bad(u, None, None, "not IIIF", f": {e}")
+            continue
+        for k, (cid, body) in enumerate(cs if all_canvases else cs[:1]):
+            iid = f"{_slug(u)}_{k}" if all_canvases else _slug(u)
+            if body is None:
+                bad(u, None, iid, "canvas without an image", f" ({cid})")
+                continue
+            if iid in seen:
+                bad(u, None, iid, "duplicated id", f" (also from {seen[iid]})")
+                continue
+            seen[iid] = u
+            vals = {g: [x for v in md.get(f, []) for x in _cell_values(v, sep)] for f, g in groups.items()}
+            for f in groups:
+                missing[f] += f not in md  # said in the counts, not an error: museums leave fields empty
+            items.append(
+                dict(
+                    id=iid,
+                    url=_image_url(body, size),
+                    values=vals,
+                    manifest=u,
+                    canvas=cid or '',
+                    title=_text(' '.join(_lang(doc.get('label'), lang))),
+                    summary=_text(' '.join(_lang(doc.get('summary') or doc.get('description'), lang))),
+                    rights=str(doc.get('rights') or doc.get('license') or ''),
+                )
+            )
+    (out / 'train').mkdir(parents=True, exist_ok=True)
+
+    def get(it):
+        fn = out / 'train' / f"{file_id(it['id'])}.jpg"
+        if fn.exists() and fn.stat().st_size:
+            return it, None  # an earlier run fetched it
+        try:
+            data = fetcher(it['url'])
+            tmp = fn.with_suffix('.part')
+            tmp.write_bytes(data)
+            open_image(tmp, max_size=64)  # an image (not an HTML error page), under the pixel cap
+            os.replace(tmp, fn)
+            return it, None
+        except (FetchError, OSError, ValueError, SyntaxError) as e:
+            fn.with_suffix('.part').unlink(missing_ok=True)
+            return it, f"{type(e).__name__}: {e}" if not isinstance(e, FetchError) else str(e)
+
+    rows, vocab, desc, src_rows = [], {}, [], []
+    with ThreadPoolExecutor(workers) as ex:
+        for it, err in progress_bar(ex.map(get, items), total=len(items), display=progress, leave=False):
+            if err:
+                bad(it['manifest'], None, it['id'], "image not fetched", f": {it['url']}: {err}")
+                continue
+            ids = [vocab.setdefault(f"{g}::{v}", len(vocab)) for g, vs in it['values'].items() for v in vs]
+            rows.append((file_id(it['id']), ' '.join(map(str, sorted(set(ids))))))
+            desc.append((file_id(it['id']), it['title'], it['summary']))
+            src_rows.append((file_id(it['id']), it['manifest'], it['canvas'], it['rights']))
+    if not rows:
+        raise ValueError(f"{src}: no item could be imported ({report})")
+    pd.DataFrame([(k, n) for n, k in vocab.items()], columns=['attribute_id', 'attribute_name']).to_csv(
+        out / 'labels.csv', index=False
+    )
+    pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
+    pd.DataFrame(desc, columns=['id', 'title', 'summary']).to_csv(out / 'descriptions.csv', index=False)
+    pd.DataFrame(src_rows, columns=['id', 'manifest', 'canvas', 'rights']).to_csv(out / 'sources.csv', index=False)
+    if len(report):
+        report.to_df().to_csv(out / 'skipped.csv', index=False)
+    return dict(
+        manifests=len(mans),
+        objects=len(rows),
+        attributes=len(vocab),
+        skipped=len(report),
+        report=report,
+        missing={f: n for f, n in missing.items() if n},
     )

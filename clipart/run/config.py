@@ -752,8 +752,12 @@ class ServeConfig(RunConfig):
 class ImportConfig(RunConfig):
     "Every option of `clipart-import` (`csv`: a collection-management system's CSV export)"
 
-    source: str = opt('csv', "What to import: 'csv' (a collection's CSV export)", positional=True)
-    src: str = opt(None, "The file to import", positional=True)
+    source: str = opt(
+        'csv', "What to import: 'csv' (a collection's CSV export) or 'iiif' (manifests, a collection)", positional=True
+    )
+    src: str = opt(
+        None, "The file to import; iiif: a manifest or collection (URL or path) or a list of them", positional=True
+    )
     out: str = opt(None, "The iMet-layout folder to write (every clipart command reads it: clipart-train --data OUT)")
     id: str = opt('Object ID', "csv: the column of object ids")
     image: str = opt('image', "csv: the column of image paths (relative to the CSV's folder)")
@@ -766,16 +770,31 @@ class ImportConfig(RunConfig):
     sep: str = opt('|', "csv: what separates the values (and URIs) of a multi-valued cell")
     csv_separator: str = opt(None, "csv: the column separator (default: tab for .tsv, else comma)")
     skip_bad: bool = opt(False, "Skip (and count, in OUT/skipped.csv) bad rows instead of stopping")
+    lang: str = opt('en', "iiif: language of the metadata values taken (else 'none', else the first given)")
+    size: int = opt(512, "iiif: longest side asked of an Image API service")
+    all_canvases: bool = opt(False, "iiif: every canvas's image, not only the first canvas's")
+    limit: int = opt(None, "iiif: at most this many manifests")
+    workers: int = opt(8, "iiif: images fetched at once")
+    timeout: float = opt(20.0, "iiif: seconds per request (each retried twice with back-off on a timeout or a 5xx)")
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
         c = self
-        if c.source != 'csv':
-            raise UsageError(f"{c.source!r}: not a source clipart-import reads; 'csv' (a collection's CSV export)")
+        if c.source not in ('csv', 'iiif'):
+            raise UsageError(
+                f"{c.source!r}: not a source clipart-import reads: 'csv' (a collection's CSV export) or 'iiif'"
+            )
         if c.src is None:
-            raise UsageError("which file? clipart-import csv COLLECTION.csv --out FOLDER")
-        if not Path(c.src).is_file():
+            raise UsageError(f"which file? clipart-import {c.source} SOURCE --out FOLDER")
+        if not re.match(r'^https?://', c.src) and not Path(c.src).is_file():
             raise UsageError(f"{c.src}: file not found")
+        check_options(
+            'clipart-import',
+            size=(c.size >= 16, f"must be at least 16 pixels, not {c.size}"),
+            workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
+            timeout=(c.timeout > 0, f"must be positive, not {c.timeout}"),
+            limit=(c.limit is None or c.limit >= 1, f"must be at least 1, not {c.limit}"),
+        )
         if c.out is None:
             raise UsageError("--out is needed: the iMet-layout folder to write")
         return self
