@@ -299,12 +299,15 @@ def gallery_app(
             n=n,
         )
 
+    async def uploaded_image(req):
+        "The image the form uploaded (field `file`), checked by `_read_image`: a ValueError says what is wrong"
+        f = (await req.form()).get('file')
+        return _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
+
     @app.post('/upload')
     async def upload_page(req: Request):
-        form = await req.form()
-        f = form.get('file')
         try:
-            data = _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
+            data = await uploaded_image(req)
         except ValueError as e:
             return error(f"upload refused: {e}", 400)
         hits = g.search(image=data, k=PER_PAGE)
@@ -432,10 +435,8 @@ def gallery_app(
 
     @app.post('/api/attributes')
     async def api_attributes(req: Request):
-        form = await req.form()
-        f = form.get('file')
         try:
-            data = _read_image(await f.read() if f is not None and hasattr(f, 'read') else b'', max_upload_mb)
+            data = await uploaded_image(req)
         except ValueError as e:
             return JSONResponse(dict(error=str(e)), status_code=400)
         a = g.attributes(image=data)
