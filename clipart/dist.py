@@ -11,7 +11,6 @@ import torch, torch.distributed as dist, torch.distributed.nn
 # %% auto #0
 __all__ = ['dist_rank_world', 'gather_all', 'unwrap_model', 'init_distributed', 'rank0_first']
 
-
 # %% ../nbs/00_dist.ipynb #c005
 def dist_rank_world():
     "(rank, world size) of this process; (0, 1) when not distributed"
@@ -43,7 +42,6 @@ def unwrap_model(
         m = m.module
     return m
 
-
 # %% ../nbs/00_dist.ipynb #c004f1c
 def _broadcast_on_backend(self, t, rank):
     "fastai `DistributedDL._broadcast` on the process group's device: CUDA for NCCL, CPU for gloo"
@@ -67,7 +65,6 @@ def init_distributed():
 
         DistributedDL._broadcast = _broadcast_on_backend
     return dist_rank_world()
-
 
 # %% ../nbs/00_dist.ipynb #f974e845
 def rank0_first(

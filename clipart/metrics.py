@@ -9,19 +9,8 @@ import torch, torch.nn.functional as F
 from fastcore.all import *
 
 # %% auto #0
-__all__ = [
-    'retrieval_ranks',
-    'caption_groups',
-    'recall_at_k',
-    'cross_modal_retrieval',
-    'fbeta_samples',
-    'fbeta_micro',
-    'average_precision',
-    'topk_accuracy',
-    'knn_vote',
-    'knn_accuracy',
-]
-
+__all__ = ['retrieval_ranks', 'caption_groups', 'recall_at_k', 'cross_modal_retrieval', 'fbeta_samples', 'fbeta_micro',
+           'average_precision', 'topk_accuracy', 'knn_vote', 'knn_accuracy']
 
 # %% ../nbs/07_metrics.ipynb #c005
 def _key_sims(q, k, ks):
@@ -103,7 +92,6 @@ def cross_modal_retrieval(
         res.update({f'{nm}_{m}': v for m, v in recall_at_k(retrieval_ranks(q, k, groups, groups, chunk), ks).items()})
     return res
 
-
 # %% ../nbs/07_metrics.ipynb #c008
 def _counts(y, p, dim):
     y, p = torch.as_tensor(y).bool(), torch.as_tensor(p).bool()
@@ -157,7 +145,6 @@ def topk_accuracy(
     "Fraction of items with a true attribute among their `k` best-scored"
     top = torch.as_tensor(scores).topk(min(k, scores.shape[1]), dim=1).indices
     return torch.as_tensor(targets).float().gather(1, top).amax(1).mean().item()
-
 
 # %% ../nbs/07_metrics.ipynb #c101
 def knn_vote(

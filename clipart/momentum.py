@@ -14,7 +14,6 @@ from .dist import gather_all
 # %% auto #0
 __all__ = ['ema_update', 'cosine_momentum', 'momentum_for_steps', 'momentum_copy', 'FeatureQueue']
 
-
 # %% ../nbs/08_momentum.ipynb #c005
 @torch.no_grad()
 def ema_update(
@@ -57,7 +56,6 @@ def momentum_copy(
     for p in m.parameters():
         p.requires_grad_(False)
     return m
-
 
 # %% ../nbs/08_momentum.ipynb #c008
 class FeatureQueue(nn.Module):

@@ -14,21 +14,9 @@ from .weights import atomic_write
 from .dist import unwrap_model, dist_rank_world
 
 # %% auto #0
-__all__ = [
-    'rng_states',
-    'set_rng_states',
-    'save_training_state',
-    'load_training_state',
-    'TrainingCheckpoint',
-    'NonFiniteLossError',
-    'StopOnNonFinite',
-    'history',
-    'FusedAdam',
-    'trainer_with',
-    'PlainProgress',
-    'plain_progress',
-]
-
+__all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'TrainingCheckpoint',
+           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'FusedAdam', 'trainer_with', 'PlainProgress',
+           'plain_progress']
 
 # %% ../nbs/12_training.ipynb #c005
 def _train_dl(learn):
@@ -122,7 +110,6 @@ def load_training_state(
         state['rng']['dl'] = _plain(state['rng']['dl'])
     return state
 
-
 # %% ../nbs/12_training.ipynb #c007
 class TrainingCheckpoint(Callback):
     "Save the training state atomically after every epoch; with `resume`, continue from it (refusing other `settings`)"
@@ -211,7 +198,6 @@ def history(
         columns=learn.recorder.metric_names[1:-1],
     ).rename_axis('epoch')
 
-
 # %% ../nbs/12_training.ipynb #06fea926
 class FusedAdam(OptimWrapper):
     """fastai's `Adam` (same hyper-parameters, decoupled weight decay, none where fastai says `do_wd=False`) stepped by
@@ -258,7 +244,6 @@ class FusedAdam(OptimWrapper):
                     torch._foreach_mul_(ps, 1 - pg['lr'] * pg['decay'])
         return self.opt.step(closure)
 
-
 # %% ../nbs/12_training.ipynb #02f2ea40
 if not hasattr(Learner, '_fastai_predict'):  # fastai's own, kept once (this cell may run again)
     Learner._fastai_predict, Learner._fastai_show_results = Learner.predict, Learner.show_results
@@ -293,7 +278,6 @@ def show_results(self: Learner, ds_idx=1, dl=None, max_n=9, **kwargs):
         if cb
         else Learner._fastai_show_results(self, ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs)
     )
-
 
 # %% ../nbs/12_training.ipynb #c013
 class PlainProgress(Callback):

@@ -13,7 +13,6 @@ from safetensors import SafetensorError
 # %% auto #0
 __all__ = ['WRITE_ERRNOS', 'load_weights', 'load_array', 'WriteError', 'atomic_write']
 
-
 # %% ../nbs/00b_weights.ipynb #214b43fb
 def load_weights(
     module,  # The module to fill (built for the architecture the file holds)
@@ -43,7 +42,6 @@ def load_weights(
     module.load_state_dict({k: sd[k] for k in own})
     return module
 
-
 # %% ../nbs/00b_weights.ipynb #arr02
 def load_array(
     fn,  # A .npy file
@@ -59,7 +57,6 @@ def load_array(
         return np.load(fn, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise ValueError(f"{fn}: not a readable .npy array ({e})" + (f": {advice}" if advice else '')) from None
-
 
 # %% ../nbs/00b_weights.ipynb #27572ad6
 class WriteError(OSError):

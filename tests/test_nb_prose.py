@@ -46,3 +46,27 @@ def test_the_notebooks_name_clipart_paths():
 @pytest.mark.parametrize('name', sorted(NAMES))
 def test_a_named_path_imports(name):
     assert resolves(name), f"{NAMES[name]} names `{name}`, which does not import "
+
+
+def long_lines(text, width=120):
+    """Lines of `text` over `width` characters, but those of the `__all__` list nbdev writes (wrapped at 120 after a
+    prefix)"""
+    out, in_all = [], False
+    for i, line in enumerate(text.splitlines(), 1):
+        in_all = line.startswith('__all__ = [') or (in_all and not line.startswith('#') and line.strip() != '')
+        if len(line) > width and not in_all:
+            out.append(f"{i}: {line[:60]}...")
+    return out
+
+
+def test_no_code_line_is_over_120_characters():
+    "The notebooks' code (the source) and the modules exported from it: at most 120 characters a line (ruff format)"
+    bad = {}
+    for f in sorted(NBS.glob('*.ipynb')):
+        for k, c in enumerate(json.loads(f.read_text())['cells']):
+            if c['cell_type'] == 'code' and (ls := long_lines(''.join(c['source']))):
+                bad[f'{f.name} cell {k}'] = ls
+    for f in sorted((NBS.parent / 'clipart').rglob('*.py')):
+        if f.name != '_modidx.py' and (ls := long_lines(f.read_text(encoding='utf-8'))):
+            bad[str(f.relative_to(NBS.parent))] = ls
+    assert not bad, f"{len(bad)} places with lines over 120 characters (tools/wrap_long_lines.py wraps them): {bad}"

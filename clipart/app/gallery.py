@@ -21,7 +21,6 @@ from ..run.folder import RunFolder
 # %% auto #0
 __all__ = ['GroupCommit', 'Gallery']
 
-
 # %% ../../nbs/34_app.gallery.ipynb #70081fb2
 class GroupCommit:
     """Calls of `fn` on one input each, from concurrent threads, run as one call of `fn` on every input pending; a lone
@@ -68,7 +67,6 @@ class GroupCommit:
         if slot['err'] is not None:
             raise slot['err']
         return slot['out']
-
 
 # %% ../../nbs/34_app.gallery.ipynb #c005
 class Gallery:

@@ -49,22 +49,8 @@ from starlette.concurrency import run_in_threadpool
 # the gallery (torch, open_clip, pandas: seconds to import) is imported where a server starts (`app_from_env`)
 
 # %% auto #0
-__all__ = [
-    'STATIC',
-    'CSS',
-    'PER_PAGE',
-    'log',
-    'MISSING_SVG',
-    'REVIEW_CSS',
-    'REVIEW_JS',
-    'MAX_FIELD',
-    'MAX_NAME',
-    'DESK_TIMEOUT',
-    'gallery_app',
-    'LoopbackHosts',
-    'review_routes',
-    'app_from_env',
-]
+__all__ = ['STATIC', 'CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'MAX_FIELD', 'MAX_NAME', 'DESK_TIMEOUT',
+           'gallery_app', 'LoopbackHosts', 'review_routes', 'app_from_env']
 
 # %% ../../nbs/45_app.pages.ipynb #c005
 STATIC = files('clipart.app') / 'static'  # the pages' style sheets and script, shipped with the package
@@ -162,7 +148,6 @@ def _read_image(data, max_mb):
     except (OSError, ValueError, SyntaxError):
         raise ValueError("the file is not an image PIL can read (JPEG, PNG, TIFF, WebP, ...)") from None
     return data
-
 
 # %% ../../nbs/45_app.pages.ipynb #c006
 log = logging.getLogger('clipart.serve')
@@ -463,7 +448,6 @@ def _thumb_data_uri(data, size=320):
     b = io.BytesIO()
     im.convert('RGB').save(b, 'JPEG', quality=85)
     return 'data:image/jpeg;base64,' + base64.b64encode(b.getvalue()).decode()
-
 
 # %% ../../nbs/45_app.pages.ipynb #20b5ff91
 REVIEW_CSS = (STATIC / 'review.css').read_text()
@@ -917,7 +901,6 @@ def review_routes(
         )
 
     return app
-
 
 # %% ../../nbs/45_app.pages.ipynb #c010
 DESK_TIMEOUT = (

@@ -26,22 +26,9 @@ from ..run.proposals import Proposals
 _all_ = ['Proposals']
 
 # %% auto #0
-__all__ = [
-    'PATH_COLUMNS',
-    'ACTIONS',
-    'ITEM_ACTIONS',
-    'MIGRATIONS',
-    'SCHEMA_VERSION',
-    'list_images',
-    'expected_errors',
-    'review_order',
-    'propose_attributes',
-    'proposal_errors',
-    'DatabaseUnavailable',
-    'CatalogueDB',
-    'export_catalogue',
-    'Proposals',
-]
+__all__ = ['PATH_COLUMNS', 'ACTIONS', 'ITEM_ACTIONS', 'MIGRATIONS', 'SCHEMA_VERSION', 'list_images', 'expected_errors',
+           'review_order', 'propose_attributes', 'proposal_errors', 'DatabaseUnavailable', 'CatalogueDB',
+           'export_catalogue', 'Proposals']
 
 # %% ../../nbs/35c_catalogue.core.ipynb #ebce54d5
 PATH_COLUMNS = ('filepath', 'image', 'path')
@@ -93,7 +80,6 @@ def list_images(
         raise ValueError(f"{src}, line {d.index[0] + 2}: id {d.iloc[0]!r} appears twice (give an `id` column)")
     return out
 
-
 # %% ../../nbs/35c_catalogue.core.ipynb #7d2d652c
 def expected_errors(
     probs: dict,  # {group: [n, n_values]} calibrated probabilities
@@ -130,7 +116,6 @@ def review_order(
     first = cand[order]
     return np.concatenate([first, by_u[~np.isin(by_u, first)]])
 
-
 # %% ../../nbs/35c_catalogue.core.ipynb #4487c2fd
 def _read(fn, size, max_pixels):
     "(model input [1,3,size,size], None) of an image file, or (None, (kind, detail)) of why it cannot be read"
@@ -144,7 +129,6 @@ def _read(fn, size, max_pixels):
         return None, ('image over the pixel cap', f" ({str(e).split(': ', 1)[1]})")
     except Exception as e:
         return None, ('not a readable image', f" ({type(e).__name__}: {e})")
-
 
 # %% ../../nbs/35c_catalogue.core.ipynb #219caa5e
 @torch.no_grad()
@@ -235,7 +219,6 @@ def propose_attributes(
     ).fillna('')
     return Proposals(items, attrs, feats, report, list(pred.values))
 
-
 # %% ../../nbs/35c_catalogue.core.ipynb #b5ec48bd
 def proposal_errors(
     props: Proposals,  # Proposals
@@ -251,7 +234,6 @@ def proposal_errors(
         t = {l for l in truth[i] if l.split('::', 1)[0] in props.groups}
         out[i] = len(p ^ t)
     return pd.Series(out, dtype=float)
-
 
 # %% ../../nbs/35c_catalogue.core.ipynb #6befa98c
 ACTIONS = ('accept', 'reject', 'add', 'unsure', 'skip')
@@ -566,7 +548,6 @@ class CatalogueDB:
                 )
             ]
 
-
 # %% ../../nbs/35c_catalogue.core.ipynb #51079f91
 def _state(rows):
     """{attribute: 'accepted'/'rejected'} and the item's flag ('unsure'/'skipped'/None) from its live decisions, oldest
@@ -580,7 +561,6 @@ def _state(rows):
         else:
             attrs[attribute] = 'rejected' if action == 'reject' else 'accepted'
     return attrs, flag
-
 
 # %% ../../nbs/35c_catalogue.core.ipynb #35edd27e
 def _link(src, dst):

@@ -16,18 +16,8 @@ from ..run.folder import RunFolder
 from .core import CatalogueDB
 
 # %% auto #0
-__all__ = [
-    'IIIF_CONTEXT',
-    'LINKED_ART_CONTEXT',
-    'MATERIAL_GROUPS',
-    'SCHEMAS',
-    'base_url',
-    'schema_errors',
-    'reviewed_values',
-    'annotation_page',
-    'linked_art_object',
-    'export_museum',
-]
+__all__ = ['IIIF_CONTEXT', 'LINKED_ART_CONTEXT', 'MATERIAL_GROUPS', 'SCHEMAS', 'base_url', 'schema_errors', 'reviewed_values',
+           'annotation_page', 'linked_art_object', 'export_museum']
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m005
 IIIF_CONTEXT = 'http://iiif.io/api/presentation/3/context.json'
@@ -69,7 +59,6 @@ def schema_errors(
     v = _validator(kind)
     return [f"{'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in v.iter_errors(doc)]
 
-
 # %% ../../nbs/35d_catalogue.museum.ipynb #m008
 def reviewed_values(
     db: CatalogueDB,  # The review database
@@ -107,7 +96,6 @@ def reviewed_values(
             canvas.update({str(folder / 'train' / k): v for k, v in zip(s.id, s.canvas)})
     df['canvas'] = [canvas.get(str(Path(images[i]).with_suffix('')), '') for i in df.item]
     return df
-
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m010
 def _agent(base, name):
@@ -153,7 +141,6 @@ def annotation_page(
         annos.append(a)
     return {'@context': IIIF_CONTEXT, 'id': f"{base}/annotations/{fid}.json", 'type': 'AnnotationPage', 'items': annos}
 
-
 # %% ../../nbs/35d_catalogue.museum.ipynb #m012
 def linked_art_object(
     item: str,  # The item's id
@@ -175,7 +162,6 @@ def linked_art_object(
         key, typ = ('made_of', 'Material') if r.group in material_groups else ('classified_as', 'Type')
         rec.setdefault(key, []).append(dict(id=uri, type=typ, _label=r.value))
     return rec
-
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m014
 def export_museum(

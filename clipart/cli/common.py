@@ -16,20 +16,8 @@ from ..weights import WriteError
 _all_ = ['UsageError', 'check_options']  # the scripts' error and its checks, from the run layer
 
 # %% auto #0
-__all__ = [
-    'FULL',
-    'error_line',
-    'one_line_errors',
-    'out_lock',
-    'world_from_env',
-    'distributed',
-    'bool_value',
-    'options_parser',
-    'config_script',
-    'print_version',
-    'UsageError',
-    'check_options',
-]
+__all__ = ['FULL', 'error_line', 'one_line_errors', 'out_lock', 'world_from_env', 'distributed', 'bool_value', 'options_parser',
+           'config_script', 'print_version', 'UsageError', 'check_options']
 
 # %% ../../nbs/39_cli.common.ipynb #693fc7e7
 _EXPECTED = (
@@ -75,7 +63,6 @@ def one_line_errors(
             raise
         raise SystemExit(f"{prog}: error: {error_line(e)}") from None
 
-
 # %% ../../nbs/39_cli.common.ipynb #7659fdab
 def _alive(pid):
     try:
@@ -116,7 +103,6 @@ def out_lock(
     finally:
         fn.unlink(missing_ok=True)
 
-
 # %% ../../nbs/39_cli.common.ipynb #4a3a6dea
 def world_from_env():
     "(rank, world size) as torchrun / accelerate launch set them in the environment; (0, 1) otherwise"
@@ -136,7 +122,6 @@ def distributed():
     finally:
         if world > 1 and dist.is_initialized():
             dist.destroy_process_group()
-
 
 # %% ../../nbs/39_cli.common.ipynb #5a0cacd7
 def bool_value(
@@ -224,7 +209,6 @@ def config_script(
         return _f
 
     return deco
-
 
 # %% ../../nbs/39_cli.common.ipynb #b2fdc720
 def print_version(

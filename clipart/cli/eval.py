@@ -11,7 +11,6 @@ from .common import one_line_errors, config_script
 # %% auto #0
 __all__ = ['clipart_eval']
 
-
 # %% ../../nbs/44_cli.eval.ipynb #c005
 @config_script(EvalConfig, 'clipart-eval')
 def clipart_eval(

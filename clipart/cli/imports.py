@@ -11,7 +11,6 @@ from .common import one_line_errors, config_script
 # %% auto #0
 __all__ = ['clipart_import']
 
-
 # %% ../../nbs/47_cli.import.ipynb #ci05
 @config_script(ImportConfig, 'clipart-import', config=False)
 def clipart_import(

@@ -14,7 +14,6 @@ from ..run.folder import RunFolder
 # %% auto #0
 __all__ = ['clipart_label']
 
-
 # %% ../../nbs/46_cli.label.ipynb #31935f0d
 @config_script(LabelConfig, 'clipart-label', config=False)
 def clipart_label(

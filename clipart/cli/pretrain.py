@@ -13,7 +13,6 @@ from .common import one_line_errors, world_from_env, distributed, config_script
 # %% auto #0
 __all__ = ['clipart_pretrain']
 
-
 # %% ../../nbs/43_cli.pretrain.ipynb #c008
 # last in the module: `python -m clipart.cli.pretrain` (torchrun -m) runs it as soon as it is defined
 @config_script(PretrainConfig, 'clipart-pretrain', config=False)

@@ -17,7 +17,6 @@ from ..run.folder import RunFolder
 # %% auto #0
 __all__ = ['clipart_search']
 
-
 # %% ../../nbs/42_cli.search.ipynb #c011
 @config_script(SearchConfig, 'clipart-search', config=False)
 def clipart_search(

@@ -16,7 +16,6 @@ from ..run.folder import RunFolder
 # %% auto #0
 __all__ = ['clipart_serve']
 
-
 # %% ../../nbs/45_cli.serve.ipynb #c010
 @config_script(ServeConfig, 'clipart-serve', config=False)
 def clipart_serve(

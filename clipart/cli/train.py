@@ -23,7 +23,6 @@ _all_ = [
 # %% auto #0
 __all__ = ['clipart_train', 'RECIPES', 'UsageError', 'one_line_errors', 'out_lock', 'check_options']
 
-
 # %% ../../nbs/40_cli.ipynb #c008
 # last in the module: `python -m clipart.cli.train` (torchrun -m) runs it as soon as it is defined
 @config_script(TrainConfig, 'clipart-train')

@@ -13,24 +13,9 @@ from fastai.data.all import *
 from .imet import ImetCollection
 
 # %% auto #0
-__all__ = [
-    'GROUP_PHRASES',
-    'ART_NOUNS',
-    'CAPTION_TEMPLATES',
-    'group_phrase',
-    'fill_phrase',
-    'caption_order',
-    'join_natural',
-    'with_article',
-    'read_phrases',
-    'Captioner',
-    'LabelCaptioner',
-    'TextCaptioner',
-    'MixedCaptioner',
-    'make_captioner',
-    'swap_attribute',
-    'SwapCaptioner',
-]
+__all__ = ['GROUP_PHRASES', 'ART_NOUNS', 'CAPTION_TEMPLATES', 'group_phrase', 'fill_phrase', 'caption_order', 'join_natural',
+           'with_article', 'read_phrases', 'Captioner', 'LabelCaptioner', 'TextCaptioner', 'MixedCaptioner',
+           'make_captioner', 'swap_attribute', 'SwapCaptioner']
 
 # %% ../../nbs/01b_data.captions.ipynb #c019
 GROUP_PHRASES = dict(
@@ -158,7 +143,6 @@ def read_phrases(
         out[g] = (where, fmt)
     return out
 
-
 # %% ../../nbs/01b_data.captions.ipynb #c022
 class Captioner(Transform):
     "Base class: turn a row into a caption, randomly when training and deterministically otherwise"
@@ -174,7 +158,6 @@ class Captioner(Transform):
 
     def caption(self, row, rng=None):
         raise NotImplementedError
-
 
 # %% ../../nbs/01b_data.captions.ipynb #c023
 class LabelCaptioner(Captioner):
@@ -211,7 +194,6 @@ class LabelCaptioner(Captioner):
         noun = rng.choice(self.nouns) if rng else self.nouns[0]
         tmpl = rng.choice(self.templates) if rng else self.templates[0]
         return tmpl.format(' '.join([with_article(' '.join(pre + [noun]))] + post))
-
 
 # %% ../../nbs/01b_data.captions.ipynb #c026
 class TextCaptioner(Captioner):
@@ -275,7 +257,6 @@ class MixedCaptioner(Captioner):
             return f"{t}. {self.labels.caption(row, rng)}"
         return self.labels.caption(row, rng)
 
-
 # %% ../../nbs/01b_data.captions.ipynb #c034
 def make_captioner(
     coll: ImetCollection,  # The collection to caption
@@ -299,7 +280,6 @@ def make_captioner(
     if captions == 'text':
         return TextCaptioner(cols, fallback=lab, choices=choices)  # an item without text is captioned from its labels
     return MixedCaptioner(lab, TextCaptioner(cols, choices=choices))
-
 
 # %% ../../nbs/01b_data.captions.ipynb #6a1834a3
 def swap_attribute(

@@ -16,7 +16,6 @@ from .imet import ImetCollection, ArtImage, check_image_files
 # %% auto #0
 __all__ = ['image_dataloaders']
 
-
 # %% ../../nbs/04_images.ipynb #c005
 def _first_value(group, missing):
     def f(row):

@@ -17,27 +17,9 @@ from fastai.data.all import *
 from fastai.vision.core import PILImage
 
 # %% auto #0
-__all__ = [
-    'IMAGE_EXTS',
-    'MAX_PIXELS',
-    'MANIFEST_MIN_FILES',
-    'ReadReport',
-    'split_attribute',
-    'file_id',
-    'read_labels',
-    'sample_path',
-    'imet2020_vocab',
-    'shared_data',
-    'ImageTooLarge',
-    'open_image',
-    'ArtImage',
-    'cache_dir',
-    'check_image_files',
-    'ImetCollection',
-    'read_imet',
-    'read_pairs_csv',
-]
-
+__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'split_attribute', 'file_id', 'read_labels',
+           'sample_path', 'imet2020_vocab', 'shared_data', 'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir',
+           'check_image_files', 'ImetCollection', 'read_imet', 'read_pairs_csv']
 
 # %% ../../nbs/01a_data.imet.ipynb #c005
 class ReadReport:
@@ -63,7 +45,6 @@ class ReadReport:
         if not self.records:
             return 'ReadReport: nothing skipped'
         return f'ReadReport: {len(self)} skipped (' + ', '.join(f'{k}: {v}' for k, v in self.counts().items()) + ')'
-
 
 # %% ../../nbs/01a_data.imet.ipynb #c006
 class _Bad:
@@ -120,7 +101,6 @@ def _read_csv(fn, cols, sep=','):
         raise ValueError(f"{fn}: missing column(s) {missing}; found {list(df.columns)}")
     return df
 
-
 # %% ../../nbs/01a_data.imet.ipynb #c008
 def read_labels(
     fn,  # An iMet `labels.csv` (`attribute_id`, `attribute_name` as 'group::value')
@@ -165,7 +145,6 @@ def read_labels(
     cols = ['attribute_id', 'attribute_name', 'group', 'value'] + (['uri'] if uris is not None else [])
     return pd.DataFrame(rows, columns=cols)
 
-
 # %% ../../nbs/01a_data.imet.ipynb #c008c
 def sample_path(
     name='aic48',  # 'aic48' or 'imet2020_labels.csv'
@@ -197,7 +176,6 @@ def shared_data(
     for d in [Path.cwd(), *Path.cwd().parents][:4]:
         if (d / 'shared' / 'data' / name).exists():
             return d / 'shared' / 'data' / name
-
 
 # %% ../../nbs/01a_data.imet.ipynb #c011
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.bmp', '.gif')
@@ -285,7 +263,6 @@ def _check_image(fn, max_pixels=None):
         return 'image over the pixel cap', f" ({str(e).split(': ', 1)[1]})"
     except Exception as e:
         return 'not a readable image', f" ({type(e).__name__}: {e})"
-
 
 # %% ../../nbs/01a_data.imet.ipynb #c2fed26
 MANIFEST_MIN_FILES = (
@@ -381,7 +358,6 @@ def _readable_rows(rows, fn, bad, **kwargs):
             bad(fn, line, row['id'], why[0], f": {row['image']}{why[1]}")
     return [lr for lr, why in zip(rows, reasons) if why is None]
 
-
 # %% ../../nbs/01a_data.imet.ipynb #c012
 class ImetCollection:
     "An iMet-layout collection: `df` (one row per item), `vocab` (the labels) and the `report` of skipped rows"
@@ -421,7 +397,6 @@ class ImetCollection:
 
     def __repr__(self):
         return self.summary()
-
 
 # %% ../../nbs/01a_data.imet.ipynb #c013
 def read_imet(
@@ -537,7 +512,6 @@ def _read_imet(path, labels, items, images, text, text_cols, on_bad, check_image
         out, text_cols = _join_text(out, path / text, text_cols)
     return ImetCollection(out.reset_index(drop=True), vocab, report, path, text_cols if text is not None else ())
 
-
 # %% ../../nbs/01a_data.imet.ipynb #c014
 def _join_text(df, fn, cols=None):
     """Left-join the free-text columns of `fn` on `id` (a column named like a group or reserved column becomes
@@ -554,7 +528,6 @@ def _join_text(df, fn, cols=None):
     names = {c: f'text:{c}' if c in df.columns else c for c in cols}
     t = t[['id', *cols]].rename(columns=names)
     return df.merge(t, on='id', how='left').fillna({c: '' for c in names.values()}), list(names.values())
-
 
 # %% ../../nbs/01a_data.imet.ipynb #cac87f2
 def read_pairs_csv(

@@ -13,17 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS, cache_dir, open_image
 
 # %% auto #0
-__all__ = [
-    'column_groups',
-    'column_pairs',
-    'import_csv',
-    'FetchError',
-    'fetch',
-    'canvases',
-    'manifests_of',
-    'import_iiif',
-]
-
+__all__ = ['column_groups', 'column_pairs', 'import_csv', 'FetchError', 'fetch', 'canvases', 'manifests_of', 'import_iiif']
 
 # %% ../../nbs/01d_data.museum.ipynb #i005
 def column_groups(
@@ -64,7 +54,6 @@ def _place(src, dst):
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
-
 
 # %% ../../nbs/01d_data.museum.ipynb #i007
 def import_csv(
@@ -162,7 +151,6 @@ def import_csv(
         report=report,
     )
 
-
 # %% ../../nbs/01d_data.museum.ipynb #f001
 class FetchError(OSError):
     "A URL that did not give what was asked (HTTP error, timeout, not JSON, not an image): the message names it"
@@ -230,7 +218,6 @@ def _lang(m, lang):
 def _text(s):
     "A IIIF value as plain text: HTML tags dropped, entities decoded, spaces normalised"
     return ' '.join(html.unescape(re.sub(r'<[^>]+>', ' ', str(s))).split())
-
 
 # %% ../../nbs/01d_data.museum.ipynb #f003
 def _id(x):
@@ -314,7 +301,6 @@ def manifests_of(
                 raise ValueError(msg)
             bad(u, None, None, "not IIIF", f": {msg}")
     return out
-
 
 # %% ../../nbs/01d_data.museum.ipynb #f004
 def _slug(u):

@@ -49,7 +49,6 @@ _ARTISTS = dict(
     japan=['Katsushika Hokusai', 'Ogata Kōrin'],
 )
 
-
 # %% ../../nbs/02_synthetic.ipynb #c007
 def _texture(medium, s, rng):
     "Background of `medium`, as an `s`x`s` RGB array"
@@ -145,7 +144,6 @@ def _motif(d, tag, cx, cy, r):
         d.ellipse([cx - r * 0.7, cy - r * 0.35, cx + r * 0.5, cy + r * 0.35], fill=(250, 120, 20))
         d.polygon([(cx + r * 0.4, cy), (cx + r, cy - r * 0.45), (cx + r, cy + r * 0.45)], fill=(250, 120, 20))
 
-
 # %% ../../nbs/02_synthetic.ipynb #c008
 def draw_artwork(
     culture,  # Its culture: the border pattern
@@ -166,7 +164,6 @@ def draw_artwork(
         for _ in range(int(rng.integers(1, 3))):
             _motif(d, tag, float(rng.uniform(lo, hi)), float(rng.uniform(lo, hi)), r * float(rng.uniform(0.85, 1.15)))
     return im
-
 
 # %% ../../nbs/02_synthetic.ipynb #c011
 def make_synthetic_imet(
@@ -214,7 +211,6 @@ def make_synthetic_imet(
     pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(path / 'train.csv', index=False)
     pd.DataFrame(descs, columns=['id', 'title', 'artist', 'year']).to_csv(path / 'descriptions.csv', index=False)
     return path
-
 
 # %% ../../nbs/02_synthetic.ipynb #c012
 def synthetic_path(

@@ -17,32 +17,10 @@ from plum import dispatch
 from fastai.torch_core import TensorImage
 
 # %% auto #0
-__all__ = [
-    'CLIP_STATS',
-    'TensorTokens',
-    'Caption',
-    'get_tokenizer',
-    'PairedLoss',
-    'Tokenize',
-    'decode_tokens',
-    'split_sentences',
-    'token_counter',
-    'sentence_windows',
-    'TextWindows',
-    'window_texts',
-    'CaptionCuts',
-    'caption_cuts',
-    'TensorAttributes',
-    'AttributeTargets',
-    'TensorHardNegatives',
-    'AsHardNegatives',
-    'CaptionBlock',
-    'CachedImages',
-    'imet_dataloaders',
-    'find_tfm',
-    'show_batch',
-]
-
+__all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'split_sentences',
+           'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'CaptionCuts', 'caption_cuts',
+           'TensorAttributes', 'AttributeTargets', 'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock',
+           'CachedImages', 'imet_dataloaders', 'find_tfm', 'show_batch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -62,7 +40,6 @@ def get_tokenizer(
 ):
     "open_clip's tokenizer for model `name` with `context_length` positions"
     return open_clip.get_tokenizer(name, context_length=context_length)
-
 
 # %% ../../nbs/01c_data.tokens.ipynb #c030
 class PairedLoss:
@@ -127,7 +104,6 @@ def decode_tokens(
     s = re.sub(r'([(\[])\s+', r'\1', s)
     s = re.sub(r'(?<=\w) ([-/\']) (?=\w)', r'\1', s)
     return re.sub(r'(?<=\d) (?=\d)', '', s)
-
 
 # %% ../../nbs/01c_data.tokens.ipynb #9e78299a
 _SENTENCE_END = re.compile(r'(?<=[.!?;])\s+(?=\S)')
@@ -253,7 +229,6 @@ def window_texts(
             df[f'{c}s'] = new
     return ImetCollection(df, coll.vocab, coll.report, coll.path, coll.text_cols), rep
 
-
 # %% ../../nbs/01c_data.tokens.ipynb #ac486499
 class CaptionCuts:
     "What `caption_cuts` found: labels captions longer than the context, and what the cut drops from one of them"
@@ -300,7 +275,6 @@ def caption_cuts(
             rep.example = (idx, tokenizer.decode(enc(c)[L - 2 :]).strip())
     return rep
 
-
 # %% ../../nbs/01c_data.tokens.ipynb #15a451dc
 class TensorAttributes(TensorBase):
     "Multi-hot attributes of a batch of items, over a collection's vocabulary"
@@ -336,7 +310,6 @@ class AsHardNegatives(Transform):
     def encodes(self, t: TensorTokens):
         return TensorHardNegatives(t)
 
-
 # %% ../../nbs/01c_data.tokens.ipynb #c033
 CLIP_STATS = (list(open_clip.OPENAI_DATASET_MEAN), list(open_clip.OPENAI_DATASET_STD))
 
@@ -348,7 +321,6 @@ def CaptionBlock(
 ):
     "A `TransformBlock` that captions a row with `captioner` and tokenizes it"
     return TransformBlock(type_tfms=[captioner, Tokenize(tokenizer, context_length)])
-
 
 # %% ../../nbs/01c_data.tokens.ipynb #b11f0d0b
 class CachedImages(Transform):
@@ -411,7 +383,6 @@ class CachedImages(Transform):
             f"{type(self).__name__}(size={self.size}, {len(self.cache)} kept, {self.nbytes / 2**20:.1f} MiB, "
             f"{self.hits} hits, {self.misses} misses)"
         )
-
 
 # %% ../../nbs/01c_data.tokens.ipynb #c035
 @delegates(make_captioner, but=['coll', 'captions'])
@@ -490,7 +461,6 @@ def imet_dataloaders(
     dls.image_cache = cache  # `CachedImages`, or None when images are read every epoch
     return dls
 
-
 # %% ../../nbs/01c_data.tokens.ipynb #c036
 def find_tfm(
     dls,  # DataLoaders from `imet_dataloaders`
@@ -502,7 +472,6 @@ def find_tfm(
             if isinstance(t, cls):
                 return t
     raise ValueError(f"these DataLoaders have no `{cls.__name__}` transform")
-
 
 # %% ../../nbs/01c_data.tokens.ipynb #c038b
 @dispatch  # plum, as fastai registers its own show_batch methods

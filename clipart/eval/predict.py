@@ -15,25 +15,9 @@ from ..multimodal.classifier import AttributeScorer, ZeroShotClassifier
 from ..metrics import fbeta_micro
 
 # %% auto #0
-__all__ = [
-    'group_kinds',
-    'neighbours',
-    'cache_votes',
-    'ridge_head',
-    'fit_stack',
-    'reliability_curve',
-    'expected_calibration_error',
-    'plot_reliability',
-    'expected_fbeta_sets',
-    'whitening',
-    'whiten',
-    'AttributePredictor',
-    'calibration_errors',
-    'fit_predictor',
-    'k_shot_indices',
-    'few_shot_eval',
-]
-
+__all__ = ['group_kinds', 'neighbours', 'cache_votes', 'ridge_head', 'fit_stack', 'reliability_curve',
+           'expected_calibration_error', 'plot_reliability', 'expected_fbeta_sets', 'whitening', 'whiten',
+           'AttributePredictor', 'calibration_errors', 'fit_predictor', 'k_shot_indices', 'few_shot_eval']
 
 # %% ../../nbs/35_eval.predict.ipynb #9a51a966
 def group_kinds(
@@ -90,7 +74,6 @@ def cache_votes(
     w = torch.exp(-beta * (1 - top))
     return torch.einsum('nk,nkc->nc', w / w.sum(1, keepdim=True), targets[idx].float())
 
-
 # %% ../../nbs/35_eval.predict.ipynb #df89a58c
 def _ce(z, targets, kind):
     "Softmax cross-entropy over the labelled rows of a single-valued group, else binary cross-entropy per value"
@@ -142,7 +125,6 @@ def fit_stack(
 
     opt.step(closure)
     return a.detach(), b.detach()
-
 
 # %% ../../nbs/35_eval.predict.ipynb #42fd912b
 def _flat(probs, targets, top1):
@@ -212,7 +194,6 @@ def plot_reliability(
     ax.legend(fontsize=8)
     return ax
 
-
 # %% ../../nbs/35_eval.predict.ipynb #f841e83f
 def expected_fbeta_sets(
     # [n, c] calibrated probabilities of each item's values, or {group: [n, n_values]} (decided over all groups
@@ -238,7 +219,6 @@ def expected_fbeta_sets(
     ef = (1 + b2) * s.cumsum(1) / (b2 * p.sum(1, keepdim=True) + k)
     return out.scatter_(1, idx, k[None] <= ef.argmax(1, keepdim=True) + 1)
 
-
 # %% ../../nbs/35_eval.predict.ipynb #219e1013
 def whitening(
     feats,  # Labelled features [n, d]
@@ -258,7 +238,6 @@ def whitening(
 def whiten(f, mu, W):
     "Unit whitened features normalize((f - mu) W) [n, d]"
     return F.normalize((torch.as_tensor(f).float() - mu) @ W, dim=-1)
-
 
 # %% ../../nbs/35_eval.predict.ipynb #e65aac1a
 class AttributePredictor(AttributeScorer):
@@ -560,7 +539,6 @@ class AttributePredictor(AttributeScorer):
                 p.value_thresholds[g] = t[f'{i}.value_thresholds']
         return p
 
-
 # %% ../../nbs/35_eval.predict.ipynb #134865af
 def calibration_errors(
     probs: dict,  # {group: [n, n_values]} probabilities
@@ -584,10 +562,8 @@ def calibration_errors(
         for nm, top1 in (('ece', False), ('ece_top1', True))
     }
 
-
 # %% ../../nbs/35_eval.predict.ipynb #7926f340
 _PRED_FILE, _PRED_META = 'predictor.safetensors', 'predictor.json'
-
 
 # %% ../../nbs/35_eval.predict.ipynb #f6c64e81
 def fit_predictor(

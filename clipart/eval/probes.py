@@ -13,7 +13,6 @@ from ..metrics import knn_vote
 # %% auto #0
 __all__ = ['KNNClassifier', 'LinearProbe']
 
-
 # %% ../../nbs/31_probes.ipynb #c005
 class KNNClassifier(AttributeScorer):
     "Cosine kNN over training embeddings, neighbours weighted by exp(sim/`tau`)"

@@ -20,7 +20,6 @@ from ..multimodal.models import clip_of
 # %% auto #0
 __all__ = ['plot_retrieval', 'evaluate_embeddings', 'predictor_report', 'evaluate', 'evaluate_collection']
 
-
 # %% ../../nbs/33_eval.report.ipynb #c005
 def plot_retrieval(
     img,  # Validation image features [n, d]
@@ -52,7 +51,6 @@ def plot_retrieval(
         fig.savefig(fn, dpi=80)
         plt.close(fig)
     return fig
-
 
 # %% ../../nbs/33_eval.report.ipynb #c007
 def _json_ready(df):
@@ -148,7 +146,6 @@ def evaluate(
         show_fn=show_fn,
         predictor=predictor,
     ), valid
-
 
 # %% ../../nbs/33_eval.report.ipynb #c011
 def evaluate_collection(

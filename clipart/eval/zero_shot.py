@@ -19,15 +19,7 @@ from ..multimodal.embed import embed_dl, encode_texts, find_tokenize
 from ..multimodal.classifier import ZeroShotClassifier
 
 # %% auto #0
-__all__ = [
-    'retrieval_report',
-    'other_captions',
-    'instance_retrieval',
-    'zero_shot_report',
-    'show_zero_shot',
-    'zero_shot_eval',
-]
-
+__all__ = ['retrieval_report', 'other_captions', 'instance_retrieval', 'zero_shot_report', 'show_zero_shot', 'zero_shot_eval']
 
 # %% ../../nbs/30_eval.ipynb #c007
 def retrieval_report(
@@ -89,7 +81,6 @@ def instance_retrieval(
     r = retrieval_ranks(feats, feats, codes, codes, chunk=chunk, exclude_self=True)[has_pos]
     return {**{f'i2i_{k}': v for k, v in recall_at_k(r, ks).items()}, 'i2i_queries': int(has_pos.sum())}
 
-
 # %% ../../nbs/30_eval.ipynb #c011
 def zero_shot_report(
     clf: ZeroShotClassifier,  # Any `AttributeScorer` (its values per group)
@@ -130,7 +121,6 @@ def zero_shot_report(
         chance_top1=np.nanmean([r['chance_top1'] for r in rows.values()]),
     )
     return pd.DataFrame(rows).T
-
 
 # %% ../../nbs/30_eval.ipynb #c014
 def show_zero_shot(

@@ -17,23 +17,8 @@ _all_ = ['HEAD_PARAMS', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']  #
 from ..momentum import ema_update
 
 # %% auto #0
-__all__ = [
-    'param_depths',
-    'clip_splitter',
-    'tower_params',
-    'lock_tower',
-    'locked_tower',
-    'tower_modules',
-    'layerwise_lrs',
-    'wise_ft',
-    'EMAWeights',
-    'HEAD_PARAMS',
-    'lora_targets',
-    'has_lora',
-    'add_lora',
-    'merge_lora',
-]
-
+__all__ = ['param_depths', 'clip_splitter', 'tower_params', 'lock_tower', 'locked_tower', 'tower_modules', 'layerwise_lrs',
+           'wise_ft', 'EMAWeights', 'HEAD_PARAMS', 'lora_targets', 'has_lora', 'add_lora', 'merge_lora']
 
 # %% ../../nbs/14_adapt.ipynb #c005
 def param_depths(
@@ -74,7 +59,6 @@ def clip_splitter(
         t, x = d[n]
         groups[n_groups - 1 if t == 'head' else min(int(x * (n_groups - 1)), n_groups - 2)].append(p)
     return [g for g in groups if g]
-
 
 # %% ../../nbs/14_adapt.ipynb #c008
 def tower_params(
@@ -129,7 +113,6 @@ def tower_modules(
         return [m.visual]
     return [mod for n, mod in m.named_children() if n in ('transformer', 'token_embedding', 'ln_final', 'text')]
 
-
 # %% ../../nbs/14_adapt.ipynb #c011
 def layerwise_lrs(
     lr,  # Learning rate of the heads
@@ -141,7 +124,6 @@ def layerwise_lrs(
     if not 0 < decay <= 1:
         raise ValueError(f"decay must be in (0, 1], not {decay}")
     return np.array([lr * decay ** (n_groups - 1 - i) for i in range(n_groups)])
-
 
 # %% ../../nbs/14_adapt.ipynb #c014
 def wise_ft(
@@ -159,7 +141,6 @@ def wise_ft(
     out = copy.deepcopy(ft)
     out.load_state_dict({k: (1 - alpha) * a[k] + alpha * b[k] if b[k].is_floating_point() else b[k] for k in b})
     return out
-
 
 # %% ../../nbs/14_adapt.ipynb #cd3aed7
 class EMAWeights(Callback):

@@ -16,7 +16,6 @@ from .embed import encode_texts
 # %% auto #0
 __all__ = ['attribute_prompts', 'AttributeScorer', 'vocab_values', 'ZeroShotClassifier']
 
-
 # %% ../../nbs/05c_multimodal.classifier.ipynb #c009
 def attribute_prompts(
     group,  # Attribute group, e.g. 'medium'

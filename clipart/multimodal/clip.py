@@ -22,16 +22,7 @@ from fastai.torch_core import trainable_params
 from .adapt import clip_splitter, lock_tower, locked_tower, tower_modules
 
 # %% auto #0
-__all__ = [
-    'LockTower',
-    'TrimPadding',
-    'CLIPTrainer',
-    'RetrievalMetric',
-    'retrieval_metrics',
-    'prefers_caption',
-    'swap_accuracy',
-]
-
+__all__ = ['LockTower', 'TrimPadding', 'CLIPTrainer', 'RetrievalMetric', 'retrieval_metrics', 'prefers_caption', 'swap_accuracy']
 
 # %% ../../nbs/10_clip.ipynb #c005
 class LockTower(Callback):
@@ -265,7 +256,6 @@ class CLIPTrainer(Callback):
         fig.tight_layout()
         return fig
 
-
 # %% ../../nbs/10_clip.ipynb #c007
 class _FeatureStore:
     "Validation features shared by the retrieval metrics of one epoch"
@@ -329,7 +319,6 @@ def retrieval_metrics(
     store = _FeatureStore(ks)
     keys = [f'{d}_R@{k}' for d in directions for k in ks] + ([f'{d}_mean_rank' for d in directions] if ranks else [])
     return [RetrievalMetric(store, k, owner=i == 0) for i, k in enumerate(keys)]
-
 
 # %% ../../nbs/10_clip.ipynb #ca64b7c4
 def prefers_caption(

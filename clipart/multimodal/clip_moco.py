@@ -15,7 +15,6 @@ from ..dist import unwrap_model
 # %% auto #0
 __all__ = ['CLIPMoCo', 'CLIPMOCOTrainer']
 
-
 # %% ../../nbs/11_clip_moco.ipynb #c011
 class CLIPMoCo(nn.Module):
     "An open_clip model plus momentum towers and image/text feature queues"
@@ -57,7 +56,6 @@ class CLIPMoCo(nn.Module):
         ema_update(self.momentum, self.online, m)
         self.img_queue.enqueue(img_k)
         self.txt_queue.enqueue(txt_k)
-
 
 # %% ../../nbs/11_clip_moco.ipynb #c005
 class CLIPMOCOTrainer(CLIPTrainer):

@@ -13,7 +13,6 @@ from .models import clip_of, trim_padding
 # %% auto #0
 __all__ = ['prefetch', 'embed_dl', 'encode_texts', 'find_tokenize']
 
-
 # %% ../../nbs/05b_multimodal.embed.ipynb #c005
 class _Raised:
     def __init__(self, e):

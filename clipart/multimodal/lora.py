@@ -13,7 +13,6 @@ from .models import clip_of, is_head_param
 # %% auto #0
 __all__ = ['lora_targets', 'has_lora', 'add_lora', 'merge_lora']
 
-
 # %% ../../nbs/15_lora.ipynb #c938d4a
 def lora_targets(
     model,  # A CLIP model

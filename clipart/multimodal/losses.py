@@ -14,7 +14,6 @@ from ..dist import dist_rank_world, gather_all
 # %% auto #0
 __all__ = ['create_loss', 'QueueClipLoss', 'label_targets', 'LabelAwareClipLoss', 'HardNegativeClipLoss']
 
-
 # %% ../../nbs/06_losses.ipynb #c005
 def create_loss(
     kind='clip',  # 'clip' (symmetric InfoNCE) or 'siglip' (pairwise sigmoid)
@@ -33,7 +32,6 @@ def create_loss(
     if kind == 'siglip':
         return SigLipLoss(cache_labels=True, rank=rank, world_size=world_size)
     raise ValueError(f"unknown loss {kind!r}: 'clip' or 'siglip'")
-
 
 # %% ../../nbs/06_losses.ipynb #c009
 def _soft_ce(logits, targets):
@@ -63,7 +61,6 @@ class QueueClipLoss(nn.Module):
                 yi2t = self.alpha * F.softmax(logit_scale * img_k @ all_txt.T, dim=1) + (1 - self.alpha) * y
                 yt2i = self.alpha * F.softmax(logit_scale * txt_k @ all_img.T, dim=1) + (1 - self.alpha) * y
         return (_soft_ce(li2t, yi2t) + _soft_ce(lt2i, yt2i)) / 2
-
 
 # %% ../../nbs/06_losses.ipynb #08def514
 def label_targets(
@@ -105,7 +102,6 @@ class LabelAwareClipLoss(nn.Module):
         all_img, all_txt, all_y = gather_all(img, grad=True), gather_all(txt, grad=True), gather_all(labels)
         w = label_targets(labels.to(img.dtype), all_y.to(img.dtype), self.targets, offset=rank * n)
         return (_soft_ce(logit_scale * img @ all_txt.T, w) + _soft_ce(logit_scale * txt @ all_img.T, w)) / 2
-
 
 # %% ../../nbs/06_losses.ipynb #29fdc4b5
 class HardNegativeClipLoss(nn.Module):

@@ -16,26 +16,9 @@ from ..dist import unwrap_model
 from ..weights import load_weights, atomic_write
 
 # %% auto #0
-__all__ = [
-    'CONFIG_DIR',
-    'CLIPART_CONFIGS',
-    'CKPT_SUFFIXES',
-    'WEIGHT_NAMES',
-    'HEAD_PARAMS',
-    'register_configs',
-    'CheckpointError',
-    'check_checkpoint',
-    'folder_checkpoint',
-    'create_clip_model',
-    'image_size',
-    'clip_of',
-    'is_head_param',
-    'trim_length',
-    'encode_text_trimmed',
-    'trim_padding',
-    'save_clip',
-    'load_clip',
-]
+__all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'CKPT_SUFFIXES', 'WEIGHT_NAMES', 'HEAD_PARAMS', 'register_configs', 'CheckpointError',
+           'check_checkpoint', 'folder_checkpoint', 'create_clip_model', 'image_size', 'clip_of', 'is_head_param',
+           'trim_length', 'encode_text_trimmed', 'trim_padding', 'save_clip', 'load_clip']
 
 # %% ../../nbs/05_models.ipynb #c005
 CONFIG_DIR = Path(str(files('clipart'))) / 'model_configs'
@@ -52,7 +35,6 @@ def register_configs(
 if 'clipart-tiny-vit' not in open_clip.list_models():
     register_configs()
 CLIPART_CONFIGS = {p.stem: json.loads(p.read_text()) for p in sorted(CONFIG_DIR.glob('*.json'))}
-
 
 # %% ../../nbs/05_models.ipynb #c008
 class _DropRandomInitWarning(logging.Filter):
@@ -320,7 +302,6 @@ def clip_of(
     m = unwrap_model(m)
     return getattr(m, 'online', m)
 
-
 # %% ../../nbs/05_models.ipynb #989f66fa
 HEAD_PARAMS = ('text_projection', 'logit_scale', 'logit_bias', 'visual.proj')
 
@@ -330,7 +311,6 @@ def is_head_param(
 ):
     "Whether parameter `name` is a head: a projection, the temperature or bias, a timm tower's head"
     return name in HEAD_PARAMS or name.startswith(('visual.head.', 'visual.trunk.head.', 'visual.trunk.fc.'))
-
 
 # %% ../../nbs/05_models.ipynb #1aa97fd3
 def trim_length(
@@ -400,7 +380,6 @@ class trim_padding:
         if self.on and 'encode_text' in vars(self.m):
             del self.m.encode_text
         self.on = False
-
 
 # %% ../../nbs/05_models.ipynb #c011
 def _state_dict(model):

@@ -15,7 +15,6 @@ from .models import clip_of
 # %% auto #0
 __all__ = ['MicroBatched', 'GradCache', 'AutocastMixedPrecision', 'set_grad_checkpointing']
 
-
 # %% ../../nbs/13_scale.ipynb #c005
 class MicroBatched(nn.Module):
     """Run `module` on micro-batches of `micro_bs` with checkpointing, so the loss sees the whole batch at the memory of
@@ -73,7 +72,6 @@ class GradCache(Callback):
 
     def before_fit(self):
         self._wrap()
-
 
 # %% ../../nbs/13_scale.ipynb #c010
 class AutocastMixedPrecision(MixedPrecision):

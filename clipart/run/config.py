@@ -10,25 +10,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = [
-    'RECIPES',
-    'BACKENDS',
-    'UsageError',
-    'check_options',
-    'opt',
-    'field_type',
-    'RunConfig',
-    'default_workers',
-    'TrainConfig',
-    'PretrainConfig',
-    'EvalConfig',
-    'is_loopback',
-    'SearchConfig',
-    'LabelConfig',
-    'ServeConfig',
-    'ImportConfig',
-]
-
+__all__ = ['RECIPES', 'BACKENDS', 'UsageError', 'check_options', 'opt', 'field_type', 'RunConfig', 'default_workers',
+           'TrainConfig', 'PretrainConfig', 'EvalConfig', 'is_loopback', 'SearchConfig', 'LabelConfig', 'ServeConfig',
+           'ImportConfig']
 
 # %% ../../nbs/36_run.config.ipynb #c81a7bf0
 class UsageError(ValueError):
@@ -63,7 +47,6 @@ def field_type(
 ):
     "The plain type (str, int, float or bool) of a config field"
     return _TYPES[str(f.type).split('|')[0].strip()]
-
 
 # %% ../../nbs/36_run.config.ipynb #650b0585
 class RunConfig:
@@ -165,7 +148,6 @@ class RunConfig:
         if inf := [k for k, v in d.items() if isinstance(v, float) and not math.isfinite(v)]:
             raise UsageError(f"--{inf[0].replace('_', '-')} must be a finite number, not {d[inf[0]]}")
         return cls(**d)
-
 
 # %% ../../nbs/36_run.config.ipynb #e4b39eb4
 RECIPES = {'art-cpu': dict(arch='clipart-tiny-rn', size=64, epochs=7, lr=2e-3)}
@@ -455,7 +437,6 @@ class TrainConfig(RunConfig):
                     )
         return self  # an earlier run in --out is refused by `train_clip`, first thing (`RunFolder.written`)
 
-
 # %% ../../nbs/36_run.config.ipynb #b1097c16
 from ..vision import SSL_ALGOS  # the methods `clipart-pretrain` knows (no torch imported)
 
@@ -571,7 +552,6 @@ class EvalConfig(RunConfig):
             ),
         )
         return self
-
 
 # %% ../../nbs/36_run.config.ipynb #cfg3
 BACKENDS = ('auto', 'faiss', 'torch')  # near-duplicate and search backends of the index
@@ -745,7 +725,6 @@ class ServeConfig(RunConfig):
             if Path(c.review).is_dir():
                 raise UsageError(f"--review {c.review}: a folder; give a database file, e.g. catalogue.sqlite")
         return self
-
 
 # %% ../../nbs/36_run.config.ipynb #cfg4
 @dataclass

@@ -19,7 +19,6 @@ from .folder import RunFolder
 # %% auto #0
 __all__ = ['load_any_clip', 'eval_clip']
 
-
 # %% ../../nbs/37c_run.eval.ipynb #c3337d69
 def load_any_clip(
     model,  # A run folder, a `save_clip` folder or file, or an open_clip name

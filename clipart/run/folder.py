@@ -16,7 +16,6 @@ from ..weights import load_array
 # %% auto #0
 __all__ = ['RunFolder', 'labels_frame']
 
-
 # %% ../../nbs/36a_run.folder.ipynb #f005
 class RunFolder:
     "A `clipart-train` output folder: its layout, its check, and its parts opened for a reader"

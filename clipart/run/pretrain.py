@@ -25,7 +25,6 @@ from ..training import history, FusedAdam, plain_progress
 # %% auto #0
 __all__ = ['read_images', 'pretrain_dataloaders', 'build_ssl', 'pretrain_ssl']
 
-
 # %% ../../nbs/37b_run.pretrain.ipynb #b0382d56
 def read_images(
     cfg: PretrainConfig,  # The run's options

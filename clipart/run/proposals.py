@@ -15,7 +15,6 @@ from ..weights import load_array
 # %% auto #0
 __all__ = ['Proposals']
 
-
 # %% ../../nbs/36b_run.proposals.ipynb #p005
 class Proposals:
     """A run's proposed attributes for a set of images: `items`, `attributes` (long), `feats` and the `report` of

@@ -9,7 +9,6 @@ from __future__ import annotations
 # %% auto #0
 __all__ = ['print_retrieval', 'print_attributes']
 
-
 # %% ../../nbs/38_run.report.ipynb #7dbd694b
 def print_retrieval(
     r: dict,  # A retrieval report ('i2t_R@1', ...)

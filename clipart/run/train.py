@@ -38,28 +38,9 @@ from .folder import RunFolder
 from .report import print_retrieval, print_attributes
 
 # %% auto #0
-__all__ = [
-    'data_path',
-    'captions_of',
-    'read_pairs',
-    'read_collection',
-    'write_skipped',
-    'build_model',
-    'art_augment',
-    'fit_to_data',
-    'build_dataloaders',
-    'build_learner',
-    'learning_rates',
-    'trainable_count',
-    'fit',
-    'score_start',
-    'embed_all',
-    'score',
-    'check_split_leaks',
-    'write_pictures',
-    'train_clip',
-]
-
+__all__ = ['data_path', 'captions_of', 'read_pairs', 'read_collection', 'write_skipped', 'build_model', 'art_augment',
+           'fit_to_data', 'build_dataloaders', 'build_learner', 'learning_rates', 'trainable_count', 'fit',
+           'score_start', 'embed_all', 'score', 'check_split_leaks', 'write_pictures', 'train_clip']
 
 # %% ../../nbs/37_run.train.ipynb #28fcf93a
 def data_path(
@@ -172,7 +153,6 @@ def write_skipped(
         + ', '.join(f'{k} {v}' for k, v in coll.report.counts().items())
         + f"; listed in {out / 'skipped.csv'}"
     )
-
 
 # %% ../../nbs/37_run.train.ipynb #ccdbe53e
 def _checkpoint_arch(path):
@@ -319,7 +299,6 @@ def build_dataloaders(
         num_workers=ifnone(cfg.workers, default_workers()),
     )
 
-
 # %% ../../nbs/37_run.train.ipynb #ac9204a7
 def _trainer(cfg, n_train, n_batches, world):
     "The trainer callback of `cfg.algo` (says how CLIP-MoCo's momentum compares with the run's length)"
@@ -440,7 +419,6 @@ def trainable_count(
     "Parameters the fit trains: those with gradients (a locked tower has none: `build_model` locked it)"
     return sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
 
-
 # %% ../../nbs/37_run.train.ipynb #0d13d0ba
 def _history(learn):
     "One dict of losses and metrics per epoch of the last fit (`history`'s rows)"
@@ -468,7 +446,6 @@ def fit(
     ):
         learn.fit_one_cycle(cfg.epochs, lrs, start_epoch=ckpt.start_epoch)
     return heads + _history(learn)
-
 
 # %% ../../nbs/37_run.train.ipynb #6aa25714
 def score_start(
@@ -598,7 +575,6 @@ def score(
         )
     return res
 
-
 # %% ../../nbs/37_run.train.ipynb #03431bd4
 def check_split_leaks(
     coll: ImetCollection,  # The collection
@@ -647,7 +623,6 @@ def write_pictures(
         k=min(5, n),
         fn=out / 'retrieval.png',
     )
-
 
 # %% ../../nbs/37_run.train.ipynb #a18fef6f
 def train_clip(

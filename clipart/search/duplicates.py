@@ -12,7 +12,6 @@ from .index import SearchIndex
 # %% auto #0
 __all__ = ['pixel_signature', 'split_leaks']
 
-
 # %% ../../nbs/32b_search.duplicates.ipynb #c007
 def pixel_signature(
     fn,  # An image file

@@ -18,16 +18,8 @@ from ..multimodal.models import clip_of, image_size
 from ..data.imet import open_image, ArtImage
 
 # %% auto #0
-__all__ = [
-    'IMAGES_FILE',
-    'relative_images',
-    'index_items',
-    'export_embeddings',
-    'SearchIndex',
-    'preprocess_image',
-    'embed_query',
-    'plot_hits',
-]
+__all__ = ['IMAGES_FILE', 'relative_images', 'index_items', 'export_embeddings', 'SearchIndex', 'preprocess_image', 'embed_query',
+           'plot_hits']
 
 # %% ../../nbs/32_search.index.ipynb #c005
 IMAGES_FILE = 'images.json'  # where an index's images are: {root, root_from_index}
@@ -134,7 +126,6 @@ def export_embeddings(
     pd.DataFrame(items).to_csv(path / 'items.csv', index=False)
     return path
 
-
 # %% ../../nbs/32_search.index.ipynb #c007
 def _have_faiss():
     try:
@@ -233,7 +224,6 @@ class SearchIndex:
                 f"{path / 'items.csv'} has {len(items)} rows but {fn.name} has {len(emb)}: export the index again"
             )
         return cls(emb, items, **kwargs)
-
 
 # %% ../../nbs/32_search.index.ipynb #c010
 def preprocess_image(

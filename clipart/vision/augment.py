@@ -11,20 +11,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.all import *
 
 # %% auto #0
-__all__ = [
-    'RandomResizedCrop',
-    'RandomFlip',
-    'ColorJitter',
-    'RandomGrayscale',
-    'GaussianBlur',
-    'Solarize',
-    'augment_pipeline',
-    'Views',
-    'two_views',
-    'multi_crop_views',
-    'show_views',
-]
-
+__all__ = ['RandomResizedCrop', 'RandomFlip', 'ColorJitter', 'RandomGrayscale', 'GaussianBlur', 'Solarize', 'augment_pipeline',
+           'Views', 'two_views', 'multi_crop_views', 'show_views']
 
 # %% ../../nbs/03_augment.ipynb #c006
 class RandomResizedCrop(nn.Module):
@@ -59,7 +47,6 @@ class RandomResizedCrop(nn.Module):
         size = (self.size, self.size) if isinstance(self.size, int) else tuple(self.size)
         grid = F.affine_grid(theta, (len(x), x.shape[1], *size), align_corners=False)
         return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
-
 
 # %% ../../nbs/03_augment.ipynb #c010
 def _apply(x, p):
@@ -180,7 +167,6 @@ class Solarize(nn.Module):
     def forward(self, x):
         return torch.where(_apply(x, self.p) & (x >= self.threshold), 1 - x, x)
 
-
 # %% ../../nbs/03_augment.ipynb #c014
 def augment_pipeline(
     size,  # Output side in pixels
@@ -255,7 +241,6 @@ def multi_crop_views(
         [augment_pipeline(size, global_scale, **kwargs) for _ in range(2)]
         + [augment_pipeline(local_size, local_scale, **kwargs) for _ in range(n_local)]
     )
-
 
 # %% ../../nbs/03_augment.ipynb #c017
 def show_views(

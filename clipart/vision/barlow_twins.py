@@ -14,7 +14,6 @@ from .ssl import SSLTrainer
 # %% auto #0
 __all__ = ['BarlowTwinsLoss', 'create_barlow_twins_model', 'BarlowTwins']
 
-
 # %% ../../nbs/25_barlow_twins.ipynb #c005
 class BarlowTwinsLoss(nn.Module):
     "Barlow Twins: (1 - C_ii)² on the diagonal + λ·C_ij² off it, C the cross-correlation of standardised embeddings"
@@ -34,7 +33,6 @@ class BarlowTwinsLoss(nn.Module):
         c = std(z1).T @ std(z2) / len(z1)
         on = (torch.diagonal(c) - 1).pow(2).sum()
         return on + self.lambd * (c.pow(2).sum() - torch.diagonal(c).pow(2).sum())
-
 
 # %% ../../nbs/25_barlow_twins.ipynb #c008
 def create_barlow_twins_model(

@@ -16,14 +16,12 @@ from .ssl import SSLTrainer
 # %% auto #0
 __all__ = ['BYOLLoss', 'create_byol_model', 'BYOL']
 
-
 # %% ../../nbs/23_byol.ipynb #c005
 class BYOLLoss(nn.Module):
     "BYOL's normalised MSE, 2 - 2 cos(p, z'), with the target `z` detached"
 
     def forward(self, p, z):
         return (2 - 2 * F.cosine_similarity(p, z.detach(), dim=-1)).mean()
-
 
 # %% ../../nbs/23_byol.ipynb #c008
 def create_byol_model(

@@ -19,7 +19,6 @@ from .ssl import SSLTrainer
 # %% auto #0
 __all__ = ['WeightNormLinear', 'DINOHead', 'DINOLoss', 'update_center', 'DINOModel', 'create_dino_model', 'DINO']
 
-
 # %% ../../nbs/26_dino.ipynb #c005
 class WeightNormLinear(nn.Module):
     "Bias-free linear layer with rows g·v/‖v‖; `g` fixed at 1 unless `learn_g`"
@@ -56,7 +55,6 @@ class DINOHead(nn.Module):
 
     def forward(self, x):
         return self.last_layer(F.normalize(self.mlp(x), dim=-1))
-
 
 # %% ../../nbs/26_dino.ipynb #c008
 class DINOLoss(nn.Module):
@@ -95,7 +93,6 @@ def update_center(
         dist.all_reduce(n)
     center.mul_(m).add_(s / n, alpha=1 - m)
     return center
-
 
 # %% ../../nbs/26_dino.ipynb #c011
 class DINOModel(MomentumModel):

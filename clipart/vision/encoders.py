@@ -14,16 +14,8 @@ from ..momentum import momentum_copy, ema_update, FeatureQueue
 from ..weights import load_weights
 
 # %% auto #0
-__all__ = [
-    'IMAGENET_STATS',
-    'ImageNormalize',
-    'Encoder',
-    'create_encoder',
-    'save_encoder',
-    'MLPHead',
-    'SSLModel',
-    'MomentumModel',
-]
+__all__ = ['IMAGENET_STATS', 'ImageNormalize', 'Encoder', 'create_encoder', 'save_encoder', 'MLPHead', 'SSLModel',
+           'MomentumModel']
 
 # %% ../../nbs/09_encoders.ipynb #c005
 IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
@@ -113,7 +105,6 @@ def save_encoder(
     save_file({k: v.contiguous() for k, v in encoder.body.state_dict().items()}, str(path), metadata=meta)
     return Path(path)
 
-
 # %% ../../nbs/09_encoders.ipynb #c009
 class MLPHead(nn.Sequential):
     "`n_layers` linear layers in_dim -> hidden ... -> out_dim; hidden ones followed by [BatchNorm] and `act`"
@@ -136,7 +127,6 @@ class MLPHead(nn.Sequential):
         if last_bn:
             layers.append(nn.BatchNorm1d(out_dim, affine=False))
         super().__init__(*layers)
-
 
 # %% ../../nbs/09_encoders.ipynb #c012
 class SSLModel(nn.Module):
@@ -182,7 +172,6 @@ def _split(y, sizes):
     if isinstance(y, (tuple, list)):
         return list(zip(*[t.split(sizes) for t in y]))
     return list(y.split(sizes))
-
 
 # %% ../../nbs/09_encoders.ipynb #c014
 class MomentumModel(nn.Module):

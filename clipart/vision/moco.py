@@ -15,7 +15,6 @@ from .ssl import SSLTrainer
 # %% auto #0
 __all__ = ['InfoNCELoss', 'create_moco_model', 'MoCo']
 
-
 # %% ../../nbs/22_moco.ipynb #c005
 class InfoNCELoss(nn.Module):
     "MoCo's InfoNCE: each query's own key is the positive, the queue's keys the negatives"
@@ -31,7 +30,6 @@ class InfoNCELoss(nn.Module):
         q, k = F.normalize(q, dim=1), F.normalize(k, dim=1)
         logits = torch.cat([(q * k).sum(1, keepdim=True), q @ queue.to(q.dtype).T], 1) / self.temperature
         return F.cross_entropy(logits, torch.zeros(len(q), dtype=torch.long, device=q.device))
-
 
 # %% ../../nbs/22_moco.ipynb #c008
 def create_moco_model(

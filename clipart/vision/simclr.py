@@ -14,7 +14,6 @@ from .ssl import SSLTrainer
 # %% auto #0
 __all__ = ['NTXentLoss', 'create_simclr_model', 'SimCLR']
 
-
 # %% ../../nbs/21_simclr.ipynb #c005
 class NTXentLoss(nn.Module):
     "SimCLR's NT-Xent: each of 2N views against all other views (of every rank), its partner view the positive"
@@ -35,7 +34,6 @@ class NTXentLoss(nn.Module):
         i = torch.arange(2 * n, device=z.device)
         logits = logits.masked_fill(F.one_hot(rank * 2 * n + i, len(keys)).bool(), float('-inf'))
         return F.cross_entropy(logits, rank * 2 * n + (i + n) % (2 * n))
-
 
 # %% ../../nbs/21_simclr.ipynb #c009
 def create_simclr_model(

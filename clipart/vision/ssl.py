@@ -17,7 +17,6 @@ import fastai.callback.schedule  # noqa: F401 (Learner.fit_one_cycle, which ever
 # %% auto #0
 __all__ = ['SSLTrainer', 'embed_images', 'knn_monitor', 'KNNAccuracy']
 
-
 # %% ../../nbs/20_ssl.ipynb #c006
 def _plain(o):
     "Nested tensors as plain `torch.Tensor`s (fastai's `TensorImage` does not mix with other tensor types)"
@@ -83,7 +82,6 @@ class SSLTrainer(Callback):
                 return m.embed(x.as_subclass(Tensor))[0].float().cpu()
         finally:
             m.train(was)
-
 
 # %% ../../nbs/20_ssl.ipynb #c008
 @torch.no_grad()

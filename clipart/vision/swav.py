@@ -19,7 +19,6 @@ from .ssl import SSLTrainer
 # %% auto #0
 __all__ = ['sinkhorn_knopp', 'SwAVLoss', 'SwAVHead', 'create_swav_model', 'SwAV']
 
-
 # %% ../../nbs/24_swav.ipynb #c005
 def _all_reduce(t):
     if dist_rank_world()[1] > 1:
@@ -48,7 +47,6 @@ def sinkhorn_knopp(
         Q /= B
     return (Q * B).T
 
-
 # %% ../../nbs/24_swav.ipynb #c008
 class SwAVLoss(nn.Module):
     "SwAV swapped prediction: the Sinkhorn codes of each view in `assign` predicted from every other view"
@@ -75,7 +73,6 @@ class SwAVLoss(nn.Module):
                 if v != i
             ) / (len(scores) - 1)
         return loss / len(assign)
-
 
 # %% ../../nbs/24_swav.ipynb #c011
 class SwAVHead(nn.Module):
