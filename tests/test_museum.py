@@ -98,6 +98,17 @@ def test_import_train_label_review_export(iiif_site, tmp_path, monkeypatch):
         linked_art=True,
         base_url='https://museum.example/clipart',
     )
+    # the desk shows where each work came from: its manifest
+    from starlette.testclient import TestClient
+    from clipart.app.gallery import Gallery
+    from clipart.app.pages import gallery_app
+
+    c = TestClient(gallery_app(Gallery('clipart_out'), review=db))
+    c.post(
+        '/review/login', data=dict(name='ana', csrf=c.get('/review').text.split('name="csrf" value="')[1].split('"')[0])
+    )
+    item = c.get('/review/item', params=dict(id=db.queue(1)[0])).text
+    assert 'id="source"' in item and '/manifest.json' in item, item[:2000]
     pages = [json.loads(p.read_text()) for p in Path('reviewed/iiif').iterdir()]
     recs = [json.loads(p.read_text()) for p in Path('reviewed/linked-art').iterdir()]
     assert len(pages) == 3 and len(recs) == 3

@@ -7,6 +7,7 @@ attributes; a JSON API beside the pages. `clipart-serve` parses its options and 
 # %% ../../nbs/45_app.pages.ipynb #c002
 from __future__ import annotations
 import base64, functools, html, io, logging, os, secrets
+from pathlib import Path
 from urllib.parse import urlencode, urlparse
 import numpy as np
 from importlib.resources import files
@@ -497,6 +498,29 @@ def review_routes(
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
     uris = dict(zip(g.vocab.attribute_name, g.vocab.uri)) if g.vocab is not None and 'uri' in g.vocab else {}
 
+    sources = {}  # folder -> {item file id: (manifest, canvas, rights)} of a collection `clipart-import iiif` wrote
+
+    def source_line(image):
+        "Where the work came from (its IIIF manifest, its rights statement), when it was imported from IIIF"
+        folder = Path(image).parent.parent
+        if folder not in sources:
+            fn = folder / 'sources.csv'
+            import pandas as pd
+
+            s = pd.read_csv(fn, dtype=str, keep_default_na=False) if fn.is_file() else None
+            sources[folder] = {} if s is None else {r.id: (r.manifest, r.canvas, r.rights) for r in s.itertuples()}
+        if (src := sources[folder].get(Path(image).stem)) is None:
+            return []
+        manifest, _, rights = src
+        return [
+            P(
+                'from ',
+                A(manifest, href=manifest, id='source', target='_blank', rel='noopener'),
+                *([' · rights ', A(rights, href=rights, target='_blank', rel='noopener')] if rights else []),
+                cls='muted',
+            )
+        ]
+
     def term_link(attribute):
         "A link to the term's authority record (Getty AAT, ULAN, Wikidata) when the vocabulary names its URI"
         u = uris.get(attribute, '')
@@ -719,6 +743,7 @@ def review_routes(
         )
         body = [
             H2(id),
+            *source_line(it['image']),
             *([P(f"marked {it['flag']}", cls='flag', id='flag')] if it['flag'] else []),
             Div(
                 Img(
