@@ -133,8 +133,8 @@ def title_of(nb):
 EXTRA_CSS = '''.api-doc { border-left: 3px solid var(--md-primary-fg-color); padding-left: .8em; margin: 1em 0; }
 .jp-InputPrompt, .jp-OutputPrompt { display: none; }
 .md-grid { max-width: 100%; }
-@media screen and (max-width: 100em) { .md-sidebar--secondary { display: none; } }
-.md-typeset pre, .md-typeset code, .jp-Cell pre { font-size: 12.5px; line-height: 1.45; }
+@media screen and (max-width: 100em) { .md-sidebar--secondary { display: none !important; } }
+.md-typeset pre, .md-typeset code, .jp-Cell pre { font-size: 11.5px; line-height: 1.45; }
 .jp-OutputArea-output img { max-width: 100%; height: auto; }
 '''
 
