@@ -22,6 +22,7 @@ from ..search.index import preprocess_image
 from ..eval.predict import AttributePredictor
 from ..run.folder import RunFolder
 from ..run.proposals import Proposals
+from ..data.museum import link_file
 
 _all_ = ['Proposals']
 
@@ -563,18 +564,6 @@ def _state(rows):
     return attrs, flag
 
 # %% ../../nbs/35c_catalogue.core.ipynb #35edd27e
-def _link(src, dst):
-    "Hard-link `src` at `dst` (copy across file systems); never over a file that is there"
-    if os.path.lexists(dst):
-        raise FileExistsError(f"{dst}: exists already: two items would be written to one file (nothing is overwritten)")
-    try:
-        os.link(src, dst)
-    except FileExistsError:
-        raise
-    except OSError:
-        shutil.copy2(src, dst)
-
-
 def export_catalogue(
     db,  # A review database (path or `CatalogueDB`)
     out,  # The folder to write (iMet layout: labels.csv, train.csv, train/)
@@ -632,7 +621,7 @@ def _write_export(db, out, vocab, items):
         if not os.path.isfile(image):
             raise FileNotFoundError(f"{image}: the image of item {id_!r} is gone: cannot export it")
         id_ = file_id(id_)  # an id made of a relative path ('a/x'): a flat file name that gives the id back ('a%2Fx')
-        _link(image, out / 'train' / f'{id_}{Path(image).suffix.lower() or ".jpg"}')
+        link_file(image, out / 'train' / f'{id_}{Path(image).suffix.lower() or ".jpg"}')
         rows.append((id_, ' '.join(str(ids[a]) for a in sorted(attrs, key=ids.get))))
 
     for r in items[items.labels != ''].itertuples():

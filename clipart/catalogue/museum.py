@@ -179,6 +179,9 @@ def export_museum(
     vals = reviewed_values(db, run, proposals=proposals)
     run_name = Path(str(run if run is not None else db.meta('run') or 'clipart')).name
     kinds = [(k, d) for k, d in (('iiif', iiif), ('linked-art', linked_art)) if d]
+    for k, _ in kinds:  # checked before anything is written: an earlier export is never written over
+        if (out / k).exists() and any((out / k).iterdir()):
+            raise FileExistsError(f"{out / k}: holds an earlier export: export into a new folder (nothing was written)")
     for k, _ in kinds:
         (out / k).mkdir(parents=True, exist_ok=True)
     n = dict(items=0, annotations=0, records=0)

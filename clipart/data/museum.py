@@ -14,7 +14,8 @@ from fastprogress.fastprogress import progress_bar
 from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS, cache_dir, open_image
 
 # %% auto #0
-__all__ = ['column_groups', 'column_pairs', 'import_csv', 'FetchError', 'fetch', 'canvases', 'manifests_of', 'import_iiif']
+__all__ = ['column_groups', 'column_pairs', 'link_file', 'import_csv', 'FetchError', 'fetch', 'canvases', 'manifests_of',
+           'import_iiif']
 
 # %% ../../nbs/01d_data.museum.ipynb #i005
 def column_groups(
@@ -45,16 +46,61 @@ def _cell_values(cell, sep):
     return [_nfc(v) for v in str(cell).split(sep) if _nfc(v)] if sep else ([_nfc(cell)] if _nfc(cell) else [])
 
 
+def _begin_import(out, src):
+    """Make `out` for an import of `src`: new, empty, or an earlier (interrupted) import of the same `src`, which is
+    resumed; anything else is refused before a file is written"""
+    out, src = Path(out), str(src)
+    mark = out / 'import.json'
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        earlier = json.loads(mark.read_text()).get('source') if mark.is_file() else None
+        if earlier != src:
+            raise FileExistsError(
+                f"{out}: exists and is not an import of {src}"
+                + (f" (it is one of {earlier})" if earlier else '')
+                + ": choose another --out (nothing was written)"
+            )
+    (out / 'train').mkdir(parents=True, exist_ok=True)
+    mark.write_text(json.dumps(dict(source=src)))
+
+
+def _write_collection(out, src, vocab, rows, report, texts=(), desc=(), uri_of=None, sources=None):
+    "Write the iMet-layout files of an import (labels.csv with `uri` when some term has one, train.csv, ...); counts"
+    if not rows:
+        raise ValueError(f"{src}: nothing could be imported ({report})")
+    labels = pd.DataFrame([(k, n) for n, k in vocab.items()], columns=['attribute_id', 'attribute_name'])
+    if uri_of:
+        labels['uri'] = [uri_of.get(n, '') for n in labels.attribute_name]
+    labels.to_csv(out / 'labels.csv', index=False)
+    pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
+    if texts:
+        pd.DataFrame(desc, columns=['id', *texts]).to_csv(out / 'descriptions.csv', index=False)
+    if sources is not None:
+        pd.DataFrame(sources, columns=['id', 'manifest', 'canvas', 'rights']).to_csv(out / 'sources.csv', index=False)
+    if len(report):
+        report.to_df().to_csv(out / 'skipped.csv', index=False)
+    return dict(objects=len(rows), attributes=len(vocab), skipped=len(report), report=report)
+
+
+def link_file(src, dst):
+    "Hard-link `src` at `dst` (a copy across file systems); never over a file that is there (`FileExistsError`)"
+    if os.path.lexists(dst):
+        raise FileExistsError(f"{dst}: exists already: two items would be written to one file (nothing is overwritten)")
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        raise
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def _place(src, dst):
-    "Hard-link `src` at `dst` (copy across file systems); a file already there from an earlier run is kept"
+    """`link_file` into an import's own folder: a file an earlier (interrupted) run placed is kept, a partial one
+    replaced"""
     if os.path.exists(dst) and os.path.getsize(dst) == os.path.getsize(src):
         return
     if os.path.lexists(dst):
         os.remove(dst)
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+    link_file(src, dst)
 
 # %% ../../nbs/01d_data.museum.ipynb #i007
 def import_csv(
@@ -82,7 +128,7 @@ def import_csv(
     df = _read_csv(src, [id_col, image_col, *groups, *pairs.values(), *texts], sep=sep_)
     report = ReadReport()
     bad = _Bad(on_bad, report)
-    (out / 'train').mkdir(parents=True, exist_ok=True)
+    _begin_import(out, src)
     vocab, uri_of, rows, desc, seen = {}, {}, [], [], {}
     for i in progress_bar(range(len(df)), display=progress, leave=False):
         r, line = df.iloc[i], i + 2
@@ -133,24 +179,8 @@ def import_csv(
         rows.append((fid, ' '.join(map(str, sorted(set(attrs_))))))
         if texts:
             desc.append([fid] + [_nfc(r[c]) for c in texts])
-    if not rows:
-        raise ValueError(f"{src}: no object could be imported ({report})")
-    labels = pd.DataFrame([(k, n) for n, k in vocab.items()], columns=['attribute_id', 'attribute_name'])
-    if uri_of:
-        labels['uri'] = [uri_of.get(n, '') for n in labels.attribute_name]
-    labels.to_csv(out / 'labels.csv', index=False)
-    pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
-    if texts:
-        pd.DataFrame(desc, columns=['id'] + texts).to_csv(out / 'descriptions.csv', index=False)
-    if len(report):
-        report.to_df().to_csv(out / 'skipped.csv', index=False)
-    return dict(
-        objects=len(rows),
-        attributes=len(vocab),
-        with_uri=sum(map(bool, uri_of.values())),
-        skipped=len(report),
-        report=report,
-    )
+    res = _write_collection(out, src, vocab, rows, report, texts, desc, uri_of=uri_of)
+    return dict(res, with_uri=sum(map(bool, uri_of.values())))
 
 # %% ../../nbs/01d_data.museum.ipynb #f001
 class FetchError(OSError):
@@ -162,6 +192,7 @@ def fetch(
     cache=None,  # A folder keeping every answer by URL (a re-run fetches nothing twice); None: no cache
     timeout=20.0,  # Seconds to wait for an answer
     tries=3,  # Attempts on a timeout, a dropped connection or a 5xx answer (1 s, 2 s, ... between them)
+    max_bytes=200_000_000,  # A larger answer is refused (a hostile or broken server cannot fill the memory)
 ) -> bytes:
     "The bytes at `url`, from `cache` when it has them; a `FetchError` naming the URL otherwise"
     if not re.match(r'^https?://', str(url)):
@@ -176,7 +207,9 @@ def fetch(
         try:
             req = urllib.request.Request(url, headers={'User-Agent': 'clipart-import (+https://github.com/clipart)'})
             with urllib.request.urlopen(req, timeout=timeout) as r:
-                data = r.read()
+                data = r.read(max_bytes + 1)
+            if len(data) > max_bytes:
+                raise FetchError(f"{url}: larger than {max_bytes:,} bytes: refused")
             break
         except urllib.error.HTTPError as e:
             if e.code < 500 or k == tries - 1:
@@ -372,7 +405,7 @@ def import_iiif(
                     rights=str(doc.get('rights') or doc.get('license') or ''),
                 )
             )
-    (out / 'train').mkdir(parents=True, exist_ok=True)
+    _begin_import(out, src)
 
     def get(it):
         fn = out / 'train' / f"{file_id(it['id'])}.jpg"
@@ -399,21 +432,5 @@ def import_iiif(
             rows.append((file_id(it['id']), ' '.join(map(str, sorted(set(ids))))))
             desc.append((file_id(it['id']), it['title'], it['summary']))
             src_rows.append((file_id(it['id']), it['manifest'], it['canvas'], it['rights']))
-    if not rows:
-        raise ValueError(f"{src}: no item could be imported ({report})")
-    pd.DataFrame([(k, n) for n, k in vocab.items()], columns=['attribute_id', 'attribute_name']).to_csv(
-        out / 'labels.csv', index=False
-    )
-    pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
-    pd.DataFrame(desc, columns=['id', 'title', 'summary']).to_csv(out / 'descriptions.csv', index=False)
-    pd.DataFrame(src_rows, columns=['id', 'manifest', 'canvas', 'rights']).to_csv(out / 'sources.csv', index=False)
-    if len(report):
-        report.to_df().to_csv(out / 'skipped.csv', index=False)
-    return dict(
-        manifests=len(mans),
-        objects=len(rows),
-        attributes=len(vocab),
-        skipped=len(report),
-        report=report,
-        missing={f: n for f, n in missing.items() if n},
-    )
+    res = _write_collection(out, src, vocab, rows, report, ('title', 'summary'), desc, sources=src_rows)
+    return dict(res, manifests=len(mans), missing={f: n for f, n in missing.items() if n})
