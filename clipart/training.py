@@ -15,8 +15,8 @@ from .dist import unwrap_model, dist_rank_world
 
 # %% auto #0
 __all__ = ['rng_states', 'set_rng_states', 'save_training_state', 'load_training_state', 'TrainingCheckpoint',
-           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'FusedAdam', 'trainer_with', 'PlainProgress',
-           'plain_progress']
+           'NonFiniteLossError', 'StopOnNonFinite', 'history', 'FusedAdam', 'trainer_with', 'TrainerLearner',
+           'TrainerCallback', 'PlainProgress', 'plain_progress']
 
 # %% ../nbs/12_training.ipynb #c005
 def _train_dl(learn):
@@ -245,10 +245,6 @@ class FusedAdam(OptimWrapper):
         return self.opt.step(closure)
 
 # %% ../nbs/12_training.ipynb #02f2ea40
-if not hasattr(Learner, '_fastai_predict'):  # fastai's own, kept once (this cell may run again)
-    Learner._fastai_predict, Learner._fastai_show_results = Learner.predict, Learner.show_results
-
-
 def trainer_with(
     learn,  # A Learner
     meth,  # A method name, e.g. 'predict_item'
@@ -257,27 +253,34 @@ def trainer_with(
     return next((cb for cb in learn.cbs if callable(getattr(type(cb), meth, None))), None)
 
 
-@patch
-def predict(self: Learner, item, rm_type_tfms=None, with_input=False):
-    """The trainer callback's `predict_item(item)` when it has one (CLIP: zero-shot attributes; self-supervised:
-    features), else fastai's"""
-    cb = trainer_with(self, 'predict_item')
-    return (
-        cb.predict_item(item)
-        if cb
-        else Learner._fastai_predict(self, item, rm_type_tfms=rm_type_tfms, with_input=with_input)
-    )
+class TrainerLearner(Learner):
+    "A `Learner` whose trainer callback answers `predict` and `show_results` where it can"
+
+    def predict(self, item, rm_type_tfms=None, with_input=False):
+        """The trainer callback's `predict_item(item)` when it has one (CLIP: attributes; self-supervised: features),
+        else fastai's"""
+        cb = trainer_with(self, 'predict_item')
+        return cb.predict_item(item) if cb else super().predict(item, rm_type_tfms, with_input)
+
+    def show_results(self, ds_idx=1, dl=None, max_n=9, **kwargs):
+        "The trainer callback's `show_learner_results` when it has one, else fastai's"
+        cb = trainer_with(self, 'show_learner_results')
+        f = cb.show_learner_results if cb else super().show_results
+        return f(ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs)
 
 
-@patch
-def show_results(self: Learner, ds_idx=1, dl=None, max_n=9, **kwargs):
-    "The trainer callback's `show_learner_results` when it has one, else fastai's"
-    cb = trainer_with(self, 'show_learner_results')
-    return (
-        cb.show_learner_results(ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs)
-        if cb
-        else Learner._fastai_show_results(self, ds_idx=ds_idx, dl=dl, max_n=max_n, **kwargs)
-    )
+class TrainerCallback(Callback):
+    "A training callback whose plain `Learner` (joined when made or by `add_cb`) becomes a `TrainerLearner`"
+
+    @property
+    def learn(self):
+        return self.__dict__.get('_learn')
+
+    @learn.setter
+    def learn(self, learn):
+        if type(learn) is Learner:
+            learn.__class__ = TrainerLearner
+        self._learn = learn
 
 # %% ../nbs/12_training.ipynb #c013
 class PlainProgress(Callback):

@@ -15,12 +15,13 @@ from .imet import ImetCollection, ArtImage
 from .captions import make_captioner, SwapCaptioner, LabelCaptioner
 from plum import dispatch
 from fastai.torch_core import TensorImage
+from typing import NamedTuple
 
 # %% auto #0
 __all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'split_sentences',
            'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'CaptionCuts', 'caption_cuts',
            'TensorAttributes', 'AttributeTargets', 'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock',
-           'CachedImages', 'imet_dataloaders', 'find_tfm', 'show_batch']
+           'CachedImages', 'imet_dataloaders', 'find_tfm', 'show_batch', 'ClipBatch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -518,3 +519,52 @@ def show_batch(
         ctx.set_title('\n'.join(lines), fontsize=8)
     ctxs[0].figure.tight_layout()
     return ctxs
+
+# %% ../../nbs/01c_data.tokens.ipynb #cb000002
+def _plain(t):
+    return None if t is None else t.as_subclass(Tensor)
+
+
+class ClipBatch(NamedTuple):
+    "One batch of a CLIP `DataBlock` by name, found once by the parts' types (plain tensors; absent parts None)"
+
+    images: Tensor | None  # Images [n, 3, h, w]
+    tokens: Tensor | None  # Token ids of their captions [n, l]
+    attributes: Tensor | None = None  # Multi-hot attributes [n, c] (`imet_dataloaders(labels=True)`)
+    negatives: Tensor | None = None  # Token ids of each item's swapped caption [n, l] (`hard_negatives=True`)
+
+    @classmethod
+    def of(cls, xb, yb):
+        """The batch `(xb, yb)` by name: (images, tokens[, attributes][, swapped captions]) with the tokens as target or
+        as second input, or images or tokens alone"""
+        if len(xb) == 1 and len(yb) in (1, 2, 3):
+            by = lambda c: _plain(next((t for t in yb[1:] if isinstance(t, c)), None))
+            return cls(_plain(xb[0]), _plain(yb[0]), by(TensorAttributes), by(TensorHardNegatives))
+        if len(xb) == 2 and len(yb) == 0:
+            return cls(_plain(xb[0]), _plain(xb[1]))
+        if len(xb) == 1 and len(yb) == 0:
+            x = _plain(xb[0])
+            return cls(x, None) if torch.is_floating_point(x) else cls(None, x)
+        raise ValueError(
+            f"CLIPTrainer expects batches of (images, tokens), or images or tokens alone; got {len(xb)} "
+            f"inputs and {len(yb)} targets"
+        )
+
+    @property
+    def paired(self):
+        "Images and their captions (a training or validation batch)"
+        return self.images is not None and self.tokens is not None
+
+    @property
+    def valid(self):
+        "Which items have a swapped caption (one with nothing to swap brought its own caption back)"
+        return None if self.negatives is None else (self.negatives != self.tokens).any(1)
+
+    def model_input(
+        self,
+        negatives=False,  # The swapped captions after the captions: one text forward for both
+    ):
+        "What the model is called with: (images, tokens), (images,) or (None, tokens)"
+        if not self.paired:
+            return (self.images,) if self.images is not None else (None, self.tokens)
+        return (self.images, torch.cat([self.tokens, self.negatives]) if negatives else self.tokens)

@@ -7,17 +7,17 @@ from __future__ import annotations
 import math, textwrap
 import torch
 from fastai.basics import *
-from .losses import create_loss, LabelAwareClipLoss, HardNegativeClipLoss
-from ..data.tokens import TensorAttributes, TensorHardNegatives, decode_tokens
+from .losses import contrastive_loss, ClipFeatures
+from ..data.tokens import ClipBatch, decode_tokens
 from ..data.imet import ArtImage, open_image
 from ..metrics import cross_modal_retrieval, caption_groups
-from ..dist import unwrap_model, dist_rank_world
+from ..dist import unwrap_model
 from .models import trim_padding, clip_of
 from .embed import embed_dl, find_tokenize
 from .classifier import ZeroShotClassifier
 
 # `learn.predict` and `learn.show_results` ask the trainer callback: `predict_item`, `show_learner_results`
-import clipart.training  # noqa: F401
+from ..training import TrainerCallback
 from fastai.torch_core import trainable_params
 from .adapt import clip_splitter, lock_tower, locked_tower, tower_modules
 
@@ -58,7 +58,7 @@ class TrimPadding(Callback):
     after_fit = after_validate = _off
 
 
-class CLIPTrainer(Callback):
+class CLIPTrainer(TrainerCallback):
     "Contrastive image–text training: feed (images, tokens) to the model, CLIP/SigLIP loss, clamp the temperature"
 
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
@@ -79,13 +79,8 @@ class CLIPTrainer(Callback):
         # The text tower skips the padding after each batch's longest caption (adds a `TrimPadding`; the same features)
         trim=True,
     ):
-        if labels not in (None, 'same', 'jaccard'):
-            raise ValueError(f"labels must be None, 'same' or 'jaccard', not {labels!r}")
-        if labels and loss != 'clip':
-            raise ValueError(f"labels={labels!r} is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
-        if hard_negatives and loss != 'clip':
-            raise ValueError(f"hard_negatives is a softmax (InfoNCE) loss: use it with loss='clip', not {loss!r}")
         store_attr()
+        self.loss_fn = contrastive_loss(loss, labels, hard_negatives)  # the options checked, once
 
     def _add_cbs(self):
         """The callbacks this trainer brings (a `LockTower` for a locked model, a `TrimPadding` with `trim`), each added
@@ -111,86 +106,50 @@ class CLIPTrainer(Callback):
     def before_fit(self):
         for cb in self._add_cbs():
             cb.before_fit()  # added by `fit(cbs=...)`: they missed this event
-        rank, world = dist_rank_world()  # from torch.distributed itself: torchrun, accelerate or mp.spawn + TCP alike
-        self.loss_fn = (
-            HardNegativeClipLoss(self.labels)
-            if self.hard_negatives
-            else LabelAwareClipLoss(self.labels)
-            if self.labels
-            else create_loss(self.loss, rank=rank, world_size=world)
-        )
         self.learn.loss_func = self.lf
 
-    def _of(self, yb, cls):
-        """The target of type `cls` in `yb`: by its type, else where `before_batch` saw it (fastai's `CastToTensor`
-        drops the types after)"""
-        if (t := next((t for t in yb[1:] if isinstance(t, cls)), None)) is not None:
-            return t
-        i = getattr(self, 'where', {}).get(cls)
-        return yb[i] if i is not None and i < len(yb) else None
-
     def before_batch(self):
-        self.n_pos, self.where = (
-            None,
-            {c: i for i, t in enumerate(self.yb) for c in (TensorAttributes, TensorHardNegatives) if isinstance(t, c)},
-        )
-        if len(self.xb) == 1 and len(self.yb) in (1, 2, 3):  # (tokens[, attributes][, hard negatives]) targets
-            neg = self._of(self.yb, TensorHardNegatives) if self.hard_negatives else None
-            if self.hard_negatives and neg is None:
-                raise ValueError(
-                    "CLIPTrainer(hard_negatives=True) needs batches with swapped captions: build the DataLoaders with "
-                    "imet_dataloaders(..., hard_negatives=True)"
-                )
-            tok = self.yb[0]
-            if neg is not None:
-                self.n_pos, tok = (
-                    len(tok),
-                    torch.cat([tok.as_subclass(Tensor), neg.as_subclass(Tensor)]),
-                )  # one text forward for both
-            self.learn.xb = (self.xb[0], tok)
-        elif len(self.xb) == 2 and len(self.yb) == 0:
-            self.learn.yb = (self.xb[1],)
-        # one modality (a `test_dl`, `predict`, `summary`): its embeddings
-        elif len(self.xb) == 1 and len(self.yb) == 0:
-            x = self.xb[0]
-            self.learn.xb = (None, x) if not torch.is_floating_point(x) else (x,)
-        else:
+        "The batch by name (`ClipBatch`, while its parts still have their types); the model's input from it"
+        self.batch = b = ClipBatch.of(self.xb, self.yb)
+        if b.paired and self.labels and b.attributes is None:
             raise ValueError(
-                f"CLIPTrainer expects batches of (images, tokens), or images or tokens alone; got {len(self.xb)} "
-                f"inputs and {len(self.yb)} targets"
+                f"CLIPTrainer(labels={self.labels!r}) needs batches with attributes: build the DataLoaders with "
+                "imet_dataloaders(..., labels=True)"
             )
+        if b.paired and self.hard_negatives and b.negatives is None:
+            raise ValueError(
+                "CLIPTrainer(hard_negatives=True) needs batches with swapped captions: build the DataLoaders with "
+                "imet_dataloaders(..., hard_negatives=True)"
+            )
+        self.learn.xb = b.model_input(negatives=self.hard_negatives)
+        if b.paired and not len(self.yb):
+            self.learn.yb = (b.tokens,)  # `n_inp=2`: fastai computes a loss for batches with a target only
 
     def after_pred(self):
         """Plain tensors out (fastai's `TensorImage`/`TensorTokens` types cannot be multiplied together); one modality:
         its features"""
         p = tuple(None if t is None else t.as_subclass(Tensor) for t in self.pred)
-        if self.n_pos is not None:
-            self.neg, p = p[1][self.n_pos :], (p[0], p[1][: self.n_pos], *p[2:])  # the swapped captions' features
-        self.learn.pred = p if len(self.yb) else (p[0] if p[0] is not None else p[1])
+        self.learn.pred = p if self.batch.paired else (p[0] if p[0] is not None else p[1])
 
-    def after_loss(self):
-        """What `get_preds` and metrics see: (image, text) features; the rest (scale, momentum keys) stays in
-        `self.extra`"""
-        if len(self.yb):
-            self.extra, self.learn.pred = self.pred[2:], self.pred[:2]
+    def features(self, pred) -> ClipFeatures:
+        "The model's output `(image, text, scale[, bias])` by name; the swapped captions' features split from the text"
+        img, txt, scale, *rest = pred
+        neg, txt = (txt[len(img) :], txt[: len(img)]) if self.hard_negatives else (None, txt)
+        return ClipFeatures(img, txt, scale, bias=rest[0] if rest else None, negatives=neg)
 
     def lf(self, pred, *yb):
-        """Contrastive loss of the model's output; the tokens in `yb` only pair the rows, its attributes (if any) make
-        the label-aware targets"""
-        if not (self.labels or self.hard_negatives):
-            return self.loss_fn(*pred)
-        lab = self._of(yb, TensorAttributes)
-        lab = None if lab is None else lab.as_subclass(Tensor)
-        if self.labels and lab is None:
-            raise ValueError(
-                f"CLIPTrainer(labels={self.labels!r}) needs batches with attributes: build the DataLoaders with "
-                "imet_dataloaders(..., labels=True)"
-            )
-        if not self.hard_negatives:
-            return self.loss_fn(*pred[:3], lab)
-        # an item with nothing to swap brought its own caption back
-        valid = (self._of(yb, TensorHardNegatives) != yb[0]).any(1).as_subclass(Tensor)
-        return self.loss_fn(*pred[:3], self.neg, valid, labels=lab)
+        """The learner's loss: the trainer's `ContrastiveLoss` of the output and the batch by name (named in
+        `before_batch`; called outside the loop, by the types of `yb`)"""
+        self.feats = self.features(pred)
+        return self.loss_fn.batch_loss(self.feats, getattr(self, 'batch', None) or ClipBatch.of((None,), yb))
+
+    def after_loss(self):
+        "What `get_preds` and metrics see: the (image, text) features"
+        if self.batch.paired:
+            self.learn.pred = tuple(self.feats[:2])
+
+    def after_batch(self):
+        self.batch = None
 
     def after_step(self):
         with torch.no_grad():
@@ -345,11 +304,11 @@ def swap_accuracy(
     dev = next(m.parameters()).device
     wins = n = 0
     for b in dl:
-        x, tok, neg = b[0], b[1], next(t for t in b[2:] if isinstance(t, TensorHardNegatives))
-        keep = (neg != tok).any(1)
-        i = m.encode_image(x.as_subclass(Tensor).to(dev), normalize=True)
-        t = m.encode_text(torch.cat([tok, neg]).as_subclass(Tensor).to(dev), normalize=True)
-        w, k = prefers_caption(i, t[: len(tok)], t[len(tok) :], keep.as_subclass(Tensor).to(dev))
+        cb = ClipBatch.of(b[:1], b[1:])
+        i = m.encode_image(cb.images.to(dev), normalize=True)
+        t = m.encode_text(cb.model_input(negatives=True)[1].to(dev), normalize=True)
+        n_tok = len(cb.tokens)
+        w, k = prefers_caption(i, t[:n_tok], t[n_tok:], cb.valid.to(dev))
         wins += w
         n += k
     return wins / max(n, 1)

@@ -7,7 +7,7 @@ small batches still see thousands of negatives."""
 from __future__ import annotations
 from fastai.basics import *
 from .clip import CLIPTrainer
-from .losses import QueueClipLoss
+from .losses import QueueClipLoss, ClipFeatures
 import torch, torch.nn as nn
 from ..momentum import momentum_copy, ema_update, FeatureQueue, cosine_momentum, momentum_for_steps
 from ..dist import unwrap_model
@@ -72,6 +72,7 @@ class CLIPMOCOTrainer(CLIPTrainer):
     ):
         super().__init__(loss='clip', max_scale=max_scale, lock=lock)
         store_attr('queue_size,momentum,cosine,alpha')
+        self.loss_fn = QueueClipLoss(alpha, queues=self.queues)
 
     def _wrap(self):
         if not isinstance(unwrap_model(self.learn.model), CLIPMoCo):
@@ -84,14 +85,18 @@ class CLIPMOCOTrainer(CLIPTrainer):
     def before_fit(self):
         self._wrap()
         super().before_fit()  # what every CLIP trainer does first (a `LockTower` added by `fit(cbs=...)` locks now)
-        self.loss_fn, self.learn.loss_func = QueueClipLoss(self.alpha), self.lf
         self.total_steps = self.n_epoch * len(self.dls.train)
         self.m = momentum_for_steps(self.total_steps) if self.momentum is None else self.momentum
 
-    def lf(self, pred, *yb):
-        "Queue loss of `(image, text, scale, image_keys, text_keys)` against the current queues"
+    def features(self, pred):
+        "The output `(image, text, scale, image_keys, text_keys)` of a `CLIPMoCo` by name"
+        img, txt, scale, img_k, txt_k = pred
+        return ClipFeatures(img, txt, scale, image_keys=img_k, text_keys=txt_k)
+
+    def queues(self):
+        "The (image, text) queues of keys now"
         m = unwrap_model(self.model)
-        return self.loss_fn(*pred, m.img_queue.feats.clone(), m.txt_queue.feats.clone())
+        return m.img_queue.feats.clone(), m.txt_queue.feats.clone()
 
     def current_momentum(self):
         "The EMA momentum of this step"
@@ -99,4 +104,4 @@ class CLIPMOCOTrainer(CLIPTrainer):
 
     def after_step(self):
         super().after_step()
-        unwrap_model(self.model).update(self.current_momentum(), self.extra[1], self.extra[2])
+        unwrap_model(self.model).update(self.current_momentum(), self.feats.image_keys, self.feats.text_keys)

@@ -11,7 +11,7 @@ from fastai.basics import *
 from .augment import Views, two_views
 from ..metrics import knn_accuracy
 from ..dist import unwrap_model
-import clipart.training  # noqa: F401 (`learn.predict` asks the trainer callback: `predict_item`)
+from ..training import TrainerCallback  # `learn.predict` asks the trainer: `predict_item`
 import fastai.callback.schedule  # noqa: F401 (Learner.fit_one_cycle, which every pretraining run calls)
 
 # %% auto #0
@@ -25,7 +25,7 @@ def _plain(o):
     return o.as_subclass(Tensor) if isinstance(o, Tensor) else o
 
 
-class SSLTrainer(Callback):
+class SSLTrainer(TrainerCallback):
     "Turn a batch of images into the views of `views` and train on the method's `loss` of the model's output"
 
     order = -5  # before the batch reaches other callbacks (e.g. mixed precision)
