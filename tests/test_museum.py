@@ -32,14 +32,17 @@ def iiif_site(tmp_path):
         body = {
             'id': f"{svc}/full/max/0/default.jpg",
             'type': 'Image',
-            'service': [{'id': svc, 'type': 'ImageService3'}],
+            'format': 'image/jpeg',
+            'service': [{'id': svc, 'type': 'ImageService3', 'profile': 'level1'}],
         }
-        canvas = {
-            'id': f"{base}/iiif/{k}/canvas/1",
+        cid = f"{base}/iiif/{k}/canvas/1"
+        paint = {'id': f"{cid}/p/1", 'type': 'Annotation', 'motivation': 'painting', 'body': body, 'target': cid}
+        canvas = {  # a valid manifest, as a museum publishes it
+            'id': cid,
             'type': 'Canvas',
-            'items': [
-                {'type': 'AnnotationPage', 'items': [{'type': 'Annotation', 'motivation': 'painting', 'body': body}]}
-            ],
+            'height': 128,
+            'width': 128,
+            'items': [{'id': f"{cid}/page/1", 'type': 'AnnotationPage', 'items': [paint]}],
         }
         doc = {
             '@context': 'http://iiif.io/api/presentation/3/context.json',
@@ -109,16 +112,24 @@ def test_import_train_label_review_export(iiif_site, tmp_path, monkeypatch):
     )
     item = c.get('/review/item', params=dict(id=db.queue(1)[0])).text
     assert 'id="source"' in item and '/manifest.json' in item, item[:2000]
-    pages = [json.loads(p.read_text()) for p in Path('reviewed/iiif').iterdir()]
+    pages = [json.loads(p.read_text()) for p in Path('reviewed/iiif').glob('*.json')]
     recs = [json.loads(p.read_text()) for p in Path('reviewed/linked-art').iterdir()]
     assert len(pages) == 3 and len(recs) == 3
+    # each page is identified by the URL it is published at, and referenced from its canvas in an annotated copy of
+    # the manifest the work came from, so a IIIF viewer shows the values on the painting
+    mans = [json.loads(p.read_text()) for p in Path('reviewed/iiif/manifests').iterdir()]
+    assert len(mans) == 3 and all(m['id'].startswith('https://museum.example/clipart/iiif/manifests/') for m in mans)
+    listed = {a['id'] for m in mans for c in m['items'] for a in c.get('annotations', [])}
+    assert listed == {p['id'] for p in pages} and all(
+        p['id'].startswith('https://museum.example/clipart/iiif/') for p in pages
+    ), (listed, [p['id'] for p in pages])
     # each annotation targets the canvas the work came from
     assert all(
         a['target'].startswith('http://127.0.0.1:') and a['target'].endswith('/canvas/1')
         for p in pages
         for a in p['items']
     )
-    for d in pages:
+    for d in pages + mans:
         assert schema_errors(d, 'iiif') == []
     for d in recs:
         assert schema_errors(d, 'linked-art') == []
@@ -126,4 +137,4 @@ def test_import_train_label_review_export(iiif_site, tmp_path, monkeypatch):
         import jsonschema
 
         v = jsonschema.Draft7Validator(json.loads((sh / 'iiif_3_0.schema.json').read_text()))
-        assert all(not list(v.iter_errors(d)) for d in pages)
+        assert all(not list(v.iter_errors(d)) for d in pages + mans)

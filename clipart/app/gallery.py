@@ -19,7 +19,7 @@ from ..search.duplicates import pixel_signature
 from ..run.folder import RunFolder
 
 # %% auto #0
-__all__ = ['GroupCommit', 'Gallery']
+__all__ = ['URI_FACET', 'GroupCommit', 'Gallery']
 
 # %% ../../nbs/34_app.gallery.ipynb #70081fb2
 class GroupCommit:
@@ -69,6 +69,9 @@ class GroupCommit:
         return slot['out']
 
 # %% ../../nbs/34_app.gallery.ipynb #c005
+URI_FACET = '@uri'  # The facet of authority links, '@uri::linked' and '@uri::not linked' (no group has an '@')
+
+
 class Gallery:
     """A `clipart-train` run as a browsable collection: text, image and more-like-this search, facets, attributes,
     near-duplicates"""
@@ -132,15 +135,24 @@ class Gallery:
         )
 
     @functools.cached_property
+    def uris(self):
+        "{attribute: its authority URI} of the vocabulary's terms that have one (`labels.csv`'s `uri`; else {})"
+        v = self.vocab
+        return {} if v is None or 'uri' not in v else {a: u for a, u in zip(v.attribute_name, v.uri) if u}
+
+    @functools.cached_property
     def facets(self):
         """{group: [(value, count)]} of the curated labels, groups in vocabulary order, values most frequent first
-        (computed once)"""
+        (computed once); with authority URIs in the vocabulary, `URI_FACET` last: items with a linked term, with a term
+        not linked"""
         c = Counter(l for ls in self.labels for l in ls)
         out = {g: [] for g in (dict.fromkeys(self.vocab.group) if self.vocab is not None else [])}
         for name, n in c.most_common():
             g, v = name.split('::', 1)
             out.setdefault(g, []).append((v, n))
-        return {g: vs for g, vs in out.items() if vs}
+        if self.uris:
+            out[URI_FACET] = [(v, int(self._has(f'{URI_FACET}::{v}').sum())) for v in ('linked', 'not linked')]
+        return {g: [(v, n) for v, n in vs if n] for g, vs in out.items() if any(n for _, n in vs)}
 
     def position(self, id):
         "Row of item `id`; a `KeyError` naming it if the run has no such item"
@@ -219,9 +231,14 @@ class Gallery:
         return out
 
     def _has(self, label):
-        "Boolean mask of the items holding curated (or accepted) `label` (cached per label)"
+        """Boolean mask of the items holding curated (or accepted) `label` (cached per label); `URI_FACET`'s: a term
+        linked to its authority, a term not linked"""
         if label not in self._masks:
-            self._masks[label] = np.array([label in ls for ls in self.labels])
+            if label.startswith(URI_FACET + '::'):
+                linked = label == f'{URI_FACET}::linked'
+                self._masks[label] = np.array([any((l in self.uris) == linked for l in ls) for ls in self.labels])
+            else:
+                self._masks[label] = np.array([label in ls for ls in self.labels], bool)
         return self._masks[label]
 
     def set_accepted(

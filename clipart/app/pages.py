@@ -44,6 +44,7 @@ from fasthtml.common import (
 )
 from fastcore.xml import ft
 from ..data.imet import open_image
+from .gallery import URI_FACET
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, RedirectResponse
 from starlette.concurrency import run_in_threadpool
@@ -190,16 +191,22 @@ def gallery_app(
         if options.get(None) is not g.facets:
             options.clear()
             options[None] = g.facets  # a value accepted in review: a new menu
+        shown = (lambda v: f'a term {v}') if grp == URI_FACET else str  # the authority links: 'a term linked (n)'
         if grp not in options:
-            options[grp] = [(v, to_xml(Option(f'{v} ({k})', value=f'{grp}::{v}'))) for v, k in g.facets[grp][:200]]
+            options[grp] = [
+                (v, to_xml(Option(f'{shown(v)} ({k})', value=f'{grp}::{v}'))) for v, k in g.facets[grp][:200]
+            ]
         sel = lambda v, h: h.replace('">', '" selected>', 1) if v == cur else h
-        return NotStr(to_xml(Option(f'any {grp}', value='')) + ''.join(sel(v, h) for v, h in options[grp]))
+        return NotStr(to_xml(Option(f'any {facet_name(grp)}', value='')) + ''.join(sel(v, h) for v, h in options[grp]))
+
+    facet_name = lambda grp: 'authority URI' if grp == URI_FACET else grp
 
     def facet_form(q, chosen):
         sel = []
         for grp in g.facets:
             cur = next((c.split('::', 1)[1] for c in chosen if c.startswith(grp + '::')), '')
-            sel.append(Label(Select(facet_options(grp, cur), name='f', id=f'facet-{grp}'), title=grp))
+            fid = 'facet-uri' if grp == URI_FACET else f'facet-{grp}'
+            sel.append(Label(Select(facet_options(grp, cur), name='f', id=fid), title=facet_name(grp)))
         return Form(
             Input(
                 type='text',
@@ -496,7 +503,6 @@ def review_routes(
     from clipart.catalogue.core import ITEM_ACTIONS, DatabaseUnavailable
 
     vocab = sorted(set(g.vocab.attribute_name) if g.vocab is not None else set())
-    uris = dict(zip(g.vocab.attribute_name, g.vocab.uri)) if g.vocab is not None and 'uri' in g.vocab else {}
 
     sources = {}  # folder -> {item file id: (manifest, canvas, rights)} of a collection `clipart-import iiif` wrote
 
@@ -523,7 +529,7 @@ def review_routes(
 
     def term_link(attribute):
         "A link to the term's authority record (Getty AAT, ULAN, Wikidata) when the vocabulary names its URI"
-        u = uris.get(attribute, '')
+        u = g.uris.get(attribute, '')
         return [' ', A('↗', href=u, title=u, target='_blank', rel='noopener', cls='term')] if u else []
 
     # rendered once: 450 values take 18 ms

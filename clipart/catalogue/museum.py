@@ -5,7 +5,7 @@ Art record per item, each term with its authority URI, each file checked against
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m002
 from __future__ import annotations
-import json, re
+import copy, json, re
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -17,7 +17,7 @@ from .core import CatalogueDB
 
 # %% auto #0
 __all__ = ['IIIF_CONTEXT', 'LINKED_ART_CONTEXT', 'MATERIAL_GROUPS', 'SCHEMAS', 'base_url', 'schema_errors', 'reviewed_values',
-           'annotation_page', 'linked_art_object', 'export_museum']
+           'annotation_page', 'linked_art_object', 'annotated_manifest', 'export_museum']
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m005
 IIIF_CONTEXT = 'http://iiif.io/api/presentation/3/context.json'
@@ -87,14 +87,19 @@ def reviewed_values(
     df.insert(2, 'group', [g for g, _ in gv])
     df.insert(3, 'value', [v for _, v in gv])
     df.insert(4, 'uri', [uris.get(a, '') for a in df.attribute])
-    # the IIIF canvas each item came from: `clipart-import iiif` keeps it in `sources.csv` beside the images' folder
+    # the IIIF canvas each item came from and the copy of its manifest: `clipart-import iiif` keeps them in
+    # `sources.csv` beside the images' folder
     images = {i: db.item(i)['image'] for i in dict.fromkeys(df.item)}
-    canvas = {}
+    canvas, manifest = {}, {}
     for folder in {Path(p).parent.parent for p in images.values()}:
         if (folder / 'sources.csv').is_file():
             s = pd.read_csv(folder / 'sources.csv', dtype=str, keep_default_na=False)
-            canvas.update({str(folder / 'train' / k): v for k, v in zip(s.id, s.canvas)})
-    df['canvas'] = [canvas.get(str(Path(images[i]).with_suffix('')), '') for i in df.item]
+            keys = [str(folder / 'train' / k) for k in s.id]
+            canvas.update(zip(keys, s.canvas))
+            if 'manifest_file' in s:
+                manifest.update(zip(keys, [str(folder / f) if f else '' for f in s.manifest_file]))
+    key = [str(Path(images[i]).with_suffix('')) for i in df.item]
+    df['canvas'], df['manifest_file'] = [canvas.get(k, '') for k in key], [manifest.get(k, '') for k in key]
     return df
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m010
@@ -139,7 +144,7 @@ def annotation_page(
         if r.p is not None and r.p == r.p:
             a['clipart_probability'] = round(float(r.p), 4)
         annos.append(a)
-    return {'@context': IIIF_CONTEXT, 'id': f"{base}/annotations/{fid}.json", 'type': 'AnnotationPage', 'items': annos}
+    return {'@context': IIIF_CONTEXT, 'id': f"{base}/iiif/{fid}.json", 'type': 'AnnotationPage', 'items': annos}
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m012
 def linked_art_object(
@@ -152,7 +157,7 @@ def linked_art_object(
     fid = quote(file_id(item), safe='%')
     rec = {
         '@context': LINKED_ART_CONTEXT,
-        'id': f"{base}/object/{fid}",
+        'id': f"{base}/linked-art/{fid}.json",
         'type': 'HumanMadeObject',
         '_label': str(item),
         'identified_by': [dict(type='Identifier', content=str(item))],
@@ -162,6 +167,21 @@ def linked_art_object(
         key, typ = ('made_of', 'Material') if r.group in material_groups else ('classified_as', 'Type')
         rec.setdefault(key, []).append(dict(id=uri, type=typ, _label=r.value))
     return rec
+
+# %% ../../nbs/35d_catalogue.museum.ipynb #m012b
+def annotated_manifest(
+    manifest: dict,  # A IIIF Presentation 3.0 manifest, as read
+    pages: dict,  # {canvas id: the id of the AnnotationPage that targets it}
+    base: str,  # `base_url(...)`
+    name: str,  # The copy's file name, without '.json'
+) -> dict:
+    "A copy of `manifest`, identified under `base`, whose canvases reference their AnnotationPages in `annotations`"
+    m = copy.deepcopy(manifest)
+    m['id'] = f"{base}/iiif/manifests/{quote(name, safe='%')}.json"
+    for c in m.get('items', []):
+        if isinstance(c, dict) and c.get('id') in pages:
+            c['annotations'] = [*c.get('annotations', []), dict(id=pages[c['id']], type='AnnotationPage')]
+    return m
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m014
 def export_museum(
@@ -173,7 +193,8 @@ def export_museum(
     linked_art=True,  # Write Linked Art records
     proposals=False,  # Also give back values proposed and not decided (IIIF only, marked 'proposed')
 ) -> dict:
-    "Write each reviewed item's values as IIIF and Linked Art, each file checked against its schema first; counts"
+    """Write each reviewed item's values as IIIF (and its manifest, annotated) and Linked Art, each file checked against
+    its schema first; counts"""
     db = db if isinstance(db, CatalogueDB) else CatalogueDB(db, readonly=True)
     base, out = base_url(base), Path(out)
     vals = reviewed_values(db, run, proposals=proposals)
@@ -184,11 +205,14 @@ def export_museum(
             raise FileExistsError(f"{out / k}: holds an earlier export: export into a new folder (nothing was written)")
     for k, _ in kinds:
         (out / k).mkdir(parents=True, exist_ok=True)
-    n = dict(items=0, annotations=0, records=0)
+    n = dict(items=0, annotations=0, records=0, manifests=0, manifests_left={})
+    on_canvas = {}  # manifest copy -> {canvas id: AnnotationPage id}
     for item, rows in vals.groupby('item', sort=True):
         docs = []
         if iiif:
-            docs.append(('iiif', annotation_page(item, rows, base, run_name)))
+            docs.append(('iiif', page := annotation_page(item, rows, base, run_name)))
+            if (mf := rows.manifest_file.iloc[0]) and (cv := rows.canvas.iloc[0]):
+                on_canvas.setdefault(mf, {})[cv] = page['id']
         if linked_art and (rows.state != 'proposed').any():
             docs.append(('linked-art', linked_art_object(item, rows, base)))
         for k, doc in docs:
@@ -198,4 +222,24 @@ def export_museum(
         n['items'] += 1
         n['annotations'] += len(rows) if iiif else 0
         n['records'] += int(any(k == 'linked-art' for k, _ in docs))
+    for mf, pages in on_canvas.items():
+        src = json.loads(Path(mf).read_text()) if Path(mf).is_file() else None
+        why = (
+            'its copy is missing'
+            if src is None
+            else 'Presentation 2.x'
+            if '/presentation/3' not in str(src.get('@context'))
+            else 'it does not validate as it came'
+            if schema_errors(src, 'iiif')
+            else None
+        )
+        if why:
+            n['manifests_left'][mf] = why
+            continue
+        m = annotated_manifest(src, pages, base, Path(mf).stem)
+        if errs := schema_errors(m, 'iiif'):
+            raise ValueError(f"{mf}: its annotated copy does not validate ({len(errs)} errors): {errs[0]}")
+        (out / 'iiif' / 'manifests').mkdir(exist_ok=True)
+        (out / 'iiif' / 'manifests' / f"{Path(mf).stem}.json").write_text(json.dumps(m, indent=1, ensure_ascii=False))
+        n['manifests'] += 1
     return n

@@ -89,3 +89,7 @@ def _export(c):
             f"against its schema) -> {c.out}/"
             + ' and '.join(k for k, on in (('iiif', c.iiif), ('linked-art', c.linked_art)) if on)
         )
+        if m['manifests']:
+            print(f"{m['manifests']} source manifests annotated -> {c.out}/iiif/manifests (open them in a IIIF viewer)")
+        for f, why in m['manifests_left'].items():
+            print(f"manifest not annotated: {f}: {why}")

@@ -75,7 +75,8 @@ def _write_collection(out, src, vocab, rows, report, texts=(), desc=(), uri_of=N
     if texts:
         pd.DataFrame(desc, columns=['id', *texts]).to_csv(out / 'descriptions.csv', index=False)
     if sources is not None:
-        pd.DataFrame(sources, columns=['id', 'manifest', 'canvas', 'rights']).to_csv(out / 'sources.csv', index=False)
+        cols = ['id', 'manifest', 'canvas', 'rights', 'manifest_file']
+        pd.DataFrame(sources, columns=cols).to_csv(out / 'sources.csv', index=False)
     if len(report):
         report.to_df().to_csv(out / 'skipped.csv', index=False)
     return dict(objects=len(rows), attributes=len(vocab), skipped=len(report), report=report)
@@ -403,9 +404,13 @@ def import_iiif(
                     title=_text(' '.join(_lang(doc.get('label'), lang))),
                     summary=_text(' '.join(_lang(doc.get('summary') or doc.get('description'), lang))),
                     rights=str(doc.get('rights') or doc.get('license') or ''),
+                    manifest_file=f"manifests/{file_id(_slug(u))}.json",
                 )
             )
     _begin_import(out, src)
+    (out / 'manifests').mkdir(exist_ok=True)
+    for u, doc in mans:  # as read: the export gives each back with the reviewed values on its canvases
+        (out / 'manifests' / f"{file_id(_slug(u))}.json").write_text(json.dumps(doc, ensure_ascii=False))
 
     def get(it):
         fn = out / 'train' / f"{file_id(it['id'])}.jpg"
@@ -431,6 +436,6 @@ def import_iiif(
             ids = [vocab.setdefault(f"{g}::{v}", len(vocab)) for g, vs in it['values'].items() for v in vs]
             rows.append((file_id(it['id']), ' '.join(map(str, sorted(set(ids))))))
             desc.append((file_id(it['id']), it['title'], it['summary']))
-            src_rows.append((file_id(it['id']), it['manifest'], it['canvas'], it['rights']))
+            src_rows.append((file_id(it['id']), it['manifest'], it['canvas'], it['rights'], it['manifest_file']))
     res = _write_collection(out, src, vocab, rows, report, ('title', 'summary'), desc, sources=src_rows)
     return dict(res, manifests=len(mans), missing={f: n for f, n in missing.items() if n})
