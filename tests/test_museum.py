@@ -1,8 +1,7 @@
 """Museum in, museum out, end to end on a fresh clone: a IIIF collection served on 127.0.0.1 (never the internet) is
 imported, trained on, labelled, reviewed and exported as IIIF annotations and Linked Art records that validate."""
 
-import functools, json, shutil, threading
-from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
+import json
 from pathlib import Path
 import pytest
 from clipart.data.imet import read_imet, sample_path, shared_data
@@ -10,61 +9,14 @@ from clipart.data.imet import read_imet, sample_path, shared_data
 
 @pytest.fixture
 def iiif_site(tmp_path):
-    """Two collections (12 catalogued works, 4 new ones) of Presentation 3.0 manifests of the shipped aic48 works,
-    images as Image API paths, on 127.0.0.1"""
-    site = tmp_path / 'site'
-    h = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    h.log_message = lambda *a: None
-    site.mkdir()
-    srv = ThreadingHTTPServer(('127.0.0.1', 0), h)
-    base = f"http://127.0.0.1:{srv.server_address[1]}"
-    aic, refs = read_imet(sample_path('aic48')), []
-    for k, r in enumerate(aic.df.head(16).itertuples()):
-        svc = f"{base}/img/{k}"
-        d = site / 'img' / str(k) / 'full' / '!128,128' / '0'
-        d.mkdir(parents=True)
-        shutil.copy(r.image, d / 'default.jpg')
-        names = [aic.vocab.attribute_name[aic.vocab.attribute_id == a].iloc[0] for a in r.attribute_ids]
-        md = [
-            {'label': {'en': [g.title()]}, 'value': {'en': [n.split('::')[1] for n in names if n.startswith(g)]}}
-            for g in ('culture', 'medium', 'classification')
-        ]
-        body = {
-            'id': f"{svc}/full/max/0/default.jpg",
-            'type': 'Image',
-            'format': 'image/jpeg',
-            'service': [{'id': svc, 'type': 'ImageService3', 'profile': 'level1'}],
-        }
-        cid = f"{base}/iiif/{k}/canvas/1"
-        paint = {'id': f"{cid}/p/1", 'type': 'Annotation', 'motivation': 'painting', 'body': body, 'target': cid}
-        canvas = {  # a valid manifest, as a museum publishes it
-            'id': cid,
-            'type': 'Canvas',
-            'height': 128,
-            'width': 128,
-            'items': [{'id': f"{cid}/page/1", 'type': 'AnnotationPage', 'items': [paint]}],
-        }
-        doc = {
-            '@context': 'http://iiif.io/api/presentation/3/context.json',
-            'id': f"{base}/iiif/{k}/manifest.json",
-            'type': 'Manifest',
-            'label': {'en': [r.id]},
-            'metadata': md,
-            'items': [canvas],
-        }
-        (site / 'iiif' / str(k)).mkdir(parents=True)
-        (site / 'iiif' / str(k) / 'manifest.json').write_text(json.dumps(doc))
-        refs.append({'id': doc['id'], 'type': 'Manifest'})
-    for name, part in (('collection.json', refs[:12]), ('new.json', refs[12:])):  # the catalogued works; new ones
-        coll = {
-            '@context': 'http://iiif.io/api/presentation/3/context.json',
-            'id': f"{base}/iiif/{name}",
-            'type': 'Collection',
-            'label': {'en': [name]},
-            'items': part,
-        }
-        (site / 'iiif' / name).write_text(json.dumps(coll))
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    """Two collections (12 catalogued works, 4 new ones) of valid Presentation 3.0 manifests of the shipped aic48 works,
+    images as a level-0 Image API, on 127.0.0.1"""
+    from clipart.data.synthetic import iiif_site, serve_folder
+
+    base, srv = serve_folder(tmp_path / 'site')
+    aic = read_imet(sample_path('aic48'), text='descriptions.csv')
+    aic.df = aic.df.head(16)
+    iiif_site(aic, tmp_path / 'site', base, {'collection.json': range(12), 'new.json': range(12, 16)})
     yield f"{base}/iiif/"
     srv.shutdown()
     srv.server_close()
@@ -80,18 +32,26 @@ def test_import_train_label_review_export(iiif_site, tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv('CLIPART_CACHE', str(tmp_path / 'cache'))
-    res = clipart_import(
-        'iiif', iiif_site + 'collection.json', out='coll', attr='Culture,Medium,Classification', size=128
-    )
-    assert res['objects'] == 12 and res['manifests'] == 12, res
-    res = clipart_import('iiif', iiif_site + 'new.json', out='new', attr='Culture,Medium,Classification', size=128)
+    # a cataloguer's mapping of terms to authority URIs: IIIF metadata carries none
+    aat = 'http://vocab.getty.edu/aat/300033618'
+    Path('terms.csv').write_text(f"attribute,uri\nclassification::painting,{aat}\n")
+    kw = dict(attr='Culture,Medium,Classification', size=128, terms='terms.csv')
+    res = clipart_import('iiif', iiif_site + 'collection.json', out='coll', **kw)
+    assert res['objects'] == 12 and res['manifests'] == 12 and res['with_uri'] == 1, res
+    assert sorted(p.stem for p in Path('coll/train').iterdir())[:2] == ['iiif-0', 'iiif-1']  # flat ids
+    res = clipart_import('iiif', iiif_site + 'new.json', out='new', **kw)
     clipart_train(data='coll', out='clipart_out', epochs=1, bs=8, size=64, workers=0, pictures=False)
+    # the terms' URIs are carried through training: the run's vocabulary names them
+    assert RunFolder('clipart_out').vocab().set_index('attribute_name').uri['classification::painting'] == aat
     clipart_label(run='clipart_out', images='new/train', bs=8)  # the new acquisitions
     db = CatalogueDB('catalogue.sqlite')
     db.import_proposals(RunFolder('clipart_out').proposals(), 'clipart_out')
-    for i in db.queue(3):
+    q = db.queue(3)
+    for i in q:
         p = next(x['attribute'] for x in db.item(i)['proposals'] if x['proposed'])
         db.decide(i, 'accept', 'ana', p)
+    linked = q[0]
+    db.decide(linked, 'add', 'ana', 'classification::painting')
     clipart_label(
         'export',
         run='clipart_out',
@@ -129,6 +89,12 @@ def test_import_train_label_review_export(iiif_site, tmp_path, monkeypatch):
         for p in pages
         for a in p['items']
     )
+    # the linked term goes out as a classifying annotation with its AAT URI, and as Linked Art with its id
+    byid = {p['id'].rsplit('/', 1)[1]: p for p in pages}
+    a = next(a for a in byid[linked + '.json']['items'] if a['clipart_decision'] == 'added')
+    assert a['motivation'] == 'classifying' and a['body'][1]['source'] == aat, a
+    rec = json.loads(Path(f'reviewed/linked-art/{linked}.json').read_text())
+    assert dict(id=aat, type='Type', _label='painting') in rec['classified_as'], rec
     for d in pages + mans:
         assert schema_errors(d, 'iiif') == []
     for d in recs:

@@ -37,6 +37,7 @@ def clipart_import(
                 sep=c.sep,
                 csv_sep=c.csv_separator,
                 on_bad=skip,
+                terms=c.terms,
             )
             what = f"{r['objects']} objects, {r['attributes']} attribute values ({r['with_uri']} with a URI)"
         else:
@@ -52,11 +53,18 @@ def clipart_import(
                 on_bad=skip,
                 workers=c.workers,
                 timeout=c.timeout,
+                terms=c.terms,
             )
-            what = f"{r['objects']} objects of {r['manifests']} manifests, {r['attributes']} attribute values"
+            what = (
+                f"{r['objects']} objects of {r['manifests']} manifests, {r['attributes']} attribute values "
+                f"({r['with_uri']} with a URI)"
+            )
             if r['missing']:
                 what += ' (fields missing: ' + ', '.join(f"{f!r} on {n}" for f, n in r['missing'].items()) + ')'
         print(f"{what} -> {c.out} (train on it: clipart-train --data {c.out})")
+        if r['terms_unused']:
+            n, few = len(r['terms_unused']), ', '.join(r['terms_unused'][:3])
+            print(f"{n} terms of {c.terms} are not in this collection: {few}{', ...' if n > 3 else ''}")
         if r['skipped']:
             print(
                 f"{r['skipped']} skipped ({', '.join(f'{k}: {v}' for k, v in r['report'].counts().items())}): "

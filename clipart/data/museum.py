@@ -14,8 +14,8 @@ from fastprogress.fastprogress import progress_bar
 from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS, cache_dir, open_image
 
 # %% auto #0
-__all__ = ['column_groups', 'column_pairs', 'link_file', 'import_csv', 'FetchError', 'fetch', 'canvases', 'manifests_of',
-           'import_iiif']
+__all__ = ['column_groups', 'column_pairs', 'read_terms', 'link_file', 'import_csv', 'FetchError', 'fetch', 'canvases',
+           'manifests_of', 'import_iiif']
 
 # %% ../../nbs/01d_data.museum.ipynb #i005
 def column_groups(
@@ -63,11 +63,29 @@ def _begin_import(out, src):
     mark.write_text(json.dumps(dict(source=src)))
 
 
-def _write_collection(out, src, vocab, rows, report, texts=(), desc=(), uri_of=None, sources=None):
-    "Write the iMet-layout files of an import (labels.csv with `uri` when some term has one, train.csv, ...); counts"
+def read_terms(
+    fn,  # A CSV with columns `attribute` ('group::value', as in labels.csv) and `uri`
+) -> dict:
+    "A user's mapping of terms to their authority URIs (Getty AAT, ULAN, Wikidata): {attribute: uri}"
+    df = _read_csv(Path(fn), ['attribute', 'uri'])
+    out = {}
+    for i, (a, u) in enumerate(zip(df.attribute, df.uri)):
+        a, u = _nfc(a), _nfc(u)
+        if '::' not in a:
+            raise ValueError(f"{fn}, line {i + 2}: {a!r} in column attribute is not 'group::value'")
+        if not re.match(r'^https?://\S+$', u):
+            raise ValueError(f"{fn}, line {i + 2}: {u!r} in column uri is not a URI (expected http:// or https://)")
+        out[a] = u
+    return out
+
+
+def _write_collection(out, src, vocab, rows, report, texts=(), desc=(), uri_of=None, sources=None, terms=None):
+    """Write the iMet-layout files of an import (labels.csv with `uri` when some term has one: the source's, else the
+    user's `terms`), train.csv, ...; counts"""
     if not rows:
         raise ValueError(f"{src}: nothing could be imported ({report})")
     labels = pd.DataFrame([(k, n) for n, k in vocab.items()], columns=['attribute_id', 'attribute_name'])
+    uri_of = {**(terms or {}), **{n: u for n, u in (uri_of or {}).items() if u}}  # the source's URI first
     if uri_of:
         labels['uri'] = [uri_of.get(n, '') for n in labels.attribute_name]
     labels.to_csv(out / 'labels.csv', index=False)
@@ -79,7 +97,16 @@ def _write_collection(out, src, vocab, rows, report, texts=(), desc=(), uri_of=N
         pd.DataFrame(sources, columns=cols).to_csv(out / 'sources.csv', index=False)
     if len(report):
         report.to_df().to_csv(out / 'skipped.csv', index=False)
-    return dict(objects=len(rows), attributes=len(vocab), skipped=len(report), report=report)
+    linked = int((labels.uri != '').sum()) if 'uri' in labels else 0
+    unused = [a for a in terms or {} if a not in vocab]  # said, not an error: one mapping serves many imports
+    return dict(
+        objects=len(rows),
+        attributes=len(vocab),
+        with_uri=linked,
+        terms_unused=unused,
+        skipped=len(report),
+        report=report,
+    )
 
 
 def link_file(src, dst):
@@ -116,6 +143,7 @@ def import_csv(
     csv_sep=None,  # The CSV's column separator (default: tab for .tsv, else comma)
     on_bad='raise',  # 'raise' on the first bad row, or 'skip' it (counted, listed in skipped.csv)
     progress=True,  # Show a progress bar
+    terms=None,  # A CSV of authority URIs for the terms the export gives none (`read_terms`)
 ) -> dict:
     "Write `src` as an iMet-layout folder `out` (URIs in labels.csv's `uri` column); counts"
     src, out = Path(src), Path(out)
@@ -127,6 +155,7 @@ def import_csv(
         raise ValueError(f"--uri {bad[0]!r}: not one of the --attr columns ({', '.join(groups)})")
     sep_ = csv_sep or ('\t' if src.suffix.lower() == '.tsv' else ',')
     df = _read_csv(src, [id_col, image_col, *groups, *pairs.values(), *texts], sep=sep_)
+    terms = read_terms(terms) if terms else None  # checked before anything is written
     report = ReadReport()
     bad = _Bad(on_bad, report)
     _begin_import(out, src)
@@ -180,8 +209,7 @@ def import_csv(
         rows.append((fid, ' '.join(map(str, sorted(set(attrs_))))))
         if texts:
             desc.append([fid] + [_nfc(r[c]) for c in texts])
-    res = _write_collection(out, src, vocab, rows, report, texts, desc, uri_of=uri_of)
-    return dict(res, with_uri=sum(map(bool, uri_of.values())))
+    return _write_collection(out, src, vocab, rows, report, texts, desc, uri_of=uri_of, terms=terms)
 
 # %% ../../nbs/01d_data.museum.ipynb #f001
 class FetchError(OSError):
@@ -339,10 +367,11 @@ def manifests_of(
 
 # %% ../../nbs/01d_data.museum.ipynb #f004
 def _slug(u):
-    "A short id for a manifest: its URL or path without the scheme, host and a final 'manifest(.json)'"
+    """A short, flat id for a manifest: its URL or path without the scheme, host and a final 'manifest(.json)', '/'
+    as '-' ('https://m.org/iiif/46/manifest.json' -> 'iiif-46'): a file name as it is, and a path segment of a URL"""
     s = re.sub(r'^https?://[^/]+/', '', str(u))
     s = re.sub(r'/?manifest(\.json)?$', '', s)
-    return re.sub(r'\.json$', '', s).strip('/') or 'manifest'
+    return re.sub(r'\.json$', '', s).strip('/').replace('/', '-') or 'manifest'
 
 
 def import_iiif(
@@ -359,9 +388,11 @@ def import_iiif(
     workers=8,  # Images fetched at once
     timeout=20.0,  # Seconds per request
     progress=True,  # Show a progress bar
+    terms=None,  # A CSV of authority URIs for the terms (`read_terms`): IIIF `metadata` values carry none
 ) -> dict:
     "Write the manifests `src` leads to as an iMet-layout folder `out`; counts"
     out = Path(out)
+    terms = read_terms(terms) if terms else None  # checked before anything is fetched or written
     groups = column_groups(attrs)
     cache = Path(cache) if cache is not None else cache_dir() / 'iiif'
     fetcher = lambda u: fetch(u, cache, timeout=timeout)
@@ -437,5 +468,5 @@ def import_iiif(
             rows.append((file_id(it['id']), ' '.join(map(str, sorted(set(ids))))))
             desc.append((file_id(it['id']), it['title'], it['summary']))
             src_rows.append((file_id(it['id']), it['manifest'], it['canvas'], it['rights'], it['manifest_file']))
-    res = _write_collection(out, src, vocab, rows, report, ('title', 'summary'), desc, sources=src_rows)
+    res = _write_collection(out, src, vocab, rows, report, ('title', 'summary'), desc, sources=src_rows, terms=terms)
     return dict(res, manifests=len(mans), missing={f: n for f, n in missing.items() if n})

@@ -5,14 +5,14 @@ default for demos, tests and docs."""
 
 # %% ../../nbs/02_synthetic.ipynb #c002
 from __future__ import annotations
-import math, os, random
+import json, math, os, random
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, ImageDraw
 from fastcore.all import *
 
 # %% auto #0
-__all__ = ['SYNTH_VOCAB', 'draw_artwork', 'make_synthetic_imet', 'synthetic_path']
+__all__ = ['SYNTH_VOCAB', 'IIIF3', 'draw_artwork', 'make_synthetic_imet', 'synthetic_path', 'iiif_site', 'serve_folder']
 
 # %% ../../nbs/02_synthetic.ipynb #c005
 SYNTH_VOCAB = dict(
@@ -221,3 +221,80 @@ def synthetic_path(
     "Where the default synthetic collection is cached (`$CLIPART_CACHE`, else ~/.cache/clipart), written on first use"
     root = Path(os.environ.get('CLIPART_CACHE', Path.home() / '.cache' / 'clipart'))
     return make_synthetic_imet(root / f'synthetic-n{n}-s{seed}-{size}px', n=n, seed=seed, size=size)
+
+# %% ../../nbs/02_synthetic.ipynb #site02
+IIIF3 = 'http://iiif.io/api/presentation/3/context.json'
+
+
+def iiif_site(
+    coll,  # An `ImetCollection` (`read_imet`)
+    folder,  # Where to write: iiif/{k}/manifest.json, iiif/{name}.json, img/{k}/full/!{size},{size}/0/default.jpg
+    base: str,  # The URL `folder` will be served at, e.g. `serve_folder(folder)[0]`
+    collections: dict = None,  # {file name: item positions} of IIIF Collections (default: 'collection.json', all)
+    size=128,  # The one size the level-0 Image API serves (`!{size},{size}`)
+    rights='http://creativecommons.org/publicdomain/zero/1.0/',  # Every manifest's `rights`
+) -> list:
+    "Write `coll` as valid IIIF Presentation 3.0 manifests and collections under `folder`; the manifests' URLs"
+    folder, df = Path(folder), coll.df
+    names = dict(zip(coll.vocab.attribute_id, coll.vocab.attribute_name))
+    ids = []
+    for k, r in enumerate(df.itertuples()):
+        svc, cid = f"{base}/img/{k}", f"{base}/iiif/{k}/canvas/1"
+        img = folder / 'img' / str(k) / 'full' / f'!{size},{size}' / '0' / 'default.jpg'
+        img.parent.mkdir(parents=True, exist_ok=True)
+        im = Image.open(r.image).convert('RGB')
+        im.thumbnail((size, size))
+        im.save(img, quality=90)
+        attrs = [names[a] for a in r.attribute_ids]
+        md = [
+            {
+                'label': {'en': [g.title()]},
+                'value': {'en': [a.split('::', 1)[1] for a in attrs if a.startswith(g + '::')]},
+            }
+            for g in dict.fromkeys(coll.vocab.group)
+            if any(a.startswith(g + '::') for a in attrs)
+        ]
+        body = dict(
+            id=f"{svc}/full/max/0/default.jpg",
+            type='Image',
+            format='image/jpeg',
+            width=im.width,
+            height=im.height,
+            service=[dict(id=svc, type='ImageService3', profile='level0')],
+        )
+        paint = dict(id=f"{cid}/painting", type='Annotation', motivation='painting', body=body, target=cid)
+        canvas = dict(
+            id=cid,
+            type='Canvas',
+            width=im.width,
+            height=im.height,
+            items=[dict(id=f"{cid}/page", type='AnnotationPage', items=[paint])],
+        )
+        title = str(getattr(r, 'title', '') or r.id)
+        doc = {'@context': IIIF3, 'id': f"{base}/iiif/{k}/manifest.json", 'type': 'Manifest', 'label': {'en': [title]}}
+        doc.update(metadata=md, rights=rights, items=[canvas])
+        (folder / 'iiif' / str(k)).mkdir(parents=True, exist_ok=True)
+        (folder / 'iiif' / str(k) / 'manifest.json').write_text(json.dumps(doc))
+        ids.append(doc['id'])
+    for name, part in (collections or {'collection.json': range(len(df))}).items():
+        c = {'@context': IIIF3, 'id': f"{base}/iiif/{name}", 'type': 'Collection', 'label': {'en': [name]}}
+        c['items'] = [dict(id=ids[k], type='Manifest', label={'en': [str(df.id.iloc[k])]}) for k in part]
+        (folder / 'iiif' / name).write_text(json.dumps(c))
+    return ids
+
+
+def serve_folder(
+    folder,  # The static files to serve
+):
+    "A static file server over `folder` on 127.0.0.1 (a free port), in a thread: (its base URL, the server)"
+    import functools, threading
+    from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):  # no line per request on stderr
+            pass
+
+    h = functools.partial(Quiet, directory=str(folder))
+    srv = ThreadingHTTPServer(('127.0.0.1', 0), h)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{srv.server_address[1]}", srv

@@ -755,6 +755,9 @@ class ImportConfig(RunConfig):
     limit: int = opt(None, "iiif: at most this many manifests")
     workers: int = opt(8, "iiif: images fetched at once")
     timeout: float = opt(20.0, "iiif: seconds per request (each retried twice with back-off on a timeout or a 5xx)")
+    terms: str = opt(
+        None, "A CSV of authority URIs for terms the source gives none: columns attribute ('group::value') and uri"
+    )
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
@@ -767,6 +770,8 @@ class ImportConfig(RunConfig):
             raise UsageError(f"which file? clipart-import {c.source} SOURCE --out FOLDER")
         if not re.match(r'^https?://', c.src) and not Path(c.src).is_file():
             raise UsageError(f"{c.src}: file not found")
+        if c.terms is not None and not Path(c.terms).is_file():
+            raise UsageError(f"--terms {c.terms}: file not found")
         check_options(
             'clipart-import',
             size=(c.size >= 16, f"must be at least 16 pixels, not {c.size}"),

@@ -119,7 +119,10 @@ def export_embeddings(
     if vocab is not None:  # what a gallery needs for facets and for curated vs predicted attributes
         groups = [g for g in dict.fromkeys(vocab.group) if g in df.columns]
         items['labels'] = ['|'.join(f'{g}::{v}' for g in groups for v in r[g]) for _, r in df[groups].iterrows()]
-        vocab[['attribute_id', 'attribute_name']].to_csv(path / 'labels.csv', index=False)
+        # the terms' authority URIs too, when the collection has them (`read_labels`): exports and the desk link them
+        vocab[['attribute_id', 'attribute_name', *(['uri'] if 'uri' in vocab else [])]].to_csv(
+            path / 'labels.csv', index=False
+        )
     tr, va = set(dls.train_ds.items.index), set(dls.valid_ds.items.index)
     if set(df.index) == tr | va:
         items['split'] = ['valid' if i in va else 'train' for i in df.index]  # `df` is what `dls` split
