@@ -149,11 +149,13 @@ def annotation_page(
 # %% ../../nbs/35d_catalogue.museum.ipynb #m012
 def linked_art_object(
     item: str,  # The item's id
-    rows: pd.DataFrame,  # Its rows of `reviewed_values` (only the accepted and added ones are used)
+    rows: pd.DataFrame,  # Its rows of `reviewed_values` (accepted and added: asserted; proposed: attributed)
     base: str,  # `base_url(...)`
     material_groups=MATERIAL_GROUPS,  # Groups whose values are materials (`made_of`); the others `classified_as`
+    run_name='clipart',  # Who proposed the values only proposed (the run)
 ) -> dict:
-    "The item as a Linked Art `HumanMadeObject`: its identifier, `made_of` materials and `classified_as` types"
+    """The item as a Linked Art `HumanMadeObject`: its identifier, `made_of` materials and `classified_as` types; a
+    value only proposed as an `AttributeAssignment` (`attributed_by`), marked as a machine proposal"""
     fid = quote(file_id(item), safe='%')
     rec = {
         '@context': LINKED_ART_CONTEXT,
@@ -162,10 +164,23 @@ def linked_art_object(
         '_label': str(item),
         'identified_by': [dict(type='Identifier', content=str(item))],
     }
-    for r in rows[rows.state != 'proposed'].itertuples():
+    for r in rows.itertuples():
         uri = r.uri or f"{base}/concept/{quote(r.group, safe='')}/{quote(r.value, safe='')}"
         key, typ = ('made_of', 'Material') if r.group in material_groups else ('classified_as', 'Type')
-        rec.setdefault(key, []).append(dict(id=uri, type=typ, _label=r.value))
+        term = dict(id=uri, type=typ, _label=r.value)
+        if r.state != 'proposed':
+            rec.setdefault(key, []).append(term)
+            continue
+        p = f", p={float(r.p):.2f}" if r.p is not None and r.p == r.p else ''
+        rec.setdefault('attributed_by', []).append(
+            dict(
+                type='AttributeAssignment',
+                _label=f"proposed by {run_name}{p}, not reviewed",
+                classified_as=[dict(id=f"{base}/concept/clipart/proposed", type='Type', _label='machine proposal')],
+                assigned_property=key,
+                assigned=term,
+            )
+        )
     return rec
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m012b
@@ -191,7 +206,7 @@ def export_museum(
     run=None,  # The run (default: the one the database records)
     iiif=True,  # Write IIIF AnnotationPages
     linked_art=True,  # Write Linked Art records
-    proposals=False,  # Also give back values proposed and not decided (IIIF only, marked 'proposed')
+    proposals=False,  # Also give back values proposed and not decided (marked: IIIF 'proposed', Linked Art attributed)
 ) -> dict:
     """Write each reviewed item's values as IIIF (and its manifest, annotated) and Linked Art, each file checked against
     its schema first; counts"""
@@ -213,8 +228,8 @@ def export_museum(
             docs.append(('iiif', page := annotation_page(item, rows, base, run_name)))
             if (mf := rows.manifest_file.iloc[0]) and (cv := rows.canvas.iloc[0]):
                 on_canvas.setdefault(mf, {})[cv] = page['id']
-        if linked_art and (rows.state != 'proposed').any():
-            docs.append(('linked-art', linked_art_object(item, rows, base)))
+        if linked_art:
+            docs.append(('linked-art', linked_art_object(item, rows, base, run_name=run_name)))
         for k, doc in docs:
             if errs := schema_errors(doc, k):
                 raise ValueError(f"item {item!r}: its {k} document does not validate ({len(errs)} errors): {errs[0]}")

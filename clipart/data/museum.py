@@ -14,8 +14,8 @@ from fastprogress.fastprogress import progress_bar
 from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS, cache_dir, open_image
 
 # %% auto #0
-__all__ = ['column_groups', 'column_pairs', 'read_terms', 'link_file', 'import_csv', 'FetchError', 'fetch', 'canvases',
-           'manifests_of', 'import_iiif']
+__all__ = ['column_groups', 'column_pairs', 'read_terms', 'link_file', 'import_csv', 'FetchError', 'cached_file', 'fetch',
+           'canvases', 'manifests_of', 'import_iiif']
 
 # %% ../../nbs/01d_data.museum.ipynb #i005
 def column_groups(
@@ -216,6 +216,14 @@ class FetchError(OSError):
     "A URL that did not give what was asked (HTTP error, timeout, not JSON, not an image): the message names it"
 
 
+def cached_file(
+    url: str,  # An http(s) URL
+    cache=None,  # `fetch`'s cache folder
+):
+    "Where `fetch` keeps the answer from `url` in `cache` (None without a cache)"
+    return Path(cache) / hashlib.sha1(str(url).encode()).hexdigest() if cache else None
+
+
 def fetch(
     url: str,  # An http(s) URL, or a local path
     cache=None,  # A folder keeping every answer by URL (a re-run fetches nothing twice); None: no cache
@@ -229,7 +237,7 @@ def fetch(
             return Path(url).read_bytes()
         except OSError as e:
             raise FetchError(f"{url}: {e.strerror or e}") from None
-    fn = Path(cache) / hashlib.sha1(url.encode()).hexdigest() if cache else None
+    fn = cached_file(url, cache)
     if fn is not None and fn.exists():
         return fn.read_bytes()
     for k in range(tries):
@@ -450,7 +458,11 @@ def import_iiif(
         try:
             data = fetcher(it['url'])
             tmp = fn.with_suffix('.part')
-            tmp.write_bytes(data)
+            tmp.unlink(missing_ok=True)
+            if (c := cached_file(it['url'], cache)) is not None and c.is_file():
+                link_file(c, tmp)  # the cache's copy, hard-linked: one image on disk, not two
+            else:
+                tmp.write_bytes(data)
             open_image(tmp, max_size=64)  # an image (not an HTML error page), under the pixel cap
             os.replace(tmp, fn)
             return it, None
