@@ -71,6 +71,7 @@ def report(m, s, tg, kinds=None, preds=None):
     out = {
         g: dict(
             sample_F2=float(r.loc[g, 'sample_F2']),
+            micro_F1=float(r.loc[g, 'micro_F1']),  # what iMet 2020 was scored by
             top1=None if pd.isna(r.loc[g, 'top1']) else float(r.loc[g, 'top1']),
             chance_top1=float(r.loc[g, 'chance_top1']),
             mAP=float(r.loc[g, 'mAP']),

@@ -171,3 +171,34 @@ def test_attributes_benchmark_on_a_run(tmp_path):
     assert res[True]['flip'] and not res[False]['flip']
     assert all(0 < v <= 1 for d in s.values() for v in d.values()), s
     assert s[True]['knn'] != s[False]['knn']  # mirrored views changed the embeddings every scorer reads
+
+
+def test_inference_precision_benchmark(tmp_path, monkeypatch):
+    "benchmarks/inference_precision.py on the tiny tower: every setting timed, its cosine to fp32, auto's choice said"
+    import json
+
+    monkeypatch.setenv('CLIPART_CACHE', str(tmp_path / 'cache'))
+    out = tmp_path / 'prec.json'
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / 'inference_precision.py'),
+            '--archs',
+            'clipart-tiny-vit',
+            '--bs',
+            '4',
+            '--rounds',
+            '2',
+            '--out',
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'GEMM peak' in r.stdout and 'auto chooses' in r.stdout, r.stdout
+    res = json.loads(out.read_text())
+    rows = {x['setting']: x for x in res['rows']}
+    assert set(rows) == {'fp32', 'bf16', 'autocast_bf16'} and rows['fp32']['min_cos'] > 0.9999
+    assert rows['bf16']['min_cos'] > 0.99 and sum(x['auto'] for x in res['rows']) <= 1

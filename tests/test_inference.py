@@ -89,3 +89,58 @@ def test_clip_predict_needs_nothing_but_the_trainer():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ['True', 'True', '[]'], out.stdout
+
+
+@pytest.fixture(scope='module')
+def small_run(tmp_path_factory):
+    "A run trained for one epoch on the shipped aic48 sample, and 8 of its images to label"
+    import os
+    from clipart.cli.train import clipart_train
+
+    tmp = tmp_path_factory.mktemp('prec')
+    old = os.environ.get('CLIPART_CACHE')
+    os.environ['CLIPART_CACHE'] = str(tmp / 'cache')
+    try:
+        clipart_train(
+            data=str(sample_path('aic48')), out=str(tmp / 'run'), epochs=1, bs=16, size=64, workers=0, pictures=False
+        )
+    finally:
+        os.environ.pop('CLIPART_CACHE') if old is None else os.environ.__setitem__('CLIPART_CACHE', old)
+    return tmp / 'run'
+
+
+def test_every_inference_path_takes_the_precision(small_run, tmp_path, monkeypatch):
+    "clipart-label, the gallery (text, image, upload) and clipart-search embed at the chosen precision, close to fp32"
+    import numpy as np
+    from clipart.catalogue.core import propose_attributes
+    from clipart.app.gallery import Gallery
+    from clipart.multimodal.infer import CastCLIP
+    from clipart.run.folder import RunFolder
+    from clipart.cli.search import clipart_search
+
+    monkeypatch.setenv('CLIPART_CACHE', str(tmp_path / 'cache'))
+    import pandas as pd
+
+    imgs = list(RunFolder(small_run).items().image[:8])
+    new = pd.DataFrame(dict(id=[f'new-{k}' for k in range(8)], image=imgs))  # as if not catalogued
+    cos = lambda a, b: float((np.asarray(a) * np.asarray(b)).sum(-1).min())
+    # clipart-label: the proposals' embeddings
+    p32, p16 = [propose_attributes(small_run, new, precision=p, progress=False) for p in ('fp32', 'bf16')]
+    assert cos(p16.feats, p32.feats) > 0.995, cos(p16.feats, p32.feats)
+    assert (p16.items.id == p32.items.id).all()
+    # the gallery: text queries and image uploads
+    g32, g16 = Gallery(small_run), Gallery(small_run, precision='bf16')
+    assert isinstance(g16.model, CastCLIP) and not isinstance(g32.model, CastCLIP)
+    for q in (dict(text='a porcelain vase'), dict(image=imgs[0])):
+        a, b = g32.embed(**q), g16.embed(**q)
+        assert b.dtype == a.dtype, (a.dtype, b.dtype)
+        assert cos(b, a) > 0.995, (q, cos(b, a))
+    # clipart-search: the same hits' order at the top
+    h32 = clipart_search(run=str(small_run), text='a porcelain vase', k=5, out=str(tmp_path / 's32.png'))
+    h16 = clipart_search(
+        run=str(small_run), text='a porcelain vase', k=5, out=str(tmp_path / 's16.png'), precision='bf16'
+    )
+    assert list(h16.id[:3]) == list(h32.id[:3]), (h16, h32)
+    # 'auto': measured once, remembered, said
+    m = RunFolder(small_run).model('auto')
+    assert (tmp_path / 'cache' / 'precision.json').is_file() and isinstance(m, (CastCLIP, torch.nn.Module))

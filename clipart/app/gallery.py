@@ -82,10 +82,11 @@ class Gallery:
         backend='auto',  # Near-duplicate search: 'faiss', 'torch' or 'auto'
         thumb_size=192,  # Side of the cached thumbnails
         images_root=None,  # Where the run's images are now, if they moved (`index_items`)
+        precision='fp32',  # How queries and uploads are embedded (`for_inference`: 'fp32', 'bf16', 'auto')
     ):
         self.folder = RunFolder(run, images_root).check()
         self.run, self.thumb_size = self.folder.path, thumb_size
-        self.model = self.folder.model().eval()
+        self.model = self.folder.model(precision)
         self.index = self.folder.index('image', backend=backend)
         self.n_curated = len(self.index)
         new = None

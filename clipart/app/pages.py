@@ -951,6 +951,7 @@ def app_from_env():
         os.environ['CLIPART_SERVE_RUN'],
         backend=os.environ.get('CLIPART_SERVE_BACKEND', 'auto'),
         images_root=os.environ.get('CLIPART_SERVE_IMAGES_ROOT') or None,
+        precision=os.environ.get('CLIPART_SERVE_PRECISION', 'fp32'),
     )
     db = None
     # the proposals of the run's latest `clipart-label`, added (decisions already made are kept)

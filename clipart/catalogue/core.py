@@ -16,7 +16,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
 from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image, split_attribute, file_id
-from ..multimodal.models import clip_of, image_size
+from ..multimodal.models import image_size
 from ..multimodal.embed import prefetch
 from ..search.index import preprocess_image
 from ..eval.predict import AttributePredictor
@@ -144,11 +144,12 @@ def propose_attributes(
     max_pixels=None,  # Images over this many pixels are skipped (default `MAX_PIXELS`)
     workers=4,  # Threads decoding images
     progress=True,  # Show a progress bar
+    precision='fp32',  # How the model embeds (`for_inference`: 'fp32', 'bf16', 'auto')
 ) -> Proposals:
     "Calibrated attribute proposals for every readable image, ordered for review; unreadable images counted in `report`"
     run = run if isinstance(run, RunFolder) else RunFolder(run)
     df = images.reset_index(drop=True) if isinstance(images, pd.DataFrame) else list_images(images)
-    model = clip_of(run.model()).eval()
+    model = run.model(precision)
     size = image_size(model)
     pred = ifnone(predictor, run.predictor()) or run.fit_predictor(model)
     cur = run.items()

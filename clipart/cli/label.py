@@ -43,7 +43,14 @@ def clipart_label(
             "finish (its proposals go to {out})",
         ):
             props = propose_attributes(
-                run, df, bs=c.bs, top=c.top, diversity=c.diversity, max_pixels=c.max_pixels, workers=c.workers
+                run,
+                df,
+                bs=c.bs,
+                top=c.top,
+                diversity=c.diversity,
+                max_pixels=c.max_pixels,
+                workers=c.workers,
+                precision=c.precision,
             )
             dt = time.perf_counter() - t0
             props.save(run.catalogue_dir)

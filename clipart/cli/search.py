@@ -34,17 +34,17 @@ def clipart_search(
             except (OSError, ValueError, SyntaxError) as e:
                 raise UsageError(f"--image {c.image}: not a readable image ({type(e).__name__})") from e
         run = RunFolder(c.run, c.images_root).check('--run')
-        return _search(run, c.text, c.image, c.k, c.out, c.backend)
+        return _search(run, c.text, c.image, c.k, c.out, c.backend, c.precision)
 
 
-def _search(run: RunFolder, text, image, k, out, backend):
+def _search(run: RunFolder, text, image, k, out, backend, precision='fp32'):
     "The search behind `clipart_search`, its options checked"
     import matplotlib
 
     matplotlib.use('Agg')
     from clipart.search.index import embed_query, plot_hits
 
-    model, index = run.model(), run.index('image', backend=backend)
+    model, index = run.model(precision), run.index('image', backend=backend)
     q = embed_query(model, text=text, image=image)
     scores, idx = index.search(q.numpy(), min(k, len(index)))
     hits = index.items.iloc[idx[0]].assign(score=scores[0])[['id', 'score', 'caption']]

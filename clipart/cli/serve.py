@@ -35,6 +35,7 @@ def clipart_serve(
         os.environ.update(
             CLIPART_SERVE_RUN=str(Path(c.run).resolve()),
             CLIPART_SERVE_BACKEND=c.backend,
+            CLIPART_SERVE_PRECISION=c.precision,
             CLIPART_SERVE_MAX_UPLOAD_MB=str(c.max_upload_mb),
             CLIPART_SERVE_REVIEW=str(Path(c.review).resolve()) if c.review else '',
             CLIPART_SERVE_TOKEN=c.token or '',

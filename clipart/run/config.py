@@ -439,6 +439,7 @@ class TrainConfig(RunConfig):
 
 # %% ../../nbs/36_run.config.ipynb #b1097c16
 from ..vision import SSL_ALGOS  # the methods `clipart-pretrain` knows (no torch imported)
+from ..multimodal import PRECISIONS  # the inference settings (no torch imported)
 
 
 @dataclass
@@ -582,6 +583,10 @@ class SearchConfig(RunConfig):
     out: str = opt(None, "Picture of the hits (default: <run>/search.png)")
     backend: str = opt('auto', "'auto', 'faiss' or 'torch'")
     images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
+    precision: str = opt(
+        'fp32',
+        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once on this machine; the faster that agrees)",
+    )
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
@@ -591,6 +596,7 @@ class SearchConfig(RunConfig):
             text=((c.text is None) != (c.image is None), "or --image: give exactly one of them"),
             k=(c.k >= 1, f"must be a positive integer, not {c.k}"),
             backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
+            precision=(c.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}, not {c.precision!r}"),
         )
         if c.text is not None and not c.text.strip():
             raise UsageError("--text is empty: say what to look for")
@@ -626,13 +632,21 @@ class LabelConfig(RunConfig):
     )
     max_pixels: int = opt(None, "label: images with more pixels are skipped (default 1,000 megapixels)")
     workers: int = opt(4, "label: threads decoding images")
+    precision: str = opt(
+        'fp32',
+        "label: how the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once on this machine; the faster that agrees)",
+    )
     images_root: str = opt(
         None, "export: where the run's curated images are now, if the collection moved since training"
     )
     iiif: bool = opt(False, "export: also an IIIF AnnotationPage per reviewed item (in OUT/iiif/)")
     linked_art: bool = opt(False, "export: also a Linked Art record per reviewed item (in OUT/linked-art/)")
     base_url: str = opt(None, "export with --iiif or --linked-art: the URL where those files will be published")
-    proposals: bool = opt(False, "export with --iiif: also the values proposed and not reviewed (marked 'proposed')")
+    proposals: bool = opt(
+        False,
+        "export with --iiif / --linked-art: also the values proposed and not reviewed (marked: IIIF 'proposed', Linked "
+        "Art attributed_by)",
+    )
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
@@ -661,6 +675,7 @@ class LabelConfig(RunConfig):
             top=(c.top >= 0, f"must be 0 or more, not {c.top}"),
             diversity=(0 <= c.diversity <= 10, f"must be between 0 and 10, not {c.diversity}"),
             workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
+            precision=(c.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}, not {c.precision!r}"),
             max_pixels=(
                 c.max_pixels is None or c.max_pixels >= 1,
                 f"must be a positive number of pixels, not {c.max_pixels}",
@@ -696,6 +711,10 @@ class ServeConfig(RunConfig):
         "$CLIPART_SERVE_TOKEN)",
     )
     images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
+    precision: str = opt(
+        'fp32',
+        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once on this machine; the faster that agrees)",
+    )
 
     @property
     def loopback(self):
@@ -711,6 +730,7 @@ class ServeConfig(RunConfig):
             max_upload_mb=(c.max_upload_mb >= 1, f"must be at least 1, not {c.max_upload_mb}"),
             backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
             workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
+            precision=(c.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}, not {c.precision!r}"),
         )
         if c.review is not None:  # before anything is loaded: a server that writes is refused at once
             if not c.loopback and not c.token:

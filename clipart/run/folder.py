@@ -80,11 +80,19 @@ class RunFolder:
 
         return Proposals.load(self.catalogue_dir)
 
-    def model(self):
-        "The run's CLIP model (`load_clip`)"
+    def model(
+        self,
+        precision=None,  # None: as saved, for training on; 'fp32', 'bf16' or 'auto': for inference (`for_inference`)
+    ):
+        "The run's CLIP model (`load_clip`), or ready to embed at `precision`"
         from clipart.multimodal.models import load_clip
 
-        return load_clip(self.check().model_dir)
+        m = load_clip(self.check().model_dir)
+        if precision is None:
+            return m
+        from clipart.multimodal.infer import for_inference
+
+        return for_inference(m, precision, verbose=precision == 'auto')
 
     def index(
         self,

@@ -1,0 +1,83 @@
+"""Inference precision on real-size towers: images/s of open_clip's eager fp32 `encode_image` (the baseline) against
+clipart's `bf16` cast (`CastCLIP`: weights and activations cast), `torch.autocast` in bf16 (for reference), and what
+`auto` (`choose_precision`) picks on this machine; each setting's worst cosine to fp32 over the batch, and the share of
+the GEMM peak (fp32 and bf16 matmuls measured in the same run) the model's FLOPs reach.
+
+    python benchmarks/inference_precision.py                       # ViT-B-32 and ViT-B-16, 224 px, batch 32 and 1
+    python benchmarks/inference_precision.py --archs ViT-B-32 --bs 32 --rounds 3 --out benchmarks/results/x.json
+
+Random-init towers (speed does not depend on the weights), random images at the tower's size (224 px for these);
+interleaved rounds (A B C A B C ...), the median and min-max printed. Ratios are per round against the fp32 call of the
+same round.
+"""
+
+import argparse, copy, statistics, sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import gemm_peak, interleaved, machine_info, machine_line, ratios, spread, write_results
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--archs', default='ViT-B-32,ViT-B-16', help='open_clip architectures, comma-separated')
+    ap.add_argument('--bs', default='32,1', help='batch sizes, comma-separated')
+    ap.add_argument('--rounds', type=int, default=5, help='interleaved rounds')
+    ap.add_argument('--out', help='write the results (JSON) here')
+    a = ap.parse_args(argv)
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from clipart.multimodal.models import create_clip_model, image_size
+    from clipart.multimodal.infer import CastCLIP, choose_precision
+
+    info = machine_info()
+    print(machine_line(info))
+    peak = {p: max(gemm_peak('cpu', p) for _ in range(3)) for p in ('fp32', 'bf16')}
+    gf = {p: f"{v / 1e9:.0f}" for p, v in peak.items()}
+    print(f"GEMM peak (2048x2048 matmul, best of 3): fp32 {gf['fp32']} GFLOP/s, bf16 {gf['bf16']} GFLOP/s")
+    res = dict(peak=peak, rows=[])
+    for arch in a.archs.split(','):
+        torch.manual_seed(0)
+        m = create_clip_model(arch).eval()
+        cast = CastCLIP(copy.deepcopy(m), torch.bfloat16)
+        auto, why = choose_precision(m, cache=False)
+        print(f"\n{arch}: auto chooses {why}")
+        for bs in [int(b) for b in a.bs.split(',')]:
+            x = torch.rand(bs, 3, image_size(m), image_size(m), generator=torch.Generator().manual_seed(1))
+            with torch.inference_mode():
+                with FlopCounterMode(display=False) as fc:
+                    m.encode_image(x)
+                flops = fc.get_total_flops()
+                ref = m.encode_image(x, normalize=True)
+
+                def autocast():
+                    with torch.autocast('cpu', dtype=torch.bfloat16):
+                        return m.encode_image(x, normalize=True).float()
+
+                fns = dict(
+                    fp32=lambda: m.encode_image(x, normalize=True),
+                    bf16=lambda: cast.encode_image(x, normalize=True),
+                    autocast_bf16=autocast,
+                )
+                unit = torch.nn.functional.normalize
+                cos = {k: float((unit(f().float(), dim=-1) * ref).sum(1).min()) for k, f in fns.items()}
+                t = interleaved(fns, rounds=a.rounds)
+            print(f"  batch {bs}: {flops / bs / 1e9:.1f} GFLOP per image")
+            for k in fns:
+                ips = [bs / s for s in t[k]]
+                r = ratios(t['fp32'], t[k])
+                frac = flops / statistics.median(t[k]) / peak['bf16' if k != 'fp32' else 'fp32']
+                print(
+                    f"    {k:<14} {spread(ips, fmt='.1f')} images/s  {spread(r)}x fp32  cosine {cos[k]:.5f}  "
+                    f"{frac:.0%} of the {'bf16' if k != 'fp32' else 'fp32'} GEMM peak"
+                    + ('  <- auto' if k == auto else '')
+                )
+                res['rows'].append(
+                    dict(arch=arch, bs=bs, setting=k, seconds=t[k], ratio=r, min_cos=cos[k], auto=k == auto)
+                )
+        res.setdefault('auto', {})[arch] = why
+    write_results(a.out, info, **res)
+
+
+if __name__ == '__main__':
+    main()
