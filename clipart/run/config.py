@@ -585,7 +585,7 @@ class SearchConfig(RunConfig):
     images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
     precision: str = opt(
         'fp32',
-        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once on this machine; the faster that agrees)",
+        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)",
     )
 
     def check(self):
@@ -634,7 +634,7 @@ class LabelConfig(RunConfig):
     workers: int = opt(4, "label: threads decoding images")
     precision: str = opt(
         'fp32',
-        "label: how the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once on this machine; the faster that agrees)",
+        "label: how the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)",
     )
     images_root: str = opt(
         None, "export: where the run's curated images are now, if the collection moved since training"
@@ -713,7 +713,7 @@ class ServeConfig(RunConfig):
     images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
     precision: str = opt(
         'fp32',
-        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once on this machine; the faster that agrees)",
+        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)",
     )
 
     @property
