@@ -268,6 +268,12 @@ class TrainConfig(RunConfig):
     micro_bs: int = opt(None, "Forward each batch in micro-batches of this size (GradCache): big batches, small memory")
     grad_checkpointing: bool = opt(False, "open_clip activation checkpointing in both towers")
     pictures: bool = opt(True, "Save batch, loss and retrieval pictures")
+    push_to_hub: str = opt(
+        None,
+        "After training, upload model/ (open_clip weights and config, model card) to this Hugging Face Hub repository "
+        "(owner/name; private if new)",
+        saved=False,
+    )
     PRESETS = RECIPES
 
     @property
@@ -388,6 +394,8 @@ class TrainConfig(RunConfig):
         for group in (self._check_data, self._check_model, self._check_fit, self._check_adapt, self._check_eval):
             group()
         c = self
+        if c.push_to_hub is not None and not re.match(r'^[\w.-]+/[\w.-]+$', c.push_to_hub):
+            raise UsageError(f"--push-to-hub {c.push_to_hub!r}: name the repository as owner/name, e.g. museum/clipart")
         if c.lora_rank:
             import importlib.util
 

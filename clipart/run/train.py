@@ -35,6 +35,7 @@ from ..multimodal.classifier import ZeroShotClassifier
 from ..eval.predict import fit_predictor
 from ..search.duplicates import split_leaks
 from .folder import RunFolder
+from .card import model_card, push_to_hub
 from .report import print_retrieval, print_attributes
 
 # %% auto #0
@@ -726,6 +727,7 @@ def train_clip(
         if k in s:
             res[k] = s[k]
     run.metrics_file.write_text(json.dumps(res, indent=1))
+    (run.model_dir / 'README.md').write_text(model_card(run, cfg.push_to_hub))  # what it is, to share it (`run.card`)
     if cfg.pictures:
         write_pictures(learn, s['valid'], out)
     print()
@@ -739,7 +741,8 @@ def train_clip(
         )
     print(f"time: reading {read_s:.0f} s, training {train_s:.0f} s, evaluation {eval_s:.0f} s")
     print(
-        f"wrote {out}/: config.json, model/ (safetensors + open_clip config), index/ (embeddings for clipart-search), "
+        f"wrote {out}/: config.json, model/ (safetensors + open_clip config + model card), index/ (embeddings for "
+        "clipart-search), "
         + ("predictor/ (calibrated attributes), " if s['predictor'] is not None else '')
         + "metrics.json, checkpoint.pth"
         + (
@@ -748,4 +751,6 @@ def train_clip(
             else ''
         )
     )
+    if cfg.push_to_hub:
+        print(f"pushed model/ to the Hugging Face Hub: {push_to_hub(run, cfg.push_to_hub)}")
     return res
