@@ -55,8 +55,8 @@ validation items, captions from their {m.get('captions', c.get('captions'))}.
 
 `clipart-train` with `{c.get('algo')}` contrastive training, {c.get('epochs')} epochs, batch {c.get('bs')}, learning
 rate {c.get('lr')}, weight decay {c.get('wd')}, seed {c.get('seed')}, precision {c.get('precision')}{locked};
-{m.get('train_steps')} steps in {m.get('train_seconds')} s on {m.get('world_size')} process(es). The run's full options are
-in its `config.json`.
+{m.get('train_steps')} steps in {m.get('train_seconds')} s on {m.get('world_size')} process(es). The run's full
+options are in its `config.json`.
 
 ## How good it is (validation split)
 
