@@ -271,6 +271,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'clipart.data.museum.column_groups': ('data.museum.html#column_groups', 'clipart/data/museum.py'),
                                      'clipart.data.museum.column_pairs': ('data.museum.html#column_pairs', 'clipart/data/museum.py'),
                                      'clipart.data.museum.fetch': ('data.museum.html#fetch', 'clipart/data/museum.py'),
+                                     'clipart.data.museum.fetch_images': ('data.museum.html#fetch_images', 'clipart/data/museum.py'),
                                      'clipart.data.museum.import_csv': ('data.museum.html#import_csv', 'clipart/data/museum.py'),
                                      'clipart.data.museum.import_iiif': ('data.museum.html#import_iiif', 'clipart/data/museum.py'),
                                      'clipart.data.museum.link_file': ('data.museum.html#link_file', 'clipart/data/museum.py'),

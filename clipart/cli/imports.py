@@ -38,6 +38,8 @@ def clipart_import(
                 csv_sep=c.csv_separator,
                 on_bad=skip,
                 terms=c.terms,
+                workers=c.workers,
+                timeout=c.timeout,
             )
             what = f"{r['objects']} objects, {r['attributes']} attribute values ({r['with_uri']} with a URI)"
         else:

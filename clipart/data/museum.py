@@ -14,8 +14,8 @@ from fastprogress.fastprogress import progress_bar
 from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS, cache_dir, open_image
 
 # %% auto #0
-__all__ = ['column_groups', 'column_pairs', 'read_terms', 'link_file', 'import_csv', 'FetchError', 'cached_file', 'fetch',
-           'canvases', 'manifests_of', 'import_iiif']
+__all__ = ['column_groups', 'column_pairs', 'read_terms', 'link_file', 'import_csv', 'FetchError', 'fetch_images', 'cached_file',
+           'fetch', 'canvases', 'manifests_of', 'import_iiif']
 
 # %% ../../nbs/01d_data.museum.ipynb #i005
 def column_groups(
@@ -144,6 +144,9 @@ def import_csv(
     on_bad='raise',  # 'raise' on the first bad row, or 'skip' it (counted, listed in skipped.csv)
     progress=True,  # Show a progress bar
     terms=None,  # A CSV of authority URIs for the terms the export gives none (`read_terms`)
+    cache=None,  # Images given as URLs: the fetch cache (default: clipart's cache folder, iiif/)
+    workers=8,  # Images given as URLs: fetched at once
+    timeout=20.0,  # Images given as URLs: seconds per request
 ) -> dict:
     "Write `src` as an iMet-layout folder `out` (URIs in labels.csv's `uri` column); counts"
     src, out = Path(src), Path(out)
@@ -159,7 +162,7 @@ def import_csv(
     report = ReadReport()
     bad = _Bad(on_bad, report)
     _begin_import(out, src)
-    vocab, uri_of, rows, desc, seen = {}, {}, [], [], {}
+    vocab, uri_of, rows, desc, seen, recs = {}, {}, [], [], {}, []
     for i in progress_bar(range(len(df)), display=progress, leave=False):
         r, line = df.iloc[i], i + 2
         oid = _nfc(r[id_col])
@@ -170,14 +173,12 @@ def import_csv(
             bad(src, line, oid, "duplicated id", f" (first on line {seen[oid]})")
             continue
         p = _nfc(r[image_col])
-        if re.match(r'^https?://', p):
-            bad(src, line, oid, "image is a URL", f" {p!r}: download the images, or give a column of local paths")
-            continue
-        img = Path(p) if os.path.isabs(p) else src.parent / p
-        if not p or not img.is_file():
+        url = re.match(r'^https?://', p) is not None  # fetched below, all at once
+        img = p if url else Path(p) if os.path.isabs(p) else src.parent / p
+        if not url and (not p or not img.is_file()):
             bad(src, line, oid, "image file not found", f" {str(img)!r} (column {image_col!r})")
             continue
-        attrs_, ok = [], True
+        vals_, ok = [], True
         for col, g in groups.items():
             vals = _cell_values(r[col], sep)
             us = _cell_values(r[pairs[col]], sep) if col in pairs else []
@@ -195,25 +196,69 @@ def import_csv(
                 bad(src, line, oid, "not a URI", f" {bad_u[0]!r} in column {pairs[col]!r}")
                 ok = False
                 break
-            for k, v in enumerate(vals):
-                name = f'{g}::{v}'
-                vocab.setdefault(name, len(vocab))
-                if us and not uri_of.get(name):
-                    uri_of[name] = us[k]
-                attrs_.append(vocab[name])
+            vals_ += [(f'{g}::{v}', us[k] if us else '') for k, v in enumerate(vals)]
         if not ok:
             continue
         seen[oid] = line
-        fid = file_id(oid)
-        _place(img, out / 'train' / f'{fid}{img.suffix.lower() if img.suffix.lower() in IMAGE_EXTS else ".jpg"}')
-        rows.append((fid, ' '.join(map(str, sorted(set(attrs_))))))
+        recs.append((line, oid, file_id(oid), img, vals_, [_nfc(r[c]) for c in texts]))
+    urls = [(img, out / 'train' / f"{fid}.jpg") for _, _, fid, img, _, _ in recs if isinstance(img, str)]
+    cache = Path(cache) if cache is not None else cache_dir() / 'iiif'
+    errs = {u: e for (u, _), e in fetch_images(urls, cache, workers, timeout, progress)} if urls else {}
+    for line, oid, fid, img, vals_, texts_ in recs:
+        if isinstance(img, str):
+            if errs[img]:
+                bad(src, line, oid, "image not fetched", f": {img}: {errs[img]}")
+                continue
+        else:
+            _place(img, out / 'train' / f'{fid}{img.suffix.lower() if img.suffix.lower() in IMAGE_EXTS else ".jpg"}')
+        for name, u in vals_:
+            vocab.setdefault(name, len(vocab))
+            if u and not uri_of.get(name):
+                uri_of[name] = u
+        rows.append((fid, ' '.join(map(str, sorted({vocab[n] for n, _ in vals_})))))
         if texts:
-            desc.append([fid] + [_nfc(r[c]) for c in texts])
+            desc.append([fid] + texts_)
     return _write_collection(out, src, vocab, rows, report, texts, desc, uri_of=uri_of, terms=terms)
 
 # %% ../../nbs/01d_data.museum.ipynb #f001
 class FetchError(OSError):
     "A URL that did not give what was asked (HTTP error, timeout, not JSON, not an image): the message names it"
+
+
+def fetch_images(
+    jobs,  # (url, file) pairs: each image to fetch and where it goes
+    cache=None,  # `fetch`'s cache folder (a file the cache holds is hard-linked, not copied)
+    workers=8,  # Fetched at once
+    timeout=20.0,  # Seconds per request
+    progress=True,  # Show a progress bar
+):
+    """Fetch each job's image into its file, concurrently: yields ((url, file), None) or ((url, file), the error), in
+    order; a file already there (an earlier, interrupted run) is kept"""
+
+    def get(job):
+        url, fn = job
+        if fn.exists() and fn.stat().st_size:
+            return job, None
+        try:
+            data = fetch(url, cache, timeout=timeout)
+            tmp = fn.with_suffix('.part')
+            tmp.unlink(missing_ok=True)
+            if (c := cached_file(url, cache)) is not None and c.is_file():
+                link_file(c, tmp)  # the cache's copy, hard-linked: one image on disk, not two
+            else:
+                tmp.write_bytes(data)
+            open_image(tmp, max_size=64)  # an image (not an HTML error page), under the pixel cap
+            os.replace(tmp, fn)
+            return job, None
+        except (FetchError, OSError, ValueError, SyntaxError) as e:
+            fn.with_suffix('.part').unlink(missing_ok=True)
+            return job, f"{type(e).__name__}: {e}" if not isinstance(e, FetchError) else str(e)
+
+    jobs = list(jobs)
+    if jobs:
+        jobs[0][1].parent.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(workers) as ex:
+        yield from progress_bar(ex.map(get, jobs), total=len(jobs), display=progress and len(jobs) > 0, leave=False)
 
 
 def cached_file(
@@ -451,34 +496,15 @@ def import_iiif(
     for u, doc in mans:  # as read: the export gives each back with the reviewed values on its canvases
         (out / 'manifests' / f"{file_id(_slug(u))}.json").write_text(json.dumps(doc, ensure_ascii=False))
 
-    def get(it):
-        fn = out / 'train' / f"{file_id(it['id'])}.jpg"
-        if fn.exists() and fn.stat().st_size:
-            return it, None  # an earlier run fetched it
-        try:
-            data = fetcher(it['url'])
-            tmp = fn.with_suffix('.part')
-            tmp.unlink(missing_ok=True)
-            if (c := cached_file(it['url'], cache)) is not None and c.is_file():
-                link_file(c, tmp)  # the cache's copy, hard-linked: one image on disk, not two
-            else:
-                tmp.write_bytes(data)
-            open_image(tmp, max_size=64)  # an image (not an HTML error page), under the pixel cap
-            os.replace(tmp, fn)
-            return it, None
-        except (FetchError, OSError, ValueError, SyntaxError) as e:
-            fn.with_suffix('.part').unlink(missing_ok=True)
-            return it, f"{type(e).__name__}: {e}" if not isinstance(e, FetchError) else str(e)
-
     rows, vocab, desc, src_rows = [], {}, [], []
-    with ThreadPoolExecutor(workers) as ex:
-        for it, err in progress_bar(ex.map(get, items), total=len(items), display=progress, leave=False):
-            if err:
-                bad(it['manifest'], None, it['id'], "image not fetched", f": {it['url']}: {err}")
-                continue
-            ids = [vocab.setdefault(f"{g}::{v}", len(vocab)) for g, vs in it['values'].items() for v in vs]
-            rows.append((file_id(it['id']), ' '.join(map(str, sorted(set(ids))))))
-            desc.append((file_id(it['id']), it['title'], it['summary']))
-            src_rows.append((file_id(it['id']), it['manifest'], it['canvas'], it['rights'], it['manifest_file']))
+    jobs = [(it['url'], out / 'train' / f"{file_id(it['id'])}.jpg") for it in items]
+    for it, (_, err) in zip(items, fetch_images(jobs, cache, workers, timeout, progress)):
+        if err:
+            bad(it['manifest'], None, it['id'], "image not fetched", f": {it['url']}: {err}")
+            continue
+        ids = [vocab.setdefault(f"{g}::{v}", len(vocab)) for g, vs in it['values'].items() for v in vs]
+        rows.append((file_id(it['id']), ' '.join(map(str, sorted(set(ids))))))
+        desc.append((file_id(it['id']), it['title'], it['summary']))
+        src_rows.append((file_id(it['id']), it['manifest'], it['canvas'], it['rights'], it['manifest_file']))
     res = _write_collection(out, src, vocab, rows, report, ('title', 'summary'), desc, sources=src_rows, terms=terms)
     return dict(res, manifests=len(mans), missing={f: n for f, n in missing.items() if n})

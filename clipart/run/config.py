@@ -767,7 +767,7 @@ class ImportConfig(RunConfig):
     )
     out: str = opt(None, "The iMet-layout folder to write (every clipart command reads it: clipart-train --data OUT)")
     id: str = opt('Object ID', "csv: the column of object ids")
-    image: str = opt('image', "csv: the column of image paths (relative to the CSV's folder)")
+    image: str = opt('image', "csv: the column of image paths (relative to the CSV's folder) or URLs (fetched, cached)")
     attr: str = opt(
         'Culture,Medium,Classification,Tags:tags',
         "csv: attribute columns, comma-separated, each with its group after ':' (default: the column in lower case)",
@@ -781,8 +781,10 @@ class ImportConfig(RunConfig):
     size: int = opt(512, "iiif: longest side asked of an Image API service")
     all_canvases: bool = opt(False, "iiif: every canvas's image, not only the first canvas's")
     limit: int = opt(None, "iiif: at most this many manifests")
-    workers: int = opt(8, "iiif: images fetched at once")
-    timeout: float = opt(20.0, "iiif: seconds per request (each retried twice with back-off on a timeout or a 5xx)")
+    workers: int = opt(8, "iiif, and csv with image URLs: images fetched at once")
+    timeout: float = opt(
+        20.0, "iiif and image URLs: seconds per request (each retried twice with back-off on a timeout or a 5xx)"
+    )
     terms: str = opt(
         None, "A CSV of authority URIs for terms the source gives none: columns attribute ('group::value') and uri"
     )
