@@ -52,7 +52,7 @@ from starlette.concurrency import run_in_threadpool
 
 # %% auto #0
 __all__ = ['STATIC', 'CSS', 'PER_PAGE', 'log', 'MISSING_SVG', 'REVIEW_CSS', 'REVIEW_JS', 'MAX_FIELD', 'MAX_NAME', 'DESK_TIMEOUT',
-           'gallery_app', 'LoopbackHosts', 'review_routes', 'app_from_env']
+           'term_link', 'gallery_app', 'LoopbackHosts', 'review_routes', 'app_from_env']
 
 # %% ../../nbs/45_app.pages.ipynb #c005
 STATIC = files('clipart.app') / 'static'  # the pages' style sheets and script, shipped with the package
@@ -108,8 +108,17 @@ def _grid(g, hits):
     return Div(*[_card(g, r) for _, r in hits.iterrows()], cls='grid')
 
 
-def _attr_table(a):
-    "Curated beside predicted attributes, per group"
+def term_link(
+    uris: dict,  # {attribute: its authority URI} (`Gallery.uris`)
+    attribute: str,  # 'group::value'
+) -> list:
+    "A link to the term's authority record (Getty AAT, ULAN, Wikidata) when the vocabulary names its URI, else nothing"
+    u = uris.get(attribute, '')
+    return [' ', A('↗', href=u, title=u, target='_blank', rel='noopener', cls='term')] if u else []
+
+
+def _attr_table(a, uris=None):
+    "Curated beside predicted attributes, per group (each term linked to its authority record when it has a URI)"
     if not len(a):
         return P('This run has no attribute vocabulary (index/labels.csv).', cls='muted')
     rows = [Tr(Th('group'), Th('value'), Th('score'), Th('predicted'), Th('curated'))]
@@ -118,7 +127,7 @@ def _attr_table(a):
         rows.append(
             Tr(
                 Td(r.group),
-                Td(r.value),
+                Td(r.value, *term_link(uris or {}, f'{r.group}::{r.value}')),
                 Td(f'{r.score:.3f}'),
                 Td('top-1 ' if r['rank'] == 1 else 'also ', mark) if r.predicted else Td(f'#{r["rank"]}', cls='muted'),
                 Td('curated' if r.curated else ''),
@@ -284,7 +293,7 @@ def gallery_app(
                     alt=str(id),
                     style='width:min(400px,40vw);height:auto;flex:none;align-self:flex-start',
                 ),
-                Div(P(str(r['caption'])), _attr_table(g.attributes(id=id)), style='flex:1'),
+                Div(P(str(r['caption'])), _attr_table(g.attributes(id=id), g.uris), style='flex:1'),
                 style='display:flex;gap:24px',
             ),
             H2('More like this'),
@@ -310,7 +319,7 @@ def gallery_app(
             H2('Your image'),
             Div(
                 Img(src=thumb, alt='upload', style='width:min(320px,40vw);height:auto;flex:none;align-self:flex-start'),
-                Div(_attr_table(g.attributes(image=data)), id='predicted'),
+                Div(_attr_table(g.attributes(image=data), g.uris), id='predicted'),
                 style='display:flex;gap:24px',
             ),
             H2('Most similar items'),
@@ -527,11 +536,6 @@ def review_routes(
             )
         ]
 
-    def term_link(attribute):
-        "A link to the term's authority record (Getty AAT, ULAN, Wikidata) when the vocabulary names its URI"
-        u = g.uris.get(attribute, '')
-        return [' ', A('↗', href=u, title=u, target='_blank', rel='noopener', cls='term')] if u else []
-
     # rendered once: 450 values take 18 ms
     datalist = NotStr(to_xml(ft('datalist', *[Option(value=v) for v in vocab], id='vocabulary')))
     g.set_accepted(db.accepted())
@@ -725,7 +729,7 @@ def review_routes(
             ]
             rows.append(
                 Tr(
-                    Td(a['attribute'], *term_link(a['attribute']), cls='v'),
+                    Td(a['attribute'], *term_link(g.uris, a['attribute']), cls='v'),
                     Td('' if a['p'] is None else f"{a['p']:.2f}"),
                     Td('proposed' if a['proposed'] else ('added' if a['p'] is None else 'alternative'), cls='muted'),
                     Td(st, cls='state'),

@@ -638,5 +638,8 @@ def _write_export(db, out, vocab, items):
         labels['uri'] = labels.attribute_name.map(dict(zip(vocab.attribute_name, vocab.uri))).fillna('')
     labels.to_csv(out / 'labels.csv', index=False)
     pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
-    db.decisions().to_csv(out / 'decisions.csv', index=False)
+    d = db.decisions()
+    if 'uri' in vocab:  # the flat record too names each term's authority URI
+        d['uri'] = d.attribute.map(dict(zip(vocab.attribute_name, vocab.uri))).fillna('')
+    d.to_csv(out / 'decisions.csv', index=False)
     return dict(curated=n_cur, accepted=n_acc, new_values=len(new_names), decisions=len(db.decisions()))
