@@ -1,4 +1,5 @@
 import os, shutil
+from contextlib import contextmanager
 from pathlib import Path
 import pytest
 
@@ -23,6 +24,20 @@ def pytest_collection_modifyitems(config, items):
     for it in items:
         if 'slow' in it.keywords:
             it.add_marker(skip)
+
+
+@contextmanager
+def clipart_cache(path):
+    "`CLIPART_CACHE` set to `path` within, restored after (module-scoped fixtures cannot use monkeypatch)"
+    old = os.environ.get('CLIPART_CACHE')
+    os.environ['CLIPART_CACHE'] = str(path)
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop('CLIPART_CACHE', None)
+        else:
+            os.environ['CLIPART_CACHE'] = old
 
 
 @pytest.fixture(scope='session')

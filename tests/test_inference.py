@@ -94,18 +94,14 @@ def test_clip_predict_needs_nothing_but_the_trainer():
 @pytest.fixture(scope='module')
 def small_run(tmp_path_factory):
     "A run trained for one epoch on the shipped aic48 sample, and 8 of its images to label"
-    import os
+    from conftest import clipart_cache
     from clipart.cli.train import clipart_train
 
     tmp = tmp_path_factory.mktemp('prec')
-    old = os.environ.get('CLIPART_CACHE')
-    os.environ['CLIPART_CACHE'] = str(tmp / 'cache')
-    try:
+    with clipart_cache(tmp / 'cache'):
         clipart_train(
             data=str(sample_path('aic48')), out=str(tmp / 'run'), epochs=1, bs=16, size=64, workers=0, pictures=False
         )
-    finally:
-        os.environ.pop('CLIPART_CACHE') if old is None else os.environ.__setitem__('CLIPART_CACHE', old)
     return tmp / 'run'
 
 
@@ -141,6 +137,10 @@ def test_every_inference_path_takes_the_precision(small_run, tmp_path, monkeypat
         run=str(small_run), text='a porcelain vase', k=5, out=str(tmp_path / 's16.png'), precision='bf16'
     )
     assert list(h16.id[:3]) == list(h32.id[:3]), (h16, h32)
-    # 'auto': measured once, remembered, said
+    # 'auto': measured once, remembered, and the model is the one it chose
+    import json
+
     m = RunFolder(small_run).model('auto')
-    assert (tmp_path / 'cache' / 'precision.json').is_file() and isinstance(m, (CastCLIP, torch.nn.Module))
+    (choice,) = json.loads((tmp_path / 'cache' / 'precision.json').read_text()).values()
+    assert choice['precision'] in ('fp32', 'bf16') and isinstance(m, CastCLIP) == (choice['precision'] == 'bf16')
+    assert all(v['min_cos'] > 0.99 and v['seconds'] > 0 for v in choice['measured'].values()), choice

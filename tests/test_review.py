@@ -5,7 +5,7 @@ export, and `clipart-train --data` on the export. Screenshots go to docs/_site/s
 import os, re, signal, socket, subprocess, sys, threading, time
 from pathlib import Path
 import pytest
-from conftest import CHROMIUM, DRIVER, go as click, wait_load
+from conftest import clipart_cache, CHROMIUM, DRIVER, go as click, wait_load
 
 pytestmark = pytest.mark.slow  # the slow tier: `pytest --slow`
 SHOTS = Path(__file__).resolve().parents[1] / 'docs' / '_site' / 'screenshots'
@@ -51,19 +51,12 @@ def labelled(tmp_path_factory):
     from clipart.data.synthetic import make_synthetic_imet
 
     tmp = tmp_path_factory.mktemp('review')
-    old = os.environ.get('CLIPART_CACHE')
-    os.environ['CLIPART_CACHE'] = str(tmp / 'cache')
-    try:
+    with clipart_cache(tmp / 'cache'):
         clipart_train(out=str(tmp / 'run'), n_synthetic=200, epochs=6, bs=32, workers=0, pictures=False, seed=0)
         new = make_synthetic_imet(tmp / 'new', n=30, seed=7)
         for f in (new / 'train').iterdir():
             f.rename(f.with_name('new-' + f.name))
         clipart_label(run=str(tmp / 'run'), images=str(new / 'train'), bs=16)
-    finally:
-        if old is None:
-            os.environ.pop('CLIPART_CACHE')
-        else:
-            os.environ['CLIPART_CACHE'] = old
     return tmp
 
 

@@ -4,7 +4,7 @@ near-duplicates. Screenshots go to docs/_site/screenshots/gallery-*.png."""
 import socket, threading, time
 from pathlib import Path
 import pytest
-from conftest import go
+from conftest import clipart_cache, go
 
 pytestmark = pytest.mark.slow  # the slow tier: `pytest --slow`
 SHOTS = Path(__file__).resolve().parents[1] / 'docs' / '_site' / 'screenshots'
@@ -13,21 +13,14 @@ SHOTS = Path(__file__).resolve().parents[1] / 'docs' / '_site' / 'screenshots'
 @pytest.fixture(scope='module')
 def gallery_url(tmp_path_factory):
     "A synthetic run trained for a minute, served by uvicorn on a free loopback port"
-    import os, uvicorn
+    import uvicorn
     from clipart.cli.train import clipart_train
     from clipart.app.pages import gallery_app
     from clipart.app.gallery import Gallery
 
     tmp = tmp_path_factory.mktemp('serve')
-    old = os.environ.get('CLIPART_CACHE')
-    os.environ['CLIPART_CACHE'] = str(tmp / 'cache')
-    try:
+    with clipart_cache(tmp / 'cache'):
         clipart_train(out=str(tmp / 'run'), n_synthetic=200, epochs=6, bs=32, workers=0, pictures=False, seed=0)
-    finally:
-        if old is None:
-            os.environ.pop('CLIPART_CACHE')
-        else:
-            os.environ['CLIPART_CACHE'] = old
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]

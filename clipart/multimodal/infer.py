@@ -6,7 +6,7 @@ which measures both on this machine and keeps the faster one whose embeddings ag
 
 # %% ../../nbs/05d_multimodal.infer.ipynb #in02
 from __future__ import annotations
-import copy, json, platform, time
+import copy, json, os, platform, time
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..data.imet import cache_dir
 from .models import clip_of, image_size, encode_text_trimmed
@@ -105,6 +105,14 @@ def _choices_file():
     return cache_dir() / 'precision.json'
 
 
+def _read_choices(fn):
+    "The remembered choices; {} for none, or for a file that cannot be read (it is measured again and rewritten)"
+    try:
+        return json.loads(fn.read_text()) if fn.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+
+
 def choose_precision(
     model,  # An fp32 CLIP model
     min_cos=0.995,  # The worst cosine to fp32 a candidate may have
@@ -114,7 +122,7 @@ def choose_precision(
     "(the precision to use, why): the fastest candidate whose embeddings agree with fp32's, measured once"
     key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}"
     fn = _choices_file()
-    known = json.loads(fn.read_text()) if cache and fn.is_file() else {}
+    known = _read_choices(fn) if cache else {}
     if key in known:
         return known[key]['precision'], f"{known[key]['why']} (measured before on this machine)"
     r = measure_precisions(model, **kwargs)
@@ -128,8 +136,13 @@ def choose_precision(
     why = f"{best}: {why}" + ('' if best != 'fp32' else '; nothing beats fp32 here')
     if cache:
         known[key] = dict(precision=best, why=why, measured=r)
-        fn.parent.mkdir(parents=True, exist_ok=True)
-        fn.write_text(json.dumps(known, indent=1))
+        try:  # whole or not at all: another process reading it never sees half a file
+            fn.parent.mkdir(parents=True, exist_ok=True)
+            tmp = fn.with_suffix(f'.{os.getpid()}.tmp')
+            tmp.write_text(json.dumps(known, indent=1))
+            os.replace(tmp, fn)
+        except OSError as e:  # a read-only or broken cache: the choice stands, measured again next time
+            why += f" (not remembered: {fn}: {e.strerror or e})"
     return best, why
 
 
