@@ -70,3 +70,21 @@ def test_no_code_line_is_over_120_characters():
         if f.name != '_modidx.py' and (ls := long_lines(f.read_text(encoding='utf-8'))):
             bad[str(f.relative_to(NBS.parent))] = ls
     assert not bad, f"{len(bad)} places with lines over 120 characters (tools/wrap_long_lines.py wraps them): {bad}"
+
+
+def test_the_notebooks_leave_no_temporary_folders():
+    """A folder the examples make is inside the notebook's `scratch` folder, which its last cell removes (nbdev-test
+    left ~2 GB in /tmp per run before: a full disk failed CI); a `CLIPART_CACHE` set is put back (nbdev-test runs the
+    next notebook in the same process: it wrote into the removed folder again)"""
+    bad = []
+    for f in sorted(NBS.glob('*.ipynb')):
+        cells = [''.join(c['source']) for c in json.loads(f.read_text())['cells'] if c['cell_type'] == 'code']
+        code = '\n'.join(c for c in cells if not c.startswith('#| export'))  # the library's own: its tests say
+        for m in re.finditer(r'tempfile\.(mkdtemp|mkstemp)\(([^)]*)\)', code):
+            if 'dir=scratch.name' not in m.group(2):
+                bad.append(f'{f.name}: {m.group(0)}')
+        if 'scratch = tempfile.TemporaryDirectory()' in code and 'scratch.cleanup()' not in cells[-1]:
+            bad.append(f"{f.name}: its last code cell does not remove `scratch`")
+        if re.search(r"environ\['CLIPART_CACHE'\] = ", code) and "os.environ.get('CLIPART_CACHE')" not in code:
+            bad.append(f"{f.name}: sets CLIPART_CACHE and never puts the caller's back")
+    assert not bad, bad

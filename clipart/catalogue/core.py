@@ -634,8 +634,12 @@ def _write_export(db, out, vocab, items):
             n_acc += 1
     labels = pd.DataFrame(sorted(ids.items(), key=lambda kv: kv[1]), columns=['attribute_name', 'attribute_id'])
     labels = labels[['attribute_id', 'attribute_name']]
-    if 'uri' in vocab:  # the terms' authority URIs travel with them (a value added in review has none)
-        labels['uri'] = labels.attribute_name.map(dict(zip(vocab.attribute_name, vocab.uri))).fillna('')
+    for c in (
+        'uri',
+        'scheme',
+    ):  # the terms' authority URIs and schemes travel with them (a value added in review: none)
+        if c in vocab:
+            labels[c] = labels.attribute_name.map(dict(zip(vocab.attribute_name, vocab[c]))).fillna('')
     labels.to_csv(out / 'labels.csv', index=False)
     pd.DataFrame(rows, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
     d = db.decisions()

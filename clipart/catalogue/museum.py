@@ -11,18 +11,21 @@ from importlib.resources import files
 from pathlib import Path
 from urllib.parse import quote
 import pandas as pd
-from ..data.imet import split_attribute, file_id
+from ..data.imet import split_attribute, file_id, term_schemes, uri_scheme
 from ..run.folder import RunFolder
 from .core import CatalogueDB
 
 # %% auto #0
-__all__ = ['IIIF_CONTEXT', 'LINKED_ART_CONTEXT', 'MATERIAL_GROUPS', 'SCHEMAS', 'base_url', 'schema_errors', 'reviewed_values',
-           'annotation_page', 'linked_art_object', 'annotated_manifest', 'export_museum']
+__all__ = ['IIIF_CONTEXT', 'LINKED_ART_CONTEXT', 'MATERIAL_GROUPS', 'PRODUCTION_ROLES', 'SCHEMAS', 'base_url', 'schema_errors',
+           'reviewed_values', 'annotation_page', 'linked_art_object', 'annotated_manifest', 'export_museum']
 
 # %% ../../nbs/35d_catalogue.museum.ipynb #m005
 IIIF_CONTEXT = 'http://iiif.io/api/presentation/3/context.json'
 LINKED_ART_CONTEXT = 'https://linked.art/ns/v1/linked-art.json'
 MATERIAL_GROUPS = ('medium',)  # groups whose values are materials (Linked Art `made_of`); the others classify
+PRODUCTION_ROLES = dict(
+    ulan=('carried_out_by', 'Person'), tgn=('took_place_at', 'Place')
+)  # terms of these schemes say who made the work and where (its `produced_by`), not what it is
 SCHEMAS = Path(str(files('clipart.catalogue'))) / 'schemas'
 
 
@@ -65,8 +68,8 @@ def reviewed_values(
     run=None,  # The run (default: the one the database records): its vocabulary's URIs and items' canvases
     proposals=False,  # Also the values proposed and not decided (state 'proposed')
 ) -> pd.DataFrame:
-    """One row per (item, value) to give back: item, attribute, group, value, uri, state ('accepted', 'added' or
-    'proposed'), reviewer, at, p, canvas"""
+    """One row per (item, value) to give back: item, attribute, group, value, uri, scheme (`term_schemes`), state
+    ('accepted', 'added' or 'proposed'), reviewer, at, p, canvas"""
     run = RunFolder(run if run is not None else db.meta('run') or '')
     vocab = run.vocab()
     uris = dict(zip(vocab.attribute_name, vocab.uri)) if vocab is not None and 'uri' in vocab else {}
@@ -87,6 +90,8 @@ def reviewed_values(
     df.insert(2, 'group', [g for g, _ in gv])
     df.insert(3, 'value', [v for _, v in gv])
     df.insert(4, 'uri', [uris.get(a, '') for a in df.attribute])
+    schemes = term_schemes(vocab, extra=df.attribute) if vocab is not None else {}
+    df.insert(5, 'scheme', [schemes.get(a) or uri_scheme(u) for a, u in zip(df.attribute, df.uri)])
     # the IIIF canvas each item came from and the copy of its manifest: `clipart-import iiif` keeps them in
     # `sources.csv` beside the images' folder
     images = {i: db.item(i)['image'] for i in dict.fromkeys(df.item)}
@@ -154,8 +159,9 @@ def linked_art_object(
     material_groups=MATERIAL_GROUPS,  # Groups whose values are materials (`made_of`); the others `classified_as`
     run_name='clipart',  # Who proposed the values only proposed (the run)
 ) -> dict:
-    """The item as a Linked Art `HumanMadeObject`: its identifier, `made_of` materials and `classified_as` types; a
-    value only proposed as an `AttributeAssignment` (`attributed_by`), marked as a machine proposal"""
+    """The item as a Linked Art `HumanMadeObject`: its identifier, `made_of` materials, `classified_as` types and, for
+    ULAN and TGN terms (`rows.scheme`), the `Person` who made it and the `Place` where in its `produced_by`; a value
+    only proposed as an `AttributeAssignment` (`attributed_by`), marked as a machine proposal"""
     fid = quote(file_id(item), safe='%')
     rec = {
         '@context': LINKED_ART_CONTEXT,
@@ -166,10 +172,14 @@ def linked_art_object(
     }
     for r in rows.itertuples():
         uri = r.uri or f"{base}/concept/{quote(r.group, safe='')}/{quote(r.value, safe='')}"
-        key, typ = ('made_of', 'Material') if r.group in material_groups else ('classified_as', 'Type')
+        scheme = getattr(r, 'scheme', '') or uri_scheme(r.uri)
+        key, typ = PRODUCTION_ROLES.get(scheme) or (
+            ('made_of', 'Material') if r.group in material_groups else ('classified_as', 'Type')
+        )
         term = dict(id=uri, type=typ, _label=r.value)
         if r.state != 'proposed':
-            rec.setdefault(key, []).append(term)
+            on = rec.setdefault('produced_by', dict(type='Production')) if scheme in PRODUCTION_ROLES else rec
+            on.setdefault(key, []).append(term)
             continue
         p = f", p={float(r.p):.2f}" if r.p is not None and r.p == r.p else ''
         rec.setdefault('attributed_by', []).append(

@@ -17,9 +17,9 @@ from fastai.data.all import *
 from fastai.vision.core import PILImage
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'split_attribute', 'file_id', 'read_labels',
-           'sample_path', 'imet2020_vocab', 'shared_data', 'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir',
-           'check_image_files', 'ImetCollection', 'read_imet', 'read_pairs_csv']
+__all__ = ['AUTHORITIES', 'IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'split_attribute', 'file_id',
+           'uri_scheme', 'term_schemes', 'read_labels', 'sample_path', 'imet2020_vocab', 'shared_data', 'ImageTooLarge',
+           'open_image', 'ArtImage', 'cache_dir', 'check_image_files', 'ImetCollection', 'read_imet', 'read_pairs_csv']
 
 # %% ../../nbs/01a_data.imet.ipynb #c005
 class ReadReport:
@@ -102,17 +102,51 @@ def _read_csv(fn, cols, sep=','):
     return df
 
 # %% ../../nbs/01a_data.imet.ipynb #c008
+AUTHORITIES = dict(
+    aat=r'^https?://vocab\.getty\.edu/(?:page/)?aat/\d+$',
+    ulan=r'^https?://vocab\.getty\.edu/(?:page/)?ulan/\d+$',
+    tgn=r'^https?://vocab\.getty\.edu/(?:page/)?tgn/\d+$',
+    wikidata=r'^https?://(?:www\.)?wikidata\.org/(?:wiki|entity)/Q\d+$',
+)  # The authorities a term's URI may come from (Getty AAT, ULAN, TGN; Wikidata): labels.csv's `scheme`, by URI shape
+
+
+def uri_scheme(
+    uri: str,  # A term's authority URI (or '')
+) -> str:
+    "The authority `uri` is from, a key of `AUTHORITIES`, or '' for another one or none"
+    return next((k for k, r in AUTHORITIES.items() if uri and re.match(r, uri)), '')
+
+
+def term_schemes(
+    vocab: pd.DataFrame,  # `read_labels`' frame (with `uri` and/or `scheme`, or neither)
+    extra=(),  # More 'group::value' names, not in `vocab` (values a reviewer added): their group's scheme
+) -> dict:
+    """{attribute_name: scheme}: the `scheme` column's, else its URI's (`uri_scheme`), else the one scheme the other
+    terms of its group share (a group of ULAN artists: a new artist without a URI is a person too), else ''"""
+    own = [
+        s or uri_scheme(u) for s, u in zip(vocab.get('scheme', [''] * len(vocab)), vocab.get('uri', [''] * len(vocab)))
+    ]
+    by_group = {}
+    for g, s in zip(vocab.group, own):
+        if s:
+            by_group.setdefault(g, set()).add(s)
+    one = {g: next(iter(s)) for g, s in by_group.items() if len(s) == 1}
+    out = {n: s or one.get(g, '') for n, g, s in zip(vocab.attribute_name, vocab.group, own)}
+    return out | {n: one.get(split_attribute(n)[0], '') for n in extra if n not in out}
+
+
 def read_labels(
     fn,  # An iMet `labels.csv` (`attribute_id`, `attribute_name` as 'group::value')
     on_bad='raise',  # 'raise' on the first bad row, or 'skip' it and record it in `report`
     report=None,  # A `ReadReport` to add skipped rows to
 ):
     """Read an iMet `labels.csv` into `attribute_id, attribute_name, group, value` (and `uri`, the term's authority URI
-    such as Getty AAT's, when the file has that optional column)"""
+    such as Getty AAT's, and `scheme`, its authority, when the file has those optional columns)"""
     report = ifnone(report, ReadReport())
     bad, df, rows = _Bad(on_bad, report), _read_csv(fn, ['attribute_id', 'attribute_name']), []
     seen, names = {}, {}
     uris = df['uri'].fillna('').str.strip().tolist() if 'uri' in df.columns else None
+    schemes = df['scheme'].fillna('').str.strip().str.lower().tolist() if 'scheme' in df.columns else None
     for i, (aid, name) in enumerate(zip(df.attribute_id, df.attribute_name)):
         line, name = i + 2, _nfc(name)
         try:
@@ -140,9 +174,25 @@ def read_labels(
         if uri and not re.match(r'^https?://\S+$', uri):
             bad(fn, line, aid, "not a URI", f" {uri!r} in column uri (expected http:// or https://, or empty)")
             continue
+        sch = schemes[i] if schemes is not None else ''
+        if sch and sch not in AUTHORITIES:
+            bad(
+                fn,
+                line,
+                aid,
+                "unknown scheme",
+                f" {sch!r} in column scheme (one of {', '.join(AUTHORITIES)}, or empty)",
+            )
+            continue
+        if sch and uri and uri_scheme(uri) != sch:
+            bad(fn, line, aid, "URI of another scheme", f" {uri!r} is not a {sch} URI ({AUTHORITIES[sch]})")
+            continue
         seen[aid], names[(g, v)] = line, line
-        rows.append((aid, f'{g}::{v}', g, v) + ((uri,) if uris is not None else ()))
-    cols = ['attribute_id', 'attribute_name', 'group', 'value'] + (['uri'] if uris is not None else [])
+        rows.append(
+            (aid, f'{g}::{v}', g, v) + ((uri,) if uris is not None else ()) + ((sch,) if schemes is not None else ())
+        )
+    cols = ['attribute_id', 'attribute_name', 'group', 'value']
+    cols += (['uri'] if uris is not None else []) + (['scheme'] if schemes is not None else [])
     return pd.DataFrame(rows, columns=cols)
 
 # %% ../../nbs/01a_data.imet.ipynb #c008c

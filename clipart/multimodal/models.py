@@ -5,7 +5,7 @@ weights safely, and saves weights as safetensors that plain open_clip reads back
 
 # %% ../../nbs/05_models.ipynb #c002
 from __future__ import annotations
-import functools, json, logging, math, hashlib, tempfile, re, zipfile, pickle, types
+import json, logging, math, hashlib, tempfile, re, zipfile, pickle, types
 from importlib.resources import files
 from pathlib import Path
 import open_clip, torch
@@ -46,15 +46,11 @@ def _cfg_name(cfg):
     "Register a config dict under a name derived from its content"
     nm = 'clipart-custom-' + hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:10]
     if nm not in open_clip.list_models():
-        fn = _custom_dir() / f'{nm}.json'
-        fn.write_text(json.dumps(cfg))
-        register_configs(fn)
+        with tempfile.TemporaryDirectory(prefix='clipart-configs-') as d:  # open_clip keeps what it read: not the file
+            fn = Path(d) / f'{nm}.json'
+            fn.write_text(json.dumps(cfg))
+            register_configs(fn)
     return nm
-
-
-@functools.lru_cache(None)
-def _custom_dir():
-    return Path(tempfile.mkdtemp(prefix='clipart-configs-'))
 
 
 class CheckpointError(ValueError):

@@ -119,8 +119,8 @@ def export_embeddings(
     if vocab is not None:  # what a gallery needs for facets and for curated vs predicted attributes
         groups = [g for g in dict.fromkeys(vocab.group) if g in df.columns]
         items['labels'] = ['|'.join(f'{g}::{v}' for g in groups for v in r[g]) for _, r in df[groups].iterrows()]
-        # the terms' authority URIs too, when the collection has them (`read_labels`): exports and the desk link them
-        vocab[['attribute_id', 'attribute_name', *(['uri'] if 'uri' in vocab else [])]].to_csv(
+        # the terms' authority URIs and schemes too, when the collection has them (`read_labels`): exports use them
+        vocab[['attribute_id', 'attribute_name', *[c for c in ('uri', 'scheme') if c in vocab]]].to_csv(
             path / 'labels.csv', index=False
         )
     tr, va = set(dls.train_ds.items.index), set(dls.valid_ds.items.index)
