@@ -137,6 +137,21 @@ def test_every_inference_path_takes_the_precision(small_run, tmp_path, monkeypat
         run=str(small_run), text='a porcelain vase', k=5, out=str(tmp_path / 's16.png'), precision='bf16'
     )
     assert list(h16.id[:3]) == list(h32.id[:3]), (h16, h32)
+    # clipart-eval --precision bf16: the model it scores is the bf16 one, its embeddings close to fp32's
+    from clipart.cli.eval import clipart_eval
+    import clipart.run.eval as run_eval
+
+    seen, real = [], run_eval.evaluate_collection
+    monkeypatch.setattr(run_eval, 'evaluate_collection', lambda m, *a, **kw: seen.append(m) or real(m, *a, **kw))
+    clipart_eval(model=str(small_run), data=str(sample_path('aic48')), precision='bf16', probes=False)
+    assert isinstance(seen[0], CastCLIP), type(seen[0])
+    x = torch.randn(4, 3, 64, 64)
+    with torch.no_grad():
+        a, b = (
+            RunFolder(small_run).model('fp32').encode_image(x, normalize=True),
+            seen[0].encode_image(x, normalize=True),
+        )
+    assert cos(b, a) > 0.995, cos(b, a)
     # 'auto': measured once, remembered, and the model is the one it chose
     import json
 

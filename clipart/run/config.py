@@ -8,11 +8,12 @@ from __future__ import annotations
 import json, math, os, re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from ..multimodal import PRECISIONS  # the inference settings (no torch imported)
 
 # %% auto #0
-__all__ = ['RECIPES', 'BACKENDS', 'UsageError', 'check_options', 'opt', 'field_type', 'RunConfig', 'default_workers',
-           'TrainConfig', 'PretrainConfig', 'EvalConfig', 'is_loopback', 'SearchConfig', 'LabelConfig', 'ServeConfig',
-           'ImportConfig']
+__all__ = ['PRECISION_HELP', 'RECIPES', 'BACKENDS', 'UsageError', 'check_options', 'opt', 'precision_check', 'field_type',
+           'RunConfig', 'default_workers', 'TrainConfig', 'PretrainConfig', 'EvalConfig', 'is_loopback', 'SearchConfig',
+           'LabelConfig', 'ServeConfig', 'ImportConfig']
 
 # %% ../../nbs/36_run.config.ipynb #c81a7bf0
 class UsageError(ValueError):
@@ -37,6 +38,16 @@ def opt(
 ):
     "A config field: its default and its help line"
     return field(default=default, metadata=dict(help=help, saved=saved, positional=positional))
+
+
+PRECISION_HELP = "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)"
+
+
+def precision_check(
+    precision,  # An inference setting given as an option
+):
+    "The (ok, what it must be) check of a `--precision` option (`check_options`)"
+    return (precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}, not {precision!r}")
 
 
 _TYPES = dict(str=str, int=int, float=float, bool=bool)
@@ -265,6 +276,7 @@ class TrainConfig(RunConfig):
         "README has the measurements)",
     )
     precision: str = opt('fp32', "'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)")
+    infer_precision: str = opt('fp32', "After training (the index export, the scores): " + PRECISION_HELP)
     micro_bs: int = opt(None, "Forward each batch in micro-batches of this size (GradCache): big batches, small memory")
     grad_checkpointing: bool = opt(False, "open_clip activation checkpointing in both towers")
     pictures: bool = opt(True, "Save batch, loss and retrieval pictures")
@@ -336,6 +348,7 @@ class TrainConfig(RunConfig):
                 c.precision in ('fp32', 'bf16', 'fp16'),
                 f"must be 'fp32', 'bf16' or 'fp16', not {c.precision!r}",
             ),
+            infer_precision=precision_check(c.infer_precision),
             bs=(c.bs >= 1, f"must be a positive integer, not {c.bs}"),
             epochs=(c.epochs >= 1, f"must be a positive integer, not {c.epochs}"),
             lr=(c.lr > 0, f"must be positive, not {c.lr}"),
@@ -447,7 +460,6 @@ class TrainConfig(RunConfig):
 
 # %% ../../nbs/36_run.config.ipynb #b1097c16
 from ..vision import SSL_ALGOS  # the methods `clipart-pretrain` knows (no torch imported)
-from ..multimodal import PRECISIONS  # the inference settings (no torch imported)
 
 
 @dataclass
@@ -520,6 +532,7 @@ class EvalConfig(RunConfig):
     templates: str = opt(None, "JSON file of phrases per attribute group (as for clipart-train)")
     skip_bad: bool = opt(False, "Skip (and count) bad rows instead of stopping")
     out: str = opt(None, "Write metrics.json and zero_shot.png here")
+    precision: str = opt('fp32', PRECISION_HELP)
     pairs = TrainConfig.pairs
     CARRIED = (
         'data',
@@ -552,6 +565,7 @@ class EvalConfig(RunConfig):
             ),
             valid_pct=(0 < c.valid_pct < 1, f"must be between 0 and 1 (exclusive), not {c.valid_pct}"),
             bs=(c.bs >= 1, f"must be a positive integer, not {c.bs}"),
+            precision=precision_check(c.precision),
         )
         check_options(
             'clipart-eval',
@@ -591,10 +605,7 @@ class SearchConfig(RunConfig):
     out: str = opt(None, "Picture of the hits (default: <run>/search.png)")
     backend: str = opt('auto', "'auto', 'faiss' or 'torch'")
     images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
-    precision: str = opt(
-        'fp32',
-        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)",
-    )
+    precision: str = opt('fp32', PRECISION_HELP)
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
@@ -604,7 +615,7 @@ class SearchConfig(RunConfig):
             text=((c.text is None) != (c.image is None), "or --image: give exactly one of them"),
             k=(c.k >= 1, f"must be a positive integer, not {c.k}"),
             backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
-            precision=(c.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}, not {c.precision!r}"),
+            precision=precision_check(c.precision),
         )
         if c.text is not None and not c.text.strip():
             raise UsageError("--text is empty: say what to look for")
@@ -640,10 +651,7 @@ class LabelConfig(RunConfig):
     )
     max_pixels: int = opt(None, "label: images with more pixels are skipped (default 1,000 megapixels)")
     workers: int = opt(4, "label: threads decoding images")
-    precision: str = opt(
-        'fp32',
-        "label: how the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)",
-    )
+    precision: str = opt('fp32', 'label: ' + PRECISION_HELP)
     images_root: str = opt(
         None, "export: where the run's curated images are now, if the collection moved since training"
     )
@@ -683,7 +691,7 @@ class LabelConfig(RunConfig):
             top=(c.top >= 0, f"must be 0 or more, not {c.top}"),
             diversity=(0 <= c.diversity <= 10, f"must be between 0 and 10, not {c.diversity}"),
             workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
-            precision=(c.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}, not {c.precision!r}"),
+            precision=precision_check(c.precision),
             max_pixels=(
                 c.max_pixels is None or c.max_pixels >= 1,
                 f"must be a positive number of pixels, not {c.max_pixels}",
@@ -719,10 +727,7 @@ class ServeConfig(RunConfig):
         "$CLIPART_SERVE_TOKEN)",
     )
     images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
-    precision: str = opt(
-        'fp32',
-        "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)",
-    )
+    precision: str = opt('fp32', PRECISION_HELP)
 
     @property
     def loopback(self):
@@ -738,7 +743,7 @@ class ServeConfig(RunConfig):
             max_upload_mb=(c.max_upload_mb >= 1, f"must be at least 1, not {c.max_upload_mb}"),
             backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
             workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
-            precision=(c.precision in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}, not {c.precision!r}"),
+            precision=precision_check(c.precision),
         )
         if c.review is not None:  # before anything is loaded: a server that writes is refused at once
             if not c.loopback and not c.token:

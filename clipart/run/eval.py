@@ -15,6 +15,7 @@ from ..multimodal.models import create_clip_model, load_clip, CKPT_SUFFIXES
 from ..eval.report import evaluate_collection
 from .report import print_retrieval, print_attributes
 from .folder import RunFolder
+from ..multimodal.infer import for_inference
 
 # %% auto #0
 __all__ = ['load_any_clip', 'eval_clip']
@@ -55,7 +56,7 @@ def eval_clip(
     import matplotlib
 
     matplotlib.use('Agg')
-    m = load_any_clip(cfg.model, cfg.pretrained)
+    m = for_inference(load_any_clip(cfg.model, cfg.pretrained), cfg.precision, verbose=cfg.precision == 'auto')
     coll = read_pairs(cfg) if cfg.pairs else read_imet(cfg.data, on_bad='skip' if cfg.skip_bad else 'raise', warn=False)
     print(coll)
     out = Path(cfg.out) if cfg.out else None

@@ -470,11 +470,14 @@ def embed_all(
     learn: Learner,  # The trained learner
     coll: ImetCollection,  # Its collection
     out: Path,  # The run folder: the embeddings go to its `index/` (`RunFolder.index_dir`)
+    precision='fp32',  # How they are embedded (`for_inference`; a copy of the model for 'bf16': training's stays fp32)
 ):
     "Every item embedded once, written as the search index; (image, text, tokens) in `coll.df`'s order"
     from clipart.multimodal.embed import embed_dl
+    from clipart.multimodal.infer import for_inference
 
-    img, txt, tok = embed_dl(learn.model, learn.dls.test_dl(coll.df, with_labels=True))
+    m = learn.model if precision == 'fp32' else for_inference(copy.deepcopy(clip_of(learn.model)), precision, True)
+    img, txt, tok = embed_dl(m, learn.dls.test_dl(coll.df, with_labels=True))
     export_embeddings(learn.model, learn.dls, coll.df, RunFolder(out).index_dir, embeddings=(img, txt))
     return img, txt, tok
 
@@ -692,7 +695,7 @@ def train_clip(
     run = RunFolder(out)
     save_clip(learn.model, run.model_dir)
     t = time.time()
-    emb = embed_all(learn, coll, out)
+    emb = embed_all(learn, coll, out, cfg.infer_precision)
     n_leaks = check_split_leaks(coll, dls, emb[0], out)
     s = score(cfg, learn, coll, emb, start, show_fn=out / 'zero_shot.png' if cfg.pictures and len(coll.vocab) else None)
     if s.get('wise_model') is not None:
