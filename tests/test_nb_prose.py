@@ -88,3 +88,16 @@ def test_the_notebooks_leave_no_temporary_folders():
         if re.search(r"environ\['CLIPART_CACHE'\] = ", code) and "os.environ.get('CLIPART_CACHE')" not in code:
             bad.append(f"{f.name}: sets CLIPART_CACHE and never puts the caller's back")
     assert not bad, bad
+
+
+def test_module_docstrings_are_at_most_three_lines():
+    """nbdev-export rewrites clipart/__init__.py's docstring into a list of modules (and writes nbs/llms.txt) as soon as
+    one module's docstring (its notebook's `>` description) runs past three lines"""
+    import ast
+
+    long = {}
+    for f in sorted((NBS.parent / 'clipart').rglob('*.py')):
+        d = ast.get_docstring(ast.parse(f.read_text(encoding='utf-8')), clean=False) or ''
+        if not f.name.startswith('_') and len(d.strip().splitlines()) > 3:
+            long[str(f.relative_to(NBS.parent))] = len(d.strip().splitlines())
+    assert not long, long
