@@ -76,9 +76,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def fake_gallery_run(n=100_000, proposals=0, seed=0, path=None):
-    """A run folder of `n` items with random unit embeddings (images cycle over a synthetic collection) and the tiny
-    model; `proposals` uncatalogued items to review"""
+def fake_gallery_run(n=100_000, proposals=0, seed=0, path=None, arch='clipart-tiny-vit'):
+    """A run folder of `n` items with random unit embeddings (images cycle over a synthetic collection) and a
+    random-init model (`arch`, the tiny one by default); `proposals` uncatalogued items to review"""
     import numpy as np, pandas as pd, torch
     from clipart.data.imet import read_imet, ReadReport
     from clipart.data.synthetic import synthetic_path
@@ -88,7 +88,7 @@ def fake_gallery_run(n=100_000, proposals=0, seed=0, path=None):
     run = Path(path or tempfile.mkdtemp()) / 'run'
     coll = read_imet(synthetic_path(n=200))
     torch.manual_seed(seed)
-    m = create_clip_model('clipart-tiny-vit')
+    m = create_clip_model(arch)
     save_clip(m, run / 'model')
     rng = np.random.default_rng(seed)
     d = m.text_projection.shape[1]

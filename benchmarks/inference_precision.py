@@ -1,6 +1,7 @@
 """Inference precision on real-size towers: images/s of open_clip's eager fp32 `encode_image` (the baseline) against
-clipart's `bf16` cast (`CastCLIP`: weights and activations cast), `torch.autocast` in bf16 (for reference), and what
-`auto` (`choose_precision`) picks on this machine; each setting's worst cosine to fp32 over the batch, and the share of
+clipart's `bf16` cast (`CastCLIP`: weights and activations cast), `torch.autocast` in bf16 (for reference), the ONNX
+export run by ONNX Runtime (`OnnxCLIP`, when onnxruntime is installed), and what `auto` (`choose_precision`) picks on
+this machine; each setting's worst cosine to fp32 over the batch, and the share of
 the GEMM peak (fp32 and bf16 matmuls measured in the same run) the model's FLOPs reach.
 
     python benchmarks/inference_precision.py                       # ViT-B-32 and ViT-B-16, 224 px, batch 32 and 1
@@ -35,6 +36,13 @@ def main(argv=None):
     from torch.utils.flop_counter import FlopCounterMode
     from clipart.multimodal.models import create_clip_model, image_size
     from clipart.multimodal.infer import CastCLIP, choose_precision
+    import tempfile
+
+    try:
+        from clipart.multimodal.onnx import export_onnx, OnnxCLIP
+    except ImportError:
+        export_onnx = None
+    tmp = tempfile.TemporaryDirectory()
 
     info = machine_info()
     print(machine_line(info))
@@ -48,6 +56,11 @@ def main(argv=None):
         cast = CastCLIP(copy.deepcopy(m), torch.bfloat16)
         auto, why = choose_precision(m, cache=False)
         print(f"\n{arch}: auto chooses {why}")
+        onnx = None
+        if export_onnx is not None:
+            meta = export_onnx(m, Path(tmp.name) / arch)
+            onnx = OnnxCLIP(Path(tmp.name) / arch)
+            print(f"  ONNX export: {meta['seconds']:.0f} s")
         for bs in [int(b) for b in a.bs.split(',')]:
             x = torch.rand(bs, 3, image_size(m), image_size(m), generator=torch.Generator().manual_seed(1))
             with torch.inference_mode():
@@ -64,6 +77,7 @@ def main(argv=None):
                     fp32=lambda: m.encode_image(x, normalize=True),
                     bf16=lambda: cast.encode_image(x, normalize=True),
                     autocast_bf16=autocast,
+                    **({'onnx': lambda: onnx.encode_image(x, normalize=True)} if onnx is not None else {}),
                 )
                 unit = torch.nn.functional.normalize
                 cos = {k: float((unit(f().float(), dim=-1) * ref).sum(1).min()) for k, f in fns.items()}
@@ -72,11 +86,11 @@ def main(argv=None):
             for k in fns:
                 ips = [bs / s for s in t[k]]
                 r = ratios(t['fp32'], t[k])
-                frac = flops / statistics.median(t[k]) / peak['bf16' if k != 'fp32' else 'fp32']
+                pk = 'fp32' if k in ('fp32', 'onnx') else 'bf16'  # ONNX Runtime runs the fp32 graph
+                frac = flops / statistics.median(t[k]) / peak[pk]
                 print(
                     f"    {k:<14} {spread(ips, fmt='.1f')} images/s  {spread(r)}x fp32  cosine {cos[k]:.5f}  "
-                    f"{frac:.0%} of the {'bf16' if k != 'fp32' else 'fp32'} GEMM peak"
-                    + ('  <- auto' if k == auto else '')
+                    f"{frac:.0%} of the {pk} GEMM peak" + ('  <- auto' if k == auto else '')
                 )
                 res['rows'].append(
                     dict(arch=arch, bs=bs, setting=k, seconds=t[k], ratio=r, min_cos=cos[k], auto=k == auto)

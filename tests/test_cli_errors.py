@@ -599,7 +599,9 @@ def _scripts():
     from clipart.cli.label import clipart_label
     from clipart.cli.serve import clipart_serve
     from clipart.cli.imports import clipart_import
-    from clipart.run.config import TrainConfig, PretrainConfig, EvalConfig, ImportConfig
+    from clipart.cli.onnx import clipart_export_onnx
+    from clipart.cli.shards import clipart_shards
+    from clipart.run.config import TrainConfig, PretrainConfig, EvalConfig, ImportConfig, ShardsConfig
     from clipart.run.folder import RunFolder
 
     return {
@@ -610,6 +612,8 @@ def _scripts():
         'clipart-label': (clipart_label, dict(run='r', images='i'), (RunFolder, 'check')),
         'clipart-serve': (clipart_serve, dict(run='r'), (RunFolder, 'check')),
         'clipart-import': (clipart_import, dict(src='x.csv', out='o'), (ImportConfig, 'check')),
+        'clipart-export-onnx': (clipart_export_onnx, dict(run='r'), (RunFolder, 'check')),
+        'clipart-shards': (clipart_shards, dict(command='write', src='s', out='o'), (ShardsConfig, 'check')),
     }
 
 
@@ -649,6 +653,8 @@ def _errors():
         'clipart-label',
         'clipart-serve',
         'clipart-import',
+        'clipart-export-onnx',
+        'clipart-shards',
     ],
 )
 def test_every_script_turns_os_and_sqlite_errors_into_one_line(prog, monkeypatch, tmp_path):

@@ -1,4 +1,5 @@
 """Image-text models: open_clip factories, contrastive losses, CLIP and CLIP-MoCo callbacks, scale-out tools."""
 
-# the inference settings `clipart.multimodal.infer.for_inference` takes, here (without torch) for the configs to check
-PRECISIONS = ('fp32', 'bf16', 'auto')
+# the inference settings, here (without torch) for the configs to check: `clipart.multimodal.infer.for_inference` takes
+# the first three; 'onnx' runs a run folder's ONNX export (`clipart.multimodal.onnx`, `RunFolder.model('onnx')`)
+PRECISIONS = ('fp32', 'bf16', 'auto', 'onnx')

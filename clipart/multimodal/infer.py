@@ -152,6 +152,10 @@ def for_inference(
     verbose=False,  # Print what 'auto' chose and why
 ):
     "`model` in eval mode at `precision`: itself for fp32, a `CastCLIP` for bf16"
+    if precision == 'onnx':
+        raise ValueError(
+            "precision 'onnx' runs a run folder's ONNX export, not a torch model: RunFolder(run).model('onnx')"
+        )
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
     if precision == 'auto':

@@ -13,7 +13,7 @@ from ..multimodal import PRECISIONS  # the inference settings (no torch imported
 # %% auto #0
 __all__ = ['PRECISION_HELP', 'RECIPES', 'BACKENDS', 'UsageError', 'check_options', 'opt', 'precision_check', 'field_type',
            'RunConfig', 'default_workers', 'TrainConfig', 'PretrainConfig', 'EvalConfig', 'is_loopback', 'SearchConfig',
-           'LabelConfig', 'ServeConfig', 'ImportConfig']
+           'LabelConfig', 'ServeConfig', 'OnnxConfig', 'ShardsConfig', 'ImportConfig']
 
 # %% ../../nbs/36_run.config.ipynb #c81a7bf0
 class UsageError(ValueError):
@@ -40,7 +40,10 @@ def opt(
     return field(default=default, metadata=dict(help=help, saved=saved, positional=positional))
 
 
-PRECISION_HELP = "How the model embeds: 'fp32', 'bf16' (cast) or 'auto' (measured once here: the faster that agrees)"
+PRECISION_HELP = (
+    "How the model embeds: 'fp32', 'bf16' (cast), 'auto' (measured once here: the faster that agrees) or 'onnx' (the "
+    "run's ONNX export, clipart-export-onnx)"
+)
 
 
 def precision_check(
@@ -276,7 +279,7 @@ class TrainConfig(RunConfig):
         "README has the measurements)",
     )
     precision: str = opt('fp32', "'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)")
-    infer_precision: str = opt('fp32', "After training (the index export, the scores): " + PRECISION_HELP)
+    infer_precision: str = opt('fp32', "After training (the index export, the scores): 'fp32', 'bf16' or 'auto'")
     micro_bs: int = opt(None, "Forward each batch in micro-batches of this size (GradCache): big batches, small memory")
     grad_checkpointing: bool = opt(False, "open_clip activation checkpointing in both towers")
     pictures: bool = opt(True, "Save batch, loss and retrieval pictures")
@@ -348,7 +351,10 @@ class TrainConfig(RunConfig):
                 c.precision in ('fp32', 'bf16', 'fp16'),
                 f"must be 'fp32', 'bf16' or 'fp16', not {c.precision!r}",
             ),
-            infer_precision=precision_check(c.infer_precision),
+            infer_precision=(
+                c.infer_precision in ('fp32', 'bf16', 'auto'),
+                f"must be 'fp32', 'bf16' or 'auto' (the ONNX export is made after training), not {c.infer_precision!r}",
+            ),
             bs=(c.bs >= 1, f"must be a positive integer, not {c.bs}"),
             epochs=(c.epochs >= 1, f"must be a positive integer, not {c.epochs}"),
             lr=(c.lr > 0, f"must be positive, not {c.lr}"),
@@ -757,6 +763,58 @@ class ServeConfig(RunConfig):
                 raise UsageError("--review serves from one process: drop --workers")
             if Path(c.review).is_dir():
                 raise UsageError(f"--review {c.review}: a folder; give a database file, e.g. catalogue.sqlite")
+        return self
+
+# %% ../../nbs/36_run.config.ipynb #cfg3o
+@dataclass
+class OnnxConfig(RunConfig):
+    "Every option of `clipart-export-onnx`"
+
+    run: str = opt(None, "A `clipart-train` output folder: its model/ gets an onnx/ folder", positional=True)
+    items: int = opt(16, "The run's items (images and captions) the export is checked on against torch")
+    min_cos: float = opt(0.999, "Refused when an embedding's cosine to torch's is below this")
+
+    def check(self):
+        "Raise `UsageError` for the first bad option; returns `self`"
+        c = self
+        check_options(
+            'clipart-export-onnx',
+            run=(c.run is not None, "is required: the clipart-train run folder whose model to export"),
+            items=(c.items >= 1, f"must be a positive integer, not {c.items}"),
+            min_cos=(0 < c.min_cos <= 1, f"must be in (0, 1], not {c.min_cos}"),
+        )
+        return self
+
+# %% ../../nbs/36_run.config.ipynb #cfg3s
+@dataclass
+class ShardsConfig(RunConfig):
+    "Every option of `clipart-shards`"
+
+    command: str = opt(
+        'write',
+        "'write' an iMet-layout folder as shards, or 'unpack' shards into an iMet-layout folder",
+        positional=True,
+    )
+    src: str = opt(
+        None,
+        "write: the iMet-layout folder; unpack: the shards (a folder, a brace pattern or a list file)",
+        positional=True,
+    )
+    out: str = opt(None, "The new folder to write (shards, or the iMet layout)")
+    maxcount: int = opt(1000, "write: samples per shard at most")
+    text: str = opt('descriptions.csv', "write: the CSV of free-text columns beside labels.csv ('' for none)")
+    skip_bad: bool = opt(False, "Skip (and count) bad rows or samples instead of stopping")
+
+    def check(self):
+        "Raise `UsageError` for the first bad option; returns `self`"
+        c = self
+        check_options(
+            'clipart-shards',
+            command=(c.command in ('write', 'unpack'), f"must be 'write' or 'unpack', not {c.command!r}"),
+            src=(c.src is not None, "is required: what to write as shards, or the shards to unpack"),
+            out=(c.out is not None, "is required: the new folder to write"),
+            maxcount=(c.maxcount >= 1, f"must be a positive integer, not {c.maxcount}"),
+        )
         return self
 
 # %% ../../nbs/36_run.config.ipynb #cfg4

@@ -56,7 +56,11 @@ def eval_clip(
     import matplotlib
 
     matplotlib.use('Agg')
-    m = for_inference(load_any_clip(cfg.model, cfg.pretrained), cfg.precision, verbose=cfg.precision == 'auto')
+    m = (
+        RunFolder(cfg.model).check('--model').model('onnx')
+        if cfg.precision == 'onnx'
+        else for_inference(load_any_clip(cfg.model, cfg.pretrained), cfg.precision, verbose=cfg.precision == 'auto')
+    )
     coll = read_pairs(cfg) if cfg.pairs else read_imet(cfg.data, on_bad='skip' if cfg.skip_bad else 'raise', warn=False)
     print(coll)
     out = Path(cfg.out) if cfg.out else None

@@ -36,6 +36,7 @@ class RunFolder:
         return str(self.path)  # `Path(run)`, `open`, `os.path` take it as its folder
 
     model_dir = property(lambda self: self.path / 'model', doc="The CLIP model: safetensors + open_clip config")
+    onnx_dir = property(lambda self: self.model_dir / 'onnx', doc="Its ONNX export (`export_onnx`)")
     index_dir = property(
         lambda self: self.path / 'index', doc="Embeddings of every item, items.csv, images.json, labels.csv"
     )
@@ -82,11 +83,15 @@ class RunFolder:
 
     def model(
         self,
-        precision=None,  # None: as saved, for training on; 'fp32', 'bf16' or 'auto': for inference (`for_inference`)
+        precision=None,  # None: as saved, for training on; 'fp32', 'bf16', 'auto' (`for_inference`) or 'onnx'
     ):
-        "The run's CLIP model (`load_clip`), or ready to embed at `precision`"
-        from clipart.multimodal.models import load_clip
+        "The run's CLIP model (`load_clip`), or ready to embed at `precision` ('onnx': its ONNX export, `OnnxCLIP`)"
+        from clipart.multimodal.models import load_clip, folder_checkpoint
 
+        if precision == 'onnx':
+            from clipart.multimodal.onnx import load_onnx
+
+            return load_onnx(self.check().onnx_dir, weights=folder_checkpoint(self.model_dir))
         m = load_clip(self.check().model_dir)
         if precision is None:
             return m
@@ -199,6 +204,24 @@ class RunFolder:
 
         feats = self.embeddings()[torch.from_numpy(keep.values)]
         return fit_predictor(clf, feats, labels_frame(items['labels'][keep], list(clf.values)), **kwargs)
+
+    def export_onnx(
+        self,
+        n=16,  # Items of the index the export is checked on (their images and captions)
+        min_cos=0.999,  # Refused when an embedding's cosine to torch's is below this
+    ) -> dict:
+        """Write the model's ONNX export to `onnx_dir` (`clipart.multimodal.onnx.export_onnx`), checked against torch on
+        the run's own images and captions; onnx.json's content"""
+        import torch
+        from clipart.multimodal.onnx import export_onnx
+        from clipart.multimodal.models import folder_checkpoint, image_size
+        from clipart.search.index import preprocess_image
+
+        m, items = self._clip(), self.items().head(n)
+        tok = self._tokenize(m)
+        imgs = torch.cat([preprocess_image(p, image_size(m)) for p in items.image])
+        toks = torch.stack([tok(str(c)).as_subclass(torch.Tensor) for c in items.caption])
+        return export_onnx(m, self.onnx_dir, imgs, toks, weights=folder_checkpoint(self.model_dir), min_cos=min_cos)
 
     def _clip(self, model=None):
         from clipart.multimodal.models import clip_of
