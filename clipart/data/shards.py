@@ -72,7 +72,7 @@ def _bad_sample(on_bad, report, url, key, kind, detail=''):
 
 
 def shard_urls(
-    spec,  # A brace pattern ('shards/shard-{00000..00012}.tar'), a folder of .tar files, a text file listing them, or a list
+    spec,  # A brace pattern ('shards/shard-{00000..00012}.tar'), a folder of .tar files, a list file, or a list
 ) -> list:
     "The shards `spec` names, in order; a ValueError for a pattern that names none or a local shard that is missing"
     import braceexpand
@@ -223,7 +223,8 @@ def unpack_shards(
     report=None,  # A `ReadReport` the skipped samples go to
 ) -> dict:
     """Write shards back as an iMet-layout folder (every command reads it): image files named by the samples' ids
-    (`file_id`), their attributes by the vocabulary beside the shards, or one collected from the samples (said); counts"""
+    (`file_id`), their attributes by the vocabulary beside the shards, or one collected from the samples (said);
+    counts"""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise FileExistsError(f"{out}: not empty: unpack into a new folder (nothing was written)")
