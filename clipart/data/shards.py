@@ -5,17 +5,17 @@ streamed back one sample at a time (split across processes and loader workers), 
 
 # %% ../../nbs/01e_data.shards.ipynb #sh02
 from __future__ import annotations
-import io, json, tarfile, unicodedata
+import hashlib, io, json, os, shutil, tarfile, unicodedata
 from pathlib import Path
 import pandas as pd
 from PIL import Image
 from fastcore.all import ifnone
-from .imet import IMAGE_EXTS, ReadReport, read_labels, file_id
+from .imet import IMAGE_EXTS, ReadReport, read_labels, file_id, cache_dir
 from .captions import LabelCaptioner
 
 # %% auto #0
 __all__ = ['SHARD_NAME', 'SHARDS_FILE', 'SAMPLE_EXTS', 'SAMPLE_KEYS', 'write_shards', 'ShardError', 'shard_urls', 'split_shards',
-           'shards_vocab', 'iter_shards', 'unpack_shards']
+           'shards_vocab', 'iter_shards', 'unpack_shards', 'is_shards', 'unpacked_shards']
 
 # %% ../../nbs/01e_data.shards.ipynb #sh05
 SHARD_NAME = 'shard-%05d.tar'  # the shards `write_shards` writes, numbered from 0
@@ -253,3 +253,42 @@ def unpack_shards(
     if any(len(t) > 1 for t in texts):
         pd.DataFrame(texts).to_csv(out / 'descriptions.csv', index=False)
     return dict(items=len(rows), skipped=len(report), shards=len(urls), vocabulary_collected=collected)
+
+# %% ../../nbs/01e_data.shards.ipynb #sh17
+def is_shards(
+    spec,  # What a user gave as --data
+) -> bool:
+    """Whether `spec` names WebDataset shards (a .tar, a brace pattern of them, a list file, a folder of .tar files
+    without train.csv) rather than an iMet-layout folder or a CSV"""
+    s = str(spec)
+    if s.endswith('.tar') or ('{' in s and '.tar' in s):
+        return True
+    p = Path(s)
+    if p.suffix == '.txt' and p.is_file():
+        return True
+    return p.is_dir() and not (p / 'train.csv').exists() and any(p.glob('*.tar'))
+
+
+def unpacked_shards(
+    spec,  # Shards (`shard_urls`)
+    on_bad='raise',  # As `iter_shards`
+    root=None,  # Where unpacked shards are kept (default: clipart's cache, `cache_dir() / 'shards'`)
+) -> Path:
+    """The iMet-layout folder of the shards, unpacked once (`unpack_shards`) into a folder named by their paths, sizes
+    and modification times, written beside its place and moved there when complete"""
+    urls = shard_urls(spec)
+    sig = [(u, *((Path(u).stat().st_size, Path(u).stat().st_mtime_ns) if '://' not in u else ())) for u in urls]
+    key = hashlib.sha1(json.dumps(sig).encode()).hexdigest()[:16]
+    out = Path(root or cache_dir() / 'shards') / key
+    if (out / 'train.csv').is_file():
+        return out
+    tmp = out.with_name(key + f'.tmp{os.getpid()}')
+    shutil.rmtree(tmp, ignore_errors=True)
+    rep = ReadReport()
+    res = unpack_shards(urls, tmp, on_bad=on_bad, report=rep)
+    if len(rep):
+        rep.to_df().to_csv(tmp / 'skipped.csv', index=False)
+    os.replace(tmp, out)
+    said = ', vocabulary collected from the samples' if res['vocabulary_collected'] else ''
+    print(f"{spec}: {res['items']} items from {res['shards']} shards unpacked to {out} ({rep}{said})")
+    return out

@@ -46,6 +46,16 @@ PRECISION_HELP = (
 )
 
 
+def _is_shards(spec):
+    "`clipart.data.shards.is_shards` (imported only when the spec may name shards: the options are checked at once)"
+    s = str(spec)
+    if not (s.endswith(('.tar', '.txt')) or '{' in s or Path(s).is_dir()):
+        return False
+    from clipart.data.shards import is_shards
+
+    return is_shards(s)
+
+
 def precision_check(
     precision,  # An inference setting given as an option
 ):
@@ -452,6 +462,13 @@ class TrainConfig(RunConfig):
                 label_aware=(c.label_aware is None, "needs attributes; a CSV of captions has none"),
                 hard_negatives=(not c.hard_negatives, "swaps attribute values; a CSV of captions has none"),
             )
+        elif c.data is not None and _is_shards(c.data):
+            from clipart.data.shards import shard_urls
+
+            try:
+                shard_urls(c.data)
+            except ValueError as e:
+                raise UsageError(f"--data {e}") from None
         elif c.data is not None:
             if Path(c.data).suffix.lower() in ('.csv', '.tsv'):
                 raise UsageError(f"--data {c.data}: file not found (a CSV of image paths and captions)")

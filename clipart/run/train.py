@@ -21,6 +21,7 @@ from ..data.imet import read_imet, read_pairs_csv, ImetCollection
 from ..data.captions import read_phrases, Captioner, SwapCaptioner
 from ..data.tokens import imet_dataloaders, find_tfm
 from ..data.synthetic import synthetic_path
+from ..data.shards import is_shards, unpacked_shards
 from ..multimodal.models import create_clip_model, save_clip, image_size, clip_of, CheckpointError
 from ..multimodal.clip import CLIPTrainer, retrieval_metrics, prefers_caption
 from ..multimodal.clip_moco import CLIPMOCOTrainer
@@ -47,7 +48,10 @@ __all__ = ['data_path', 'captions_of', 'read_pairs', 'read_collection', 'write_s
 def data_path(
     cfg: TrainConfig,  # The run's options
 ):
-    "The collection's path: `cfg.data`, or the synthetic collection (written once, by rank 0 first)"
+    """The collection's path: `cfg.data` (shards: unpacked once into the cache, `unpacked_shards`), or the synthetic
+    collection (each written once, by rank 0 first)"""
+    if cfg.data and is_shards(cfg.data):
+        return rank0_first(lambda: unpacked_shards(cfg.data, on_bad='skip' if cfg.skip_bad else 'raise'))
     return Path(cfg.data) if cfg.data else rank0_first(lambda: synthetic_path(n=cfg.n_synthetic))
 
 

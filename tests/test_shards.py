@@ -1,0 +1,44 @@
+"Training from WebDataset shards: `clipart-train --data 'shards/shard-{...}.tar'` in one process, and two (slow tier)."
+
+import json, os, subprocess, sys
+import pytest
+from clipart.data.imet import read_imet, sample_path
+from clipart.data.shards import write_shards
+
+
+@pytest.fixture(scope='module')
+def shards(tmp_path_factory):
+    "The shipped aic48 sample as 3 shards of 16"
+    d = tmp_path_factory.mktemp('shards')
+    write_shards(read_imet(sample_path('aic48'), text='descriptions.csv', warn=False), d / 'sh', maxcount=16)
+    return d / 'sh'
+
+
+def test_train_one_epoch_from_shards(shards, tmp_path, monkeypatch):
+    "A brace pattern as --data: unpacked once into the cache, trained on; the run's index holds every item"
+    from clipart.cli.train import clipart_train
+
+    monkeypatch.setenv('CLIPART_CACHE', str(tmp_path / 'cache'))
+    pattern = str(shards / 'shard-{00000..00002}.tar')
+    clipart_train(data=pattern, out=str(tmp_path / 'run'), epochs=1, bs=16, size=64, workers=0, pictures=False)
+    m = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    assert m['train_steps'] >= 2 and m['history'][-1]['train_loss'] > 0, m['history']
+    items = (tmp_path / 'run' / 'index' / 'items.csv').read_text().splitlines()
+    assert len(items) == 1 + 48
+    assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == 1  # unpacked once, kept for the next run
+    with pytest.raises(SystemExit, match=r"--data .*shard-00003.tar: shard not found"):
+        clipart_train(data=str(shards / 'shard-{00000..00003}.tar'), out=str(tmp_path / 'x'), epochs=1)
+
+
+@pytest.mark.slow
+def test_two_processes_train_from_shards(shards, tmp_path):
+    "torchrun, 2 processes (gloo): rank 0 unpacks the shards once, the other waits and reads the same folder"
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CLIPART_CACHE': str(tmp_path / 'cache')}
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m']
+    cmd += ['clipart.cli.train', '--data', str(shards / 'shard-{00000..00002}.tar'), '--epochs', '1', '--bs', '16']
+    cmd += ['--size', '64', '--workers', '0', '--pictures', 'false', '--out', str(tmp_path / 'two')]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert r.stdout.count('unpacked to') == 1, r.stdout[-3000:]
+    m = json.loads((tmp_path / 'two' / 'metrics.json').read_text())
+    assert m['world_size'] == 2 and len(list((tmp_path / 'cache' / 'shards').iterdir())) == 1
