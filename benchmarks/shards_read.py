@@ -7,7 +7,8 @@ The collection: the `--src` iMet-layout folder's images (aic500: real museum pho
 `--n` items, hard-linked into a new iMet-layout folder (its train.csv cycles the source's attributes), then written as
 shards of 1,000 samples (`write_shards`). Each reading runs in its own process (its peak RSS is that reader's): the
 folder way is `read_imet` (listing, CSVs; images not checked up front) then every image opened and decoded; the shard
-way is `iter_shards` (every sample checked as streamed) with every image decoded. Rounds alternate folder and shards;
+way is `iter_shards` (every sample checked as streamed) with every image decoded. Peak memory is the reader's
+VmHWM (not `ru_maxrss`, which Linux carries over from the parent across exec). Rounds alternate folder and shards;
 the files are in the page cache after the first round on both sides (a cold read from network storage, where shards
 matter most, is not measured here).
 """
@@ -19,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import machine_info, machine_line, spread, write_results
 
 READ = r'''
-import io, json, resource, sys, time
+import io, json, sys, time
 from PIL import Image
 kind, path = sys.argv[1], sys.argv[2]
 t = time.perf_counter()
@@ -35,7 +36,7 @@ else:
     for s in iter_shards(path):
         Image.open(io.BytesIO(s['image'])).convert('RGB')
         n += 1
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024
 print(json.dumps(dict(n=n, seconds=time.perf_counter() - t, peak_rss_mb=rss)))
 '''
 

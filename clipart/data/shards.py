@@ -288,7 +288,12 @@ def unpacked_shards(
     res = unpack_shards(urls, tmp, on_bad=on_bad, report=rep)
     if len(rep):
         rep.to_df().to_csv(tmp / 'skipped.csv', index=False)
-    os.replace(tmp, out)
+    try:
+        os.replace(tmp, out)
+    except OSError:  # another process (a rank on another node's cache, say) moved its copy there first
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (out / 'train.csv').is_file():
+            raise
     said = ', vocabulary collected from the samples' if res['vocabulary_collected'] else ''
     print(f"{spec}: {res['items']} items from {res['shards']} shards unpacked to {out} ({rep}{said})")
     return out
