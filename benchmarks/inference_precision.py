@@ -1,7 +1,9 @@
 """Inference precision on real-size towers: images/s of open_clip's eager fp32 `encode_image` (the baseline) against
 clipart's `bf16` cast (`CastCLIP`: weights and activations cast), `torch.autocast` in bf16 (for reference), the ONNX
-export run by ONNX Runtime (`OnnxCLIP`, when onnxruntime is installed), and what `auto` (`choose_precision`) picks on
-this machine; each setting's worst cosine to fp32 over the batch, and the share of
+export run by ONNX Runtime (`OnnxCLIP`, when onnxruntime is installed), int8 dynamic quantization of the linear
+layers through torchao (`quantize_(m, Int8DynamicActivationInt8WeightConfig())`, when torchao is installed: the
+maintained successor of `torch.ao.quantization.quantize_dynamic`), and what `auto` (`choose_precision`) picks on this
+machine; each setting's worst cosine to fp32 over the batch, and the share of
 the GEMM peak (fp32 and bf16 matmuls measured in the same run) the model's FLOPs reach.
 
     python benchmarks/inference_precision.py                       # ViT-B-32 and ViT-B-16, 224 px, batch 32 and 1
@@ -43,6 +45,10 @@ def main(argv=None):
     except ImportError:
         export_onnx = None
     tmp = tempfile.TemporaryDirectory()
+    try:
+        from torchao.quantization import quantize_, Int8DynamicActivationInt8WeightConfig
+    except ImportError:
+        quantize_ = None
 
     info = machine_info()
     print(machine_line(info))
@@ -61,6 +67,10 @@ def main(argv=None):
             meta = export_onnx(m, Path(tmp.name) / arch)
             onnx = OnnxCLIP(Path(tmp.name) / arch)
             print(f"  ONNX export: {meta['seconds']:.0f} s")
+        int8 = None
+        if quantize_ is not None:
+            int8 = copy.deepcopy(m)
+            quantize_(int8, Int8DynamicActivationInt8WeightConfig())  # the nn.Linear layers: MLPs and projections
         for bs in [int(b) for b in a.bs.split(',')]:
             x = torch.rand(bs, 3, image_size(m), image_size(m), generator=torch.Generator().manual_seed(1))
             with torch.inference_mode():
@@ -78,6 +88,7 @@ def main(argv=None):
                     bf16=lambda: cast.encode_image(x, normalize=True),
                     autocast_bf16=autocast,
                     **({'onnx': lambda: onnx.encode_image(x, normalize=True)} if onnx is not None else {}),
+                    **({'int8': lambda: int8.encode_image(x, normalize=True)} if int8 is not None else {}),
                 )
                 unit = torch.nn.functional.normalize
                 cos = {k: float((unit(f().float(), dim=-1) * ref).sum(1).min()) for k, f in fns.items()}
@@ -86,7 +97,7 @@ def main(argv=None):
             for k in fns:
                 ips = [bs / s for s in t[k]]
                 r = ratios(t['fp32'], t[k])
-                pk = 'fp32' if k in ('fp32', 'onnx') else 'bf16'  # ONNX Runtime runs the fp32 graph
+                pk = 'bf16' if 'bf16' in k else 'fp32'  # ONNX Runtime runs the fp32 graph; int8: against fp32's
                 frac = flops / statistics.median(t[k]) / peak[pk]
                 print(
                     f"    {k:<14} {spread(ips, fmt='.1f')} images/s  {spread(r)}x fp32  cosine {cos[k]:.5f}  "

@@ -754,6 +754,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                            'clipart.multimodal.models.clip_of': ('models.html#clip_of', 'clipart/multimodal/models.py'),
                                            'clipart.multimodal.models.create_clip_model': ( 'models.html#create_clip_model',
                                                                                             'clipart/multimodal/models.py'),
+                                           'clipart.multimodal.models.encode_text_prefix': ( 'models.html#encode_text_prefix',
+                                                                                             'clipart/multimodal/models.py'),
                                            'clipart.multimodal.models.encode_text_trimmed': ( 'models.html#encode_text_trimmed',
                                                                                               'clipart/multimodal/models.py'),
                                            'clipart.multimodal.models.folder_checkpoint': ( 'models.html#folder_checkpoint',

@@ -18,7 +18,7 @@ from ..weights import load_weights, atomic_write
 # %% auto #0
 __all__ = ['CONFIG_DIR', 'CLIPART_CONFIGS', 'CKPT_SUFFIXES', 'WEIGHT_NAMES', 'HEAD_PARAMS', 'register_configs', 'CheckpointError',
            'check_checkpoint', 'folder_checkpoint', 'create_clip_model', 'image_size', 'clip_of', 'is_head_param',
-           'trim_length', 'encode_text_trimmed', 'trim_padding', 'save_clip', 'load_clip']
+           'trim_length', 'encode_text_trimmed', 'encode_text_prefix', 'trim_padding', 'save_clip', 'load_clip']
 
 # %% ../../nbs/05_models.ipynb #c005
 CONFIG_DIR = Path(str(files('clipart'))) / 'model_configs'
@@ -336,14 +336,25 @@ def encode_text_trimmed(
     """`model.encode_text(text, normalize)` computed on the columns up to the batch's longest caption (the same
     features, less work)"""
     from open_clip.model import CLIP
-    from open_clip.transformer import text_global_pool
 
     if not _trimmable(model):
         return model.encode_text(text, normalize=normalize)  # another text tower: as it is
     n = trim_length(text)
     if n == text.shape[1]:
         return CLIP.encode_text(model, text, normalize=normalize)
-    t = text[:, :n]
+    return encode_text_prefix(model, text[:, :n], normalize)
+
+
+def encode_text_prefix(
+    model,  # An open_clip `CLIP` whose text tower is trimmable (causal, pooled at a kept token)
+    t,  # [n, k] token ids: the first k ≤ context columns
+    normalize=False,  # Unit features
+):
+    """open_clip's `encode_text` on the first k columns, the positions and the causal mask cut to k (the same features
+    for a causal tower; what the ONNX text tower runs, with k free)"""
+    from open_clip.transformer import text_global_pool
+
+    n = t.shape[1]
     cast = model.transformer.get_cast_dtype()
     x = model.token_embedding(t).to(cast) + model.positional_embedding[:n].to(cast)
     x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:n, :n]))

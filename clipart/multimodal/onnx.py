@@ -9,7 +9,7 @@ import hashlib, json, os, shutil, time, warnings
 from pathlib import Path
 from types import SimpleNamespace
 import torch, torch.nn as nn, torch.nn.functional as F
-from .models import clip_of, image_size
+from .models import clip_of, image_size, encode_text_prefix, trim_length, _trimmable
 
 # %% auto #0
 __all__ = ['ONNX_FILES', 'weights_digest', 'onnx_agreement', 'export_onnx', 'OnnxCLIP', 'load_onnx']
@@ -19,14 +19,17 @@ ONNX_FILES = ('image.onnx', 'text.onnx', 'onnx.json')  # what `export_onnx` writ
 
 
 class _Tower(nn.Module):
-    "One tower of an open_clip model as a module of one input, what the exporter traces: unnormalised features"
+    """One tower of an open_clip model as a module of one input, what the exporter traces: unnormalised features; a
+    causal text tower on tokens of any length up to the context (`encode_text_prefix`)"""
 
     def __init__(self, model, kind):
         super().__init__()
         self.m, self.kind = model, kind
 
     def forward(self, x):
-        return self.m.encode_image(x) if self.kind == 'image' else self.m.encode_text(x)
+        if self.kind == 'image':
+            return self.m.encode_image(x)
+        return encode_text_prefix(self.m, x) if _trimmable(self.m) else self.m.encode_text(x)
 
 
 def weights_digest(
@@ -99,6 +102,10 @@ def export_onnx(
     tmp.mkdir(parents=True)
     t0 = time.time()
     batch = torch.export.Dim('batch', min=1, max=4096)
+    free = _trimmable(m)  # the text tower takes the columns up to a batch's longest caption, as torch's does
+    shapes = dict(
+        image={0: batch}, text={0: batch, 1: torch.export.Dim('length', min=1, max=ctx)} if free else {0: batch}
+    )
     for kind, x, name in (('image', images, 'image'), ('text', tokens, 'tokens')):
         tower = m.visual if kind == 'image' else m.transformer
         big = sum(p.numel() * 4 for p in tower.parameters()) > 1.5e9  # ONNX's protobuf stops at 2 GB: weights beside
@@ -110,7 +117,7 @@ def export_onnx(
                 tmp / f'{kind}.onnx',
                 input_names=[name],
                 output_names=['features'],
-                dynamic_shapes=({0: batch},),
+                dynamic_shapes=(shapes[kind],),
                 dynamo=True,
                 external_data=big,
                 verbose=False,
@@ -126,6 +133,7 @@ def export_onnx(
     meta = dict(
         image_size=size,
         context_length=ctx,
+        text_any_length=free,
         embed_dim=int(m.encode_text(tokens[:1]).shape[-1]),
         logit_scale=float(m.logit_scale),
         logit_bias=None if bias is None else float(bias),
@@ -168,7 +176,9 @@ class OnnxCLIP(nn.Module):
 
     def encode_text(self, text, normalize=False):
         t = text.as_subclass(torch.Tensor).long()
-        if t.shape[1] < self.context_length:  # trimmed padding (`encode_text_trimmed`): the tower takes the context
+        if self.meta.get('text_any_length'):  # the columns up to the longest caption: less work, the same features
+            t = t[:, : trim_length(t)]
+        elif t.shape[1] < self.context_length:  # a tower of fixed length: trimmed padding put back
             t = F.pad(t, (0, self.context_length - t.shape[1]))
         f = self._run(self.text_session, t)
         return F.normalize(f, dim=-1) if normalize else f
