@@ -36,8 +36,11 @@ def weights_digest(
     fn,  # A weights file
 ) -> str:
     "The sha256 of `fn` (hex): which weights an ONNX export was made from"
+    h = hashlib.sha256()
     with open(fn, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()
+        while chunk := f.read(1 << 20):  # 1 MB at a time (`hashlib.file_digest` is Python 3.11's)
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _sessions(folder, threads=None):
