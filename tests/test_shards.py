@@ -28,6 +28,16 @@ def test_train_one_epoch_from_shards(shards, tmp_path, monkeypatch):
     assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == 1  # unpacked once, kept for the next run
     with pytest.raises(SystemExit, match=r"--data .*shard-00003.tar: shard not found"):
         clipart_train(data=str(shards / 'shard-{00000..00003}.tar'), out=str(tmp_path / 'x'), epochs=1)
+    # the other commands that read a collection take the same pattern: scored, and labelled (the samples' ids)
+    from clipart.cli.eval import clipart_eval
+    from clipart.cli.label import clipart_label
+    import pandas as pd
+
+    res = clipart_eval(model=str(tmp_path / 'run'), data=pattern, probes=False)
+    assert res['n_valid'] == 9 and 0 <= res['trained']['retrieval']['i2t_R@1'] <= 1, res
+    clipart_label(run=str(tmp_path / 'run'), images=str(shards), out=str(tmp_path / 'p.csv'))
+    ids = set(pd.read_csv(tmp_path / 'p.csv', dtype=str).id)
+    assert ids and ids <= set(read_imet(sample_path('aic48'), warn=False).df.id), ids
 
 
 @pytest.mark.slow

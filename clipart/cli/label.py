@@ -32,9 +32,11 @@ def clipart_label(
         # before the work: a file in the path (notes.txt/p.csv) is one line now, not after an hour
         out.parent.mkdir(parents=True, exist_ok=True)
         from clipart.catalogue.core import propose_attributes, list_images
+        from clipart.data.shards import is_shards, unpacked_shards
         import torch
 
-        df = list_images(c.images)
+        # shards: unpacked once into the cache, their images labelled by the samples' ids
+        df = list_images(unpacked_shards(c.images) / 'train' if is_shards(c.images) else c.images)
         print(f"{len(df)} images in {c.images}; proposing attributes with {run.path}", flush=True)
         t0 = time.perf_counter()
         with out_lock(

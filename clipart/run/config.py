@@ -531,7 +531,7 @@ class PretrainConfig(RunConfig):
                 'clipart-pretrain',
                 bs=(c.bs % world == 0, f"{c.bs} is the global batch: it must be a multiple of the {world} processes"),
             )
-        if c.data is not None and not Path(c.data).is_dir():
+        if c.data is not None and not Path(c.data).is_dir() and not _is_shards(c.data):
             raise UsageError(f"--data {c.data}: folder not found")
         return self
 
@@ -593,8 +593,8 @@ class EvalConfig(RunConfig):
         check_options(
             'clipart-eval',
             data=(
-                c.pairs or (Path(c.data) / 'train.csv').exists(),
-                f"{c.data}: not an iMet-layout folder (labels.csv, train.csv, train/) nor a CSV file",
+                c.pairs or (Path(c.data) / 'train.csv').exists() or _is_shards(c.data),
+                f"{c.data}: not an iMet-layout folder (labels.csv, train.csv, train/), shards nor a CSV file",
             ),
         )
         return self
@@ -722,7 +722,7 @@ class LabelConfig(RunConfig):
         )
         if c.images is None:
             raise UsageError("--images is needed: a folder of images or a CSV of image paths to label")
-        if not Path(c.images).exists():
+        if not Path(c.images).exists() and not _is_shards(c.images):
             raise UsageError(f"--images {c.images}: not found")
         if c.out is not None and Path(c.out).suffix.lower() not in ('.csv', '.jsonl'):
             raise UsageError(f"--out {c.out}: write .csv or .jsonl")

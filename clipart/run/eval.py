@@ -16,6 +16,7 @@ from ..eval.report import evaluate_collection
 from .report import print_retrieval, print_attributes
 from .folder import RunFolder
 from ..multimodal.infer import for_inference
+from ..data.shards import is_shards, unpacked_shards
 
 # %% auto #0
 __all__ = ['load_any_clip', 'eval_clip']
@@ -61,7 +62,9 @@ def eval_clip(
         if cfg.precision == 'onnx'
         else for_inference(load_any_clip(cfg.model, cfg.pretrained), cfg.precision, verbose=cfg.precision == 'auto')
     )
-    coll = read_pairs(cfg) if cfg.pairs else read_imet(cfg.data, on_bad='skip' if cfg.skip_bad else 'raise', warn=False)
+    on_bad = 'skip' if cfg.skip_bad else 'raise'
+    data = unpacked_shards(cfg.data, on_bad) if is_shards(cfg.data) else cfg.data  # shards: unpacked once (cache)
+    coll = read_pairs(cfg) if cfg.pairs else read_imet(data, on_bad=on_bad, warn=False)
     print(coll)
     out = Path(cfg.out) if cfg.out else None
     if out:

@@ -15,6 +15,7 @@ from .config import PretrainConfig, UsageError
 from ..dist import rank0_first
 from ..data.imet import read_imet, ImetCollection
 from ..data.synthetic import synthetic_path
+from ..data.shards import is_shards, unpacked_shards
 from ..data.images import image_dataloaders
 from ..vision.encoders import create_encoder, save_encoder
 from ..vision.augment import show_views
@@ -29,10 +30,14 @@ __all__ = ['read_images', 'pretrain_dataloaders', 'build_ssl', 'pretrain_ssl']
 def read_images(
     cfg: PretrainConfig,  # The run's options
 ):
-    """The run's images: an `ImetCollection` for an iMet-layout folder, else the folder itself (`image_dataloaders`
-    searches it)"""
-    src = Path(cfg.data) if cfg.data else rank0_first(synthetic_path)
-    return read_imet(src, on_bad='skip' if cfg.skip_bad else 'raise') if (src / 'train.csv').exists() else src
+    """The run's images: an `ImetCollection` for an iMet-layout folder (or shards, unpacked once into the cache), else
+    the folder itself (`image_dataloaders` searches it)"""
+    on_bad = 'skip' if cfg.skip_bad else 'raise'
+    if cfg.data and is_shards(cfg.data):
+        src = rank0_first(lambda: unpacked_shards(cfg.data, on_bad))
+    else:
+        src = Path(cfg.data) if cfg.data else rank0_first(synthetic_path)
+    return read_imet(src, on_bad=on_bad) if (src / 'train.csv').exists() else src
 
 
 def pretrain_dataloaders(
