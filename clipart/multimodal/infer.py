@@ -76,6 +76,7 @@ def measure_precisions(
     bs=8,  # Images and texts per timed call
     repeats=5,  # Interleaved timings of each candidate (the fastest is kept: least disturbed by other work)
     seed=0,  # The random batch's seed
+    extra=None,  # More candidates, ready to embed: {name: model}, e.g. {'onnx': an `OnnxCLIP`}
 ) -> dict:
     "{candidate: dict(seconds, min_cos)}: the best time of one image batch and one text batch, the worst cosine to fp32"
     g = torch.Generator().manual_seed(seed)
@@ -84,6 +85,8 @@ def measure_precisions(
     x, t = torch.rand(bs, 3, s, s, generator=g), torch.randint(1, 400, (bs, ctx), generator=g)
     t[:, ctx // 2 :] = 0  # captions shorter than the context, as real ones are
     ms = {c: m if c == 'fp32' else CastCLIP(copy.deepcopy(m), dtype=torch.bfloat16) for c in candidates}
+    ms.update(extra or {})
+    candidates = list(ms)
     ref = (m.encode_image(x, normalize=True).float(), m.encode_text(t, normalize=True).float())
     times = {c: [] for c in candidates}
     out = {}
@@ -117,15 +120,18 @@ def choose_precision(
     model,  # An fp32 CLIP model
     min_cos=0.995,  # The worst cosine to fp32 a candidate may have
     cache=True,  # Remember the choice per machine, torch version and model (`precision.json` in clipart's cache)
+    extra=None,  # More candidates (`measure_precisions`): part of what is remembered
     **kwargs,  # To `measure_precisions`
 ) -> tuple:
     "(the precision to use, why): the fastest candidate whose embeddings agree with fp32's, measured once"
-    key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}"
+    key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}" + ''.join(
+        f'|{k}' for k in sorted(extra or {})
+    )
     fn = _choices_file()
     known = _read_choices(fn) if cache else {}
     if key in known:
         return known[key]['precision'], f"{known[key]['why']} (measured before on this machine)"
-    r = measure_precisions(model, **kwargs)
+    r = measure_precisions(model, extra=extra, **kwargs)
     ok = {c: v for c, v in r.items() if c == 'fp32' or v['min_cos'] >= min_cos}  # fp32: the reference
     best = min(ok, key=lambda c: ok[c]['seconds'])
     base = r['fp32']['seconds']
@@ -150,6 +156,7 @@ def for_inference(
     model,  # An fp32 CLIP model (cast in place for 'bf16')
     precision='fp32',  # 'fp32', 'bf16' or 'auto' (`choose_precision`)
     verbose=False,  # Print what 'auto' chose and why
+    extra=None,  # 'auto': more candidates, {name: model} (`RunFolder.model` adds its ONNX export); one may be returned
 ):
     "`model` in eval mode at `precision`: itself for fp32, a `CastCLIP` for bf16"
     if precision == 'onnx':
@@ -159,8 +166,10 @@ def for_inference(
     if precision not in PRECISIONS:
         raise ValueError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
     if precision == 'auto':
-        precision, why = choose_precision(model)
+        precision, why = choose_precision(model, extra=extra)
         if verbose:
             print(f"inference precision {why}")
+        if precision in (extra or {}):
+            return extra[precision]
     m = clip_of(model).eval()
     return m if precision == 'fp32' else CastCLIP(m, torch.bfloat16)

@@ -97,7 +97,15 @@ class RunFolder:
             return m
         from clipart.multimodal.infer import for_inference
 
-        return for_inference(m, precision, verbose=precision == 'auto')
+        extra = {}
+        if precision == 'auto' and (self.onnx_dir / 'onnx.json').is_file():  # its ONNX export is a candidate too
+            from clipart.multimodal.onnx import load_onnx
+
+            try:
+                extra['onnx'] = load_onnx(self.onnx_dir, weights=folder_checkpoint(self.model_dir))
+            except (ValueError, ImportError):
+                pass  # an export of other weights, or no onnxruntime here: not a candidate
+        return for_inference(m, precision, verbose=precision == 'auto', extra=extra)
 
     def index(
         self,
