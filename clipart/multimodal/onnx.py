@@ -147,8 +147,18 @@ def export_onnx(
         check=check,
     )
     (tmp / 'onnx.json').write_text(json.dumps(meta, indent=1))
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(tmp, folder)
+    old = folder.with_name(folder.name + '.old')  # the previous export, kept until the new one is in place
+    shutil.rmtree(old, ignore_errors=True)
+    try:
+        if folder.is_dir():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+    except OSError:
+        if old.is_dir() and not folder.exists():
+            os.replace(old, folder)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
     return meta
 
 # %% ../../nbs/05e_multimodal.onnx.ipynb #ox08
