@@ -59,13 +59,13 @@ def test_resume_reaches_the_same_weights(tmp_path, monkeypatch):
 def test_nan_loss_stops_with_message(tmp_path, monkeypatch):
     import clipart.multimodal.clip as cc
 
-    lf = cc.CLIPTrainer.lf
+    learner_loss = cc.CLIPTrainer.learner_loss
 
     def nan_in_second_epoch(self, pred, *yb):
-        loss = lf(self, pred, *yb)
+        loss = learner_loss(self, pred, *yb)
         return loss * float('nan') if self.epoch == 1 else loss
 
-    monkeypatch.setattr(cc.CLIPTrainer, 'lf', nan_in_second_epoch)
+    monkeypatch.setattr(cc.CLIPTrainer, 'learner_loss', nan_in_second_epoch)
     with pytest.raises(SystemExit) as e:
         clipart_train(out=str(tmp_path / 'o'), **KW)
     assert str(e.value) == (

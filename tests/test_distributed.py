@@ -58,12 +58,12 @@ def test_trainers_unwrap_ddp(one_process_group, synth_path, tmp_path, algo):
     from clipart.multimodal.models import create_clip_model, save_clip, load_clip, clip_of
     from clipart.multimodal.clip import CLIPTrainer
     from clipart.multimodal.clip_moco import CLIPMOCOTrainer
-    from clipart.multimodal.clip_moco import CLIPMoCo
+    from clipart.multimodal.clip_moco import MomentumCLIP
 
     dls = imet_dataloaders(read_imet(synth_path), size=64, bs=8, context_length=32, num_workers=0)
     m = create_clip_model('clipart-tiny-vit')
     if algo == 'clip-moco':
-        m, cb = CLIPMoCo(m, queue_size=12), CLIPMOCOTrainer(queue_size=12)
+        m, cb = MomentumCLIP(m, queue_size=12), CLIPMOCOTrainer(queue_size=12)
     else:
         cb = CLIPTrainer()
     learn = Learner(dls, DDP(m), cbs=cb)
@@ -86,12 +86,12 @@ def _loss_and_grads(algo, rank=0, world=1):
     "This rank's loss and (DDP-averaged when distributed) gradients on its slice of a fixed batch of 8"
     from clipart.multimodal.models import create_clip_model
     from clipart.multimodal.losses import create_loss, QueueClipLoss
-    from clipart.multimodal.clip_moco import CLIPMoCo
+    from clipart.multimodal.clip_moco import MomentumCLIP
 
     torch.manual_seed(0)
     m = create_clip_model('clipart-tiny-vit', siglip=algo == 'siglip')
     if algo == 'clip-moco':
-        m = CLIPMoCo(m, queue_size=6)
+        m = MomentumCLIP(m, queue_size=6)
     net = DDP(m) if world > 1 else m
     imgs, toks = _batch()
     n = len(imgs) // world

@@ -106,7 +106,7 @@ class CLIPTrainer(TrainerCallback):
     def before_fit(self):
         for cb in self._add_cbs():
             cb.before_fit()  # added by `fit(cbs=...)`: they missed this event
-        self.learn.loss_func = self.lf
+        self.learn.loss_func = self.learner_loss
 
     def before_batch(self):
         "The batch by name (`ClipBatch`, while its parts still have their types); the model's input from it"
@@ -137,7 +137,7 @@ class CLIPTrainer(TrainerCallback):
         neg, txt = (txt[len(img) :], txt[: len(img)]) if self.hard_negatives else (None, txt)
         return ClipFeatures(img, txt, scale, bias=rest[0] if rest else None, negatives=neg)
 
-    def lf(self, pred, *yb):
+    def learner_loss(self, pred, *yb):
         """The learner's loss: the trainer's `ContrastiveLoss` of the output and the batch by name (named in
         `before_batch`; called outside the loop, by the types of `yb`)"""
         self.feats = self.features(pred)

@@ -13,10 +13,10 @@ from ..momentum import momentum_copy, ema_update, FeatureQueue, cosine_momentum,
 from ..dist import unwrap_model
 
 # %% auto #0
-__all__ = ['CLIPMoCo', 'CLIPMOCOTrainer']
+__all__ = ['MomentumCLIP', 'CLIPMOCOTrainer']
 
 # %% ../../nbs/11_clip_moco.ipynb #c011
-class CLIPMoCo(nn.Module):
+class MomentumCLIP(nn.Module):
     "An open_clip model plus momentum towers and image/text feature queues"
 
     def __init__(
@@ -75,8 +75,8 @@ class CLIPMOCOTrainer(CLIPTrainer):
         self.loss_fn = QueueClipLoss(alpha, queues=self.queues)
 
     def _wrap(self):
-        if not isinstance(unwrap_model(self.learn.model), CLIPMoCo):
-            self.learn.model = CLIPMoCo(self.learn.model, self.queue_size)
+        if not isinstance(unwrap_model(self.learn.model), MomentumCLIP):
+            self.learn.model = MomentumCLIP(self.learn.model, self.queue_size)
 
     def after_create(self):
         super().after_create()
@@ -89,7 +89,7 @@ class CLIPMOCOTrainer(CLIPTrainer):
         self.m = momentum_for_steps(self.total_steps) if self.momentum is None else self.momentum
 
     def features(self, pred):
-        "The output `(image, text, scale, image_keys, text_keys)` of a `CLIPMoCo` by name"
+        "The output `(image, text, scale, image_keys, text_keys)` of a `MomentumCLIP` by name"
         img, txt, scale, img_k, txt_k = pred
         return ClipFeatures(img, txt, scale, image_keys=img_k, text_keys=txt_k)
 

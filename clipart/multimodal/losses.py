@@ -90,7 +90,7 @@ class QueueClipLoss(ContrastiveLoss):
     def __init__(
         self,
         alpha=0.0,  # Momentum distillation weight (ALBEF); 0: one-hot targets
-        queues=None,  # For `batch_loss`: a function giving the (image, text) queues now, e.g. a `CLIPMoCo`'s
+        queues=None,  # For `batch_loss`: a function giving the (image, text) queues now, e.g. a `MomentumCLIP`'s
     ):
         super().__init__()
         self.alpha, self.queues = alpha, queues

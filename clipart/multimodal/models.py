@@ -292,7 +292,7 @@ def image_size(
 
 
 def clip_of(
-    m,  # A CLIP model, maybe in DDP or `CLIPMoCo` wrappers
+    m,  # A CLIP model, maybe in DDP or `MomentumCLIP` wrappers
 ):
     "The open_clip model inside DDP and momentum (`online`) wrappers"
     m = unwrap_model(m)

@@ -198,7 +198,7 @@ class MomentumModel(nn.Module):
 
     @torch.no_grad()
     def update(self, m, keys=None):
-        "After an optimiser step: EMA of the target with momentum `m`, then enqueue `keys` (as `CLIPMoCo.update`)"
+        "After an optimiser step: EMA of the target with momentum `m`, then enqueue `keys` (as `MomentumCLIP.update`)"
         ema_update(self.target, self.online, m)
         if keys is not None:
             self.queue.enqueue(keys)

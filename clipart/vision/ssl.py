@@ -40,7 +40,7 @@ class SSLTrainer(TrainerCallback):
         return two_views(size)
 
     def before_fit(self):
-        self.learn.loss_func = self.lf
+        self.learn.loss_func = self.learner_loss
 
     def before_batch(self):
         if len(self.xb) != 1:
@@ -59,7 +59,7 @@ class SSLTrainer(TrainerCallback):
     def after_pred(self):
         self.learn.pred = _plain(self.pred)
 
-    def lf(self, pred, *yb):
+    def learner_loss(self, pred, *yb):
         return self.loss(pred)
 
     def loss(self, pred):
