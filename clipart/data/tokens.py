@@ -20,8 +20,8 @@ from typing import NamedTuple
 # %% auto #0
 __all__ = ['CLIP_STATS', 'TensorTokens', 'Caption', 'get_tokenizer', 'PairedLoss', 'Tokenize', 'decode_tokens', 'split_sentences',
            'token_counter', 'sentence_windows', 'TextWindows', 'window_texts', 'CaptionCuts', 'caption_cuts',
-           'TensorAttributes', 'AttributeTargets', 'TensorHardNegatives', 'AsHardNegatives', 'CaptionBlock',
-           'CachedImages', 'imet_dataloaders', 'find_tfm', 'show_batch', 'ClipBatch']
+           'TensorAttributes', 'AttributeTargets', 'TensorHardNegatives', 'AsHardNegatives', 'TensorItemIndex',
+           'ItemIndex', 'CaptionBlock', 'CachedImages', 'imet_dataloaders', 'find_tfm', 'show_batch', 'ClipBatch']
 
 # %% ../../nbs/01c_data.tokens.ipynb #c029
 class TensorTokens(TensorBase):
@@ -311,6 +311,25 @@ class AsHardNegatives(Transform):
     def encodes(self, t: TensorTokens):
         return TensorHardNegatives(t)
 
+
+class TensorItemIndex(TensorBase):
+    "Each item's row number in its collection (`coll.df`): where values computed once per item are found"
+
+
+class ItemIndex(Transform):
+    "A collection row -> its row number in the collection (e.g. to look up a teacher's features, `Distill`)"
+
+    def __init__(
+        self,
+        df,  # The collection's rows (`coll.df`), with a unique index
+    ):
+        if not df.index.is_unique:
+            raise ValueError("index=True needs a collection whose rows have a unique index (coll.df.index)")
+        self.pos = {k: i for i, k in enumerate(df.index)}
+
+    def encodes(self, row: pd.Series):
+        return TensorItemIndex(torch.tensor(self.pos[row.name]))
+
 # %% ../../nbs/01c_data.tokens.ipynb #c033
 CLIP_STATS = (list(open_clip.OPENAI_DATASET_MEAN), list(open_clip.OPENAI_DATASET_STD))
 
@@ -405,6 +424,8 @@ def imet_dataloaders(
     # Also yield each item's attribute-swapped caption (`SwapCaptioner`), last in the batch (for
     # `CLIPTrainer(hard_negatives=True)`)
     hard_negatives=False,
+    # Also yield each item's row number in `coll.df` (`TensorItemIndex`), last in the batch (for `Distill`)
+    index=False,
     # Free text longer than the context becomes sentence windows, several captions of its item (`window_texts`; report
     # in `dls.text_windows`)
     windows=True,
@@ -414,7 +435,7 @@ def imet_dataloaders(
     **kwargs,
 ):
     """`DataLoaders` of `(images, tokens)` (with `labels`, `(images, tokens, attributes)`; with `hard_negatives`, their
-    swapped tokens last) for an iMet collection"""
+    swapped tokens next; with `index`, the items' row numbers last) for an iMet collection"""
     dl_kw = {k: kwargs.pop(k) for k in ['num_workers', 'device', 'shuffle', 'drop_last', 'pin_memory'] if k in kwargs}
     tokenizer = ifnone(tokenizer, get_tokenizer(context_length=context_length))
     text_windows = None
@@ -443,6 +464,8 @@ def imet_dataloaders(
                 type_tfms=[SwapCaptioner(captioner, coll.vocab), Tokenize(tokenizer, context_length), AsHardNegatives()]
             ),
         )
+    if index:
+        blocks += (TransformBlock(type_tfms=ItemIndex(coll.df)),)
     dblock = DataBlock(
         blocks=blocks,
         n_inp=1,
@@ -532,14 +555,15 @@ class ClipBatch(NamedTuple):
     tokens: Tensor | None  # Token ids of their captions [n, l]
     attributes: Tensor | None = None  # Multi-hot attributes [n, c] (`imet_dataloaders(labels=True)`)
     negatives: Tensor | None = None  # Token ids of each item's swapped caption [n, l] (`hard_negatives=True`)
+    index: Tensor | None = None  # Each item's row number in its collection [n] (`index=True`)
 
     @classmethod
     def of(cls, xb, yb):
         """The batch `(xb, yb)` by name: (images, tokens[, attributes][, swapped captions]) with the tokens as target or
         as second input, or images or tokens alone"""
-        if len(xb) == 1 and len(yb) in (1, 2, 3):
+        if len(xb) == 1 and len(yb) in (1, 2, 3, 4):
             by = lambda c: _plain(next((t for t in yb[1:] if isinstance(t, c)), None))
-            return cls(_plain(xb[0]), _plain(yb[0]), by(TensorAttributes), by(TensorHardNegatives))
+            return cls(_plain(xb[0]), _plain(yb[0]), by(TensorAttributes), by(TensorHardNegatives), by(TensorItemIndex))
         if len(xb) == 2 and len(yb) == 0:
             return cls(_plain(xb[0]), _plain(xb[1]))
         if len(xb) == 1 and len(yb) == 0:
