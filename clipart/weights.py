@@ -46,6 +46,7 @@ def load_weights(
 def load_array(
     fn,  # A .npy file
     advice='',  # What to do about a bad one (e.g. 'label the images again')
+    mmap=False,  # Open it as a read-only memory map (rows read from disk as they are used)
 ):
     "The array in `fn` (never unpickled); a missing, truncated or foreign file is an error naming `fn`"
     import numpy as np
@@ -54,7 +55,7 @@ def load_array(
     if not fn.is_file():
         raise FileNotFoundError(f"{fn}: not found" + (f": {advice}" if advice else ''))
     try:
-        return np.load(fn, allow_pickle=False)
+        return np.load(fn, allow_pickle=False, mmap_mode='r' if mmap else None)
     except (ValueError, OSError, EOFError) as e:
         raise ValueError(f"{fn}: not a readable .npy array ({e})" + (f": {advice}" if advice else '')) from None
 
