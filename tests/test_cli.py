@@ -421,3 +421,50 @@ def test_aic500_labels_captions_cut_are_said(aic_path):
     assert r.captions == 500 and 300 < r.long < 500, r  # 380 when written
     assert r.example and r.example[1] and 'warning:' in repr(r) and "model's 30 tokens" in repr(r)
     assert not imet_dataloaders(read_imet(aic_path), context_length=200, num_workers=0).caption_cuts
+
+
+def test_distil_from_a_teacher_run(tmp_path, capsys):
+    "--teacher RUN: the teacher's image features computed once and kept; the distillation term reported per epoch"
+    clipart_train(out=str(tmp_path / 'teacher'), **KW)
+    student = dict(KW, out=str(tmp_path / 'student'), teacher=str(tmp_path / 'teacher'), distil_weight=2.0)
+    capsys.readouterr()
+    clipart_train(**student)
+    said = capsys.readouterr().out
+    m = json.loads((tmp_path / 'student' / 'metrics.json').read_text())
+    d = m['distil']
+    assert d['teacher'] == str(tmp_path / 'teacher') and not d['features_cached']
+    assert len(d['kd_per_epoch']) == KW['epochs'] and all(0 < k < 10 for k in d['kd_per_epoch']), d
+    assert 'distilling from' in said and 'computed in' in said, said
+    feats = load_file(str(tmp_path / 'student' / 'teacher_image_features.safetensors'))['image']
+    assert feats.shape == (KW['n_synthetic'], 128)
+    torch.testing.assert_close(feats.norm(dim=1), torch.ones(len(feats)))
+    clipart_train(**student, overwrite=True)  # the same teacher and items: the kept features are read
+    assert 'read from' in capsys.readouterr().out
+    assert json.loads((tmp_path / 'student' / 'metrics.json').read_text())['distil']['features_cached']
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(SystemExit, match=r"--teacher .*empty: not a clipart-train output folder"):
+        clipart_train(**dict(student, teacher=str(tmp_path / 'empty'), out=str(tmp_path / 's2')))
+
+
+def test_search_builds_and_uses_the_approximate_index(tmp_path, capsys):
+    "clipart-search --build-index: the searches then go through the IVF-PQ index (the gallery keeps the exact one)"
+    import numpy as np
+    from clipart.cli.search import clipart_search
+    from clipart.run.folder import RunFolder
+
+    out = tmp_path / 'run'
+    clipart_train(out=str(out), **KW)
+    exact = clipart_search(run=str(out), text='a vase', k=5, backend='faiss', out=str(tmp_path / 'e.png'))
+    clipart_search(run=str(out), build_index=True)
+    assert (out / 'index' / 'image.ivfpq.faiss').exists()
+    assert type(RunFolder(out).index()).__name__ == 'ApproxIndex'
+    assert type(RunFolder(out).index(approx=False)).__name__ == 'SearchIndex'
+    capsys.readouterr()
+    approx = clipart_search(run=str(out), text='a vase', k=5, out=str(tmp_path / 'a.png'))
+    assert f"ivfpq search over {KW['n_synthetic']} images" in capsys.readouterr().out
+    assert list(approx.id) == list(exact.id)  # every cell visited, the candidates re-ranked exactly
+    np.testing.assert_allclose(approx.score.values, exact.score.values, atol=1e-5)
+    fn = out / 'index' / 'image_embeddings.npy'
+    np.save(fn, np.load(fn))  # the embeddings written again since the build: the index is refused, not trusted
+    with pytest.raises(SystemExit, match=r"image.ivfpq.faiss: built from other embeddings .*--build-index"):
+        clipart_search(run=str(out), text='a vase', k=5, out=str(tmp_path / 'a.png'))

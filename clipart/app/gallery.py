@@ -87,7 +87,8 @@ class Gallery:
         self.folder = RunFolder(run, images_root).check()
         self.run, self.thumb_size = self.folder.path, thumb_size
         self.model = self.folder.model(precision)
-        self.index = self.folder.index('image', backend=backend)
+        # exact: the gallery scores every item for its facets, totals and pages (the approximate index: clipart-search)
+        self.index = self.folder.index('image', backend=backend, approx=False)
         self.n_curated = len(self.index)
         new = None
         if self.folder.has_proposals():  # images `clipart-label` proposed attributes for: searchable like the rest

@@ -34,6 +34,10 @@ def clipart_search(
             except (OSError, ValueError, SyntaxError) as e:
                 raise UsageError(f"--image {c.image}: not a readable image ({type(e).__name__})") from e
         run = RunFolder(c.run, c.images_root).check('--run')
+        if c.build_index:
+            from clipart.search.approx import build_approx_index
+
+            return build_approx_index(run.index_dir)
         return _search(run, c.text, c.image, c.k, c.out, c.backend, c.precision)
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from ..multimodal import PRECISIONS  # the inference settings (no torch imported)
 
 # %% auto #0
-__all__ = ['PRECISION_HELP', 'RECIPES', 'BACKENDS', 'UsageError', 'check_options', 'opt', 'precision_check', 'field_type',
-           'RunConfig', 'default_workers', 'TrainConfig', 'PretrainConfig', 'EvalConfig', 'is_loopback', 'SearchConfig',
-           'LabelConfig', 'ServeConfig', 'OnnxConfig', 'ShardsConfig', 'ImportConfig']
+__all__ = ['PRECISION_HELP', 'RECIPES', 'EXACT_BACKENDS', 'BACKENDS', 'UsageError', 'check_options', 'opt', 'precision_check',
+           'field_type', 'RunConfig', 'default_workers', 'TrainConfig', 'PretrainConfig', 'EvalConfig', 'is_loopback',
+           'SearchConfig', 'LabelConfig', 'ServeConfig', 'OnnxConfig', 'ShardsConfig', 'ImportConfig']
 
 # %% ../../nbs/36_run.config.ipynb #c81a7bf0
 class UsageError(ValueError):
@@ -269,6 +269,13 @@ class TrainConfig(RunConfig):
     queue_size: int = opt(None, "clip-moco: keys per queue (default: a quarter of the training items, at most 4096)")
     momentum: float = opt(0.995, "clip-moco: EMA momentum of the momentum towers")
     alpha: float = opt(0.0, "clip-moco: momentum distillation weight (ALBEF)")
+    teacher: str = opt(
+        None,
+        "Distil from a larger CLIP (CLIP-KD): a clipart-train run folder, or an open_clip model name (weights by "
+        "--teacher-pretrained); its image features are computed once and kept in `out`",
+    )
+    teacher_pretrained: str = opt(None, "--teacher: open_clip tag (e.g. 'openai', needs internet) or checkpoint path")
+    distil_weight: float = opt(1.0, "--teacher: weight of the distillation term added to the contrastive loss")
     valid_pct: float = opt(0.2, "Validation fraction, in (0, 1)")
     out: str = opt('clipart_out', "Output folder")
     seed: int = opt(42, "Random seed")
@@ -404,6 +411,27 @@ class TrainConfig(RunConfig):
             ),
         )
 
+    def _check_distil(self):
+        "Distilling from a teacher"
+        c = self
+        check_options(
+            'clipart-train',
+            distil_weight=(
+                math.isfinite(c.distil_weight) and c.distil_weight > 0,
+                f"must be a positive number, not {c.distil_weight}",
+            ),
+            teacher_pretrained=(c.teacher_pretrained is None or c.teacher is not None, "needs --teacher"),
+            teacher=(
+                c.teacher is None or c.micro_bs is None,
+                "cannot be combined with --micro-bs (the distillation term needs the whole batch's features)",
+            ),
+        )
+        named = c.teacher is None or c.teacher.startswith(('hf-hub:', 'local-dir:'))
+        if not named and not Path(c.teacher).is_dir() and ('/' in c.teacher or Path(c.teacher).exists()):
+            raise UsageError(
+                f"--teacher {c.teacher}: folder not found (a clipart-train run folder, or an open_clip model name)"
+            )
+
     def _check_eval(self):
         "What is scored after training"
         check_options(
@@ -420,7 +448,14 @@ class TrainConfig(RunConfig):
         rank=0,  # This process (only rank 0 refuses an output folder holding a run)
     ):
         "Raise `UsageError` for the first bad option, before anything is read or built; returns `self`"
-        for group in (self._check_data, self._check_model, self._check_fit, self._check_adapt, self._check_eval):
+        for group in (
+            self._check_data,
+            self._check_model,
+            self._check_fit,
+            self._check_adapt,
+            self._check_distil,
+            self._check_eval,
+        ):
             group()
         c = self
         if c.push_to_hub is not None and not re.match(r'^[\w.-]+/[\w.-]+$', c.push_to_hub):
@@ -447,6 +482,7 @@ class TrainConfig(RunConfig):
                     not c.freeze_epochs,
                     "is not supported with several processes (yet): use --lock or one process",
                 ),
+                teacher=(c.teacher is None, "is not supported with several processes (yet): distil in one process"),
             )
         if c.image_encoder and not Path(c.image_encoder).is_file():
             raise UsageError(
@@ -600,7 +636,8 @@ class EvalConfig(RunConfig):
         return self
 
 # %% ../../nbs/36_run.config.ipynb #cfg3
-BACKENDS = ('auto', 'faiss', 'torch')  # near-duplicate and search backends of the index
+EXACT_BACKENDS = ('auto', 'faiss', 'torch')  # the exact search's backends (the gallery's)
+BACKENDS = EXACT_BACKENDS + ('ivfpq',)  # clipart-search's: also the approximate index
 
 
 def is_loopback(
@@ -626,18 +663,25 @@ class SearchConfig(RunConfig):
     image: str = opt(None, "Image query: find similar images")
     k: int = opt(8, "Number of hits")
     out: str = opt(None, "Picture of the hits (default: <run>/search.png)")
-    backend: str = opt('auto', "'auto', 'faiss' or 'torch'")
+    backend: str = opt(
+        'auto', "'auto' (the approximate index when one was built, else faiss or torch), 'faiss', 'torch' or 'ivfpq'"
+    )
     images_root: str = opt(None, "Where the run's images are now, if the collection moved since training")
     precision: str = opt('fp32', PRECISION_HELP)
+    build_index: bool = opt(
+        False,
+        "Build the run's approximate index (faiss IVF-PQ: for collections past a million items; searches then use it) "
+        "and stop",
+    )
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
         c = self
         check_options(
             'clipart-search',
-            text=((c.text is None) != (c.image is None), "or --image: give exactly one of them"),
+            text=(c.build_index or (c.text is None) != (c.image is None), "or --image: give exactly one of them"),
             k=(c.k >= 1, f"must be a positive integer, not {c.k}"),
-            backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
+            backend=(c.backend in BACKENDS, f"must be one of {', '.join(BACKENDS)}, not {c.backend!r}"),
             precision=precision_check(c.precision),
         )
         if c.text is not None and not c.text.strip():
@@ -764,7 +808,7 @@ class ServeConfig(RunConfig):
             'clipart-serve',
             port=(0 < c.port < 65536, f"must be between 1 and 65535, not {c.port}"),
             max_upload_mb=(c.max_upload_mb >= 1, f"must be at least 1, not {c.max_upload_mb}"),
-            backend=(c.backend in BACKENDS, f"must be 'auto', 'faiss' or 'torch', not {c.backend!r}"),
+            backend=(c.backend in EXACT_BACKENDS, f"must be one of {', '.join(EXACT_BACKENDS)}, not {c.backend!r}"),
             workers=(c.workers >= 1, f"must be at least 1, not {c.workers}"),
             precision=precision_check(c.precision),
         )

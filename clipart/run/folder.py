@@ -46,6 +46,9 @@ class RunFolder:
     config_file = property(lambda self: self.path / 'config.json', doc="The run's options")
     metrics_file = property(lambda self: self.path / 'metrics.json', doc="The run's report")
     checkpoint_file = property(lambda self: self.path / 'checkpoint.pth', doc="The resumable training state")
+    teacher_file = property(
+        lambda self: self.path / 'teacher_image_features.safetensors', doc="`--teacher`'s image features, kept"
+    )
 
     def missing(self) -> list:
         "The parts a run must hold that this folder lacks ([] for a run)"
@@ -110,12 +113,18 @@ class RunFolder:
     def index(
         self,
         modality='image',  # Which embeddings to search: 'image' or 'text'
-        backend='auto',  # 'faiss', 'torch' or 'auto'
+        backend='auto',  # 'faiss', 'torch', 'ivfpq' (the approximate index) or 'auto'
+        approx=True,  # With 'auto': the approximate index when one was built (`clipart-search --build-index`)
     ):
-        "The run's `SearchIndex`, its images found where they are now"
+        """The run's `SearchIndex`, its images found where they are now; its `ApproxIndex` (`clipart.search.approx`)
+        with 'ivfpq', or with 'auto' when one was built"""
         from clipart.search.index import SearchIndex
+        from clipart.search.approx import ApproxIndex, approx_file
 
-        return SearchIndex.load(self.check().index_dir, modality, backend=backend, images_root=self.images_root)
+        d = self.check().index_dir
+        if backend == 'ivfpq' or (backend == 'auto' and approx and approx_file(d, modality).exists()):
+            return ApproxIndex(d, modality, images_root=self.images_root)
+        return SearchIndex.load(d, modality, backend=backend, images_root=self.images_root)
 
     def items(
         self,

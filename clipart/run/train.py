@@ -5,7 +5,7 @@ step a function a notebook can call and a test can check alone."""
 
 # %% ../../nbs/37_run.train.ipynb #d2ff8200
 from __future__ import annotations
-import copy, dataclasses, json, pickle, time
+import copy, dataclasses, hashlib, json, pickle, time
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -14,6 +14,7 @@ import torch.distributed as dist
 from fastai.basics import Learner, set_seed, ifnone
 from fastai.vision.augment import aug_transforms
 from safetensors import safe_open, SafetensorError
+from safetensors.torch import save_file
 import open_clip
 from .config import TrainConfig, UsageError, default_workers
 from ..dist import rank0_first
@@ -25,13 +26,16 @@ from ..data.shards import is_shards, unpacked_shards
 from ..multimodal.models import create_clip_model, save_clip, image_size, clip_of, CheckpointError
 from ..multimodal.clip import CLIPTrainer, retrieval_metrics, prefers_caption
 from ..multimodal.clip_moco import CLIPMOCOTrainer
+from ..multimodal.distil import Distill, teacher_image_features
+from ..weights import atomic_write
+from ..search.approx import APPROX_MIN_ITEMS, build_approx_index
 from ..multimodal.scale import GradCache, set_grad_checkpointing
 from ..multimodal.adapt import clip_splitter, layerwise_lrs, EMAWeights, add_lora, lock_tower, wise_ft
 from ..momentum import momentum_for_steps
 from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam, history
 from ..multimodal.embed import find_tokenize, encode_texts
 from ..eval.report import evaluate, evaluate_embeddings, evaluate_collection, plot_retrieval
-from ..search.index import export_embeddings
+from ..search.index import export_embeddings, _have_faiss
 from ..multimodal.classifier import ZeroShotClassifier
 from ..eval.predict import fit_predictor
 from ..search.duplicates import split_leaks
@@ -42,7 +46,7 @@ from .report import print_retrieval, print_attributes
 # %% auto #0
 __all__ = ['data_path', 'captions_of', 'read_pairs', 'read_collection', 'write_skipped', 'build_model', 'art_augment',
            'fit_to_data', 'build_dataloaders', 'build_learner', 'learning_rates', 'trainable_count', 'fit',
-           'score_start', 'embed_all', 'score', 'check_split_leaks', 'write_pictures', 'train_clip']
+           'score_start', 'embed_all', 'score', 'check_split_leaks', 'write_pictures', 'distil_teacher', 'train_clip']
 
 # %% ../../nbs/37_run.train.ipynb #28fcf93a
 def data_path(
@@ -301,6 +305,7 @@ def build_dataloaders(
         batch_tfms=art_augment(s) if cfg.augment else None,
         labels=cfg.label_aware is not None,
         hard_negatives=cfg.hard_negatives,
+        index=cfg.teacher is not None,  # `Distill` finds the teacher's features by the items' row numbers
         num_workers=ifnone(cfg.workers, default_workers()),
     )
 
@@ -359,6 +364,8 @@ def build_learner(
             ema=cfg.ema,
             label_aware=cfg.label_aware,
             hard_negatives=cfg.hard_negatives,
+            teacher=cfg.teacher,
+            distil_weight=cfg.distil_weight if cfg.teacher else None,
         ),
     )
     if cfg.resume and ckpt.state is None:
@@ -633,6 +640,60 @@ def write_pictures(
     )
 
 # %% ../../nbs/37_run.train.ipynb #a18fef6f
+def _fingerprint(model):
+    "sha1 of a model's weights (names and bytes): which teacher the kept features are of"
+    h = hashlib.sha1()
+    for k, v in clip_of(model).state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def distil_teacher(
+    cfg: TrainConfig,  # The run's options (`teacher`, `teacher_pretrained`, `distil_weight`)
+    coll: ImetCollection,  # The collection the student trains on
+    out: Path,  # The run folder: the teacher's image features are kept in it (`RunFolder.teacher_file`)
+):
+    """A `Distill` callback with `cfg.teacher` and its image features of `coll`: computed once, kept in the run folder
+    and read again while the teacher's weights and the items are the same (`--resume`, `--overwrite`)"""
+    try:
+        if Path(cfg.teacher).is_dir():
+            teacher = RunFolder(cfg.teacher).check('--teacher').model()
+        else:
+            teacher = create_clip_model(cfg.teacher, pretrained=cfg.teacher_pretrained)
+    except UsageError:
+        raise
+    except (ValueError, OSError, RuntimeError) as e:
+        msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        raise UsageError(f"--teacher {cfg.teacher}: cannot build the teacher ({msg})") from e
+    key = dict(
+        teacher=_fingerprint(teacher),
+        items=hashlib.sha1('\n'.join(map(str, coll.df['image'])).encode()).hexdigest(),
+        size=str(image_size(teacher)),
+    )
+    fn, t = RunFolder(out).teacher_file, time.time()
+    feats = None
+    if fn.exists():
+        try:
+            with safe_open(str(fn), 'pt') as f:
+                feats = f.get_tensor('image') if f.metadata() == key else None
+        except (SafetensorError, OSError):
+            feats = None  # unreadable: computed again
+    cached = feats is not None
+    if not cached:
+        feats = teacher_image_features(teacher, coll, bs=cfg.bs, num_workers=ifnone(cfg.workers, default_workers()))
+        with atomic_write(fn, "the teacher's image features") as tmp:
+            save_file({'image': feats.contiguous()}, str(tmp), metadata=key)
+    n = sum(p.numel() for p in teacher.parameters()) / 1e6
+    print(
+        f"distilling from {cfg.teacher} ({n:.1f}M parameters, weight {cfg.distil_weight}): its image features of "
+        f"{len(feats)} items " + (f"read from {fn}" if cached else f"computed in {time.time() - t:.0f} s, kept in {fn}")
+    )
+    d = Distill(teacher, feats, cfg.distil_weight)
+    d.report = dict(teacher=cfg.teacher, features_cached=cached, features_seconds=round(time.time() - t, 1))
+    return d
+
+
 def train_clip(
     cfg: TrainConfig,  # Checked options (`TrainConfig.check`)
     rank=0,  # This process
@@ -682,6 +743,8 @@ def train_clip(
         plt.savefig(out / 'batch.png', dpi=80)
         plt.close('all')
     learn = build_learner(cfg, dls, model, world)
+    if cfg.teacher:
+        learn.add_cb(distil := distil_teacher(cfg, coll, out))
     n_trainable = trainable_count(learn)
     t = time.time()
     start = score_start(cfg, learn) if rank == 0 else None  # single-process evaluation
@@ -700,6 +763,8 @@ def train_clip(
     save_clip(learn.model, run.model_dir)
     t = time.time()
     emb = embed_all(learn, coll, out, cfg.infer_precision)
+    if len(coll.df) >= APPROX_MIN_ITEMS and _have_faiss():  # past a million items: the searches' approximate index
+        build_approx_index(run.index_dir)
     n_leaks = check_split_leaks(coll, dls, emb[0], out)
     s = score(cfg, learn, coll, emb, start, show_fn=out / 'zero_shot.png' if cfg.pictures and len(coll.vocab) else None)
     if s.get('wise_model') is not None:
@@ -733,6 +798,8 @@ def train_clip(
     for k in ('source', 'wise_ft'):
         if k in s:
             res[k] = s[k]
+    if cfg.teacher:
+        res['distil'] = {**distil.report, 'kd_per_epoch': [round(h, 5) for h in distil.history]}
     run.metrics_file.write_text(json.dumps(res, indent=1))
     (run.model_dir / 'README.md').write_text(model_card(run, cfg.push_to_hub))  # what it is, to share it (`run.card`)
     if cfg.pictures:

@@ -31,15 +31,16 @@ def approx_params(
     n,  # Items
     d,  # Dimensions
 ):
-    """Cells and bytes per item: nlist ~ 4 sqrt(n), a power of two between 16 and 65,536 (faiss's guideline), at most
-    one cell per 39 items (what k-means needs to train); m = d/8 bytes (a divisor of d)"""
+    """(nlist, m, nbits): cells ~ 4 sqrt(n), a power of two between 16 and 65,536 (faiss's guideline), at most one cell
+    per 39 items (what k-means needs to train); m = d/8 codes an item (a divisor of d) of 8 bits, fewer (at least 4)
+    where there are too few items to train 256 centroids each"""
     nlist = int(min(65536, max(16, 2 ** round(np.log2(4 * np.sqrt(max(n, 1)))))))
     while nlist > 16 and nlist * 39 > n:
         nlist //= 2
     m = max(1, d // 8)
     while d % m:
         m -= 1
-    return nlist, m
+    return nlist, m, int(max(4, min(8, np.log2(max(n, 1) / 39))))
 
 # %% ../../nbs/32c_search.approx.ipynb #2235d880
 def _source(fn):
@@ -52,7 +53,8 @@ def build_approx_index(
     path,  # An exported index folder (`export_embeddings`): reads `{kind}_embeddings.npy`
     kind='image',  # 'image' or 'text'
     nlist=None,  # IVF cells (default `approx_params`)
-    m=None,  # PQ bytes per item (default `approx_params`)
+    m=None,  # PQ codes per item (default `approx_params`)
+    nbits=None,  # Bits per code (default `approx_params`: 8, fewer for a small collection)
     train_size=200_000,  # Rows the cells and codebooks are trained on (a random sample)
     chunk=100_000,  # Rows added at once
     seed=0,  # The training sample's seed
@@ -67,26 +69,27 @@ def build_approx_index(
     if emb.ndim != 2 or emb.dtype != np.float32 or not len(emb):
         raise ValueError(f"{fn}: expected a float32 [items, dim] array, got {emb.dtype} {emb.shape}")
     n, d = emb.shape
-    dn, dm = approx_params(n, d)
-    nlist, m = nlist or dn, m or dm
+    dn, dm, db = approx_params(n, d)
+    nlist, m, nbits = nlist or dn, m or dm, nbits or db
     if d % m:
         raise ValueError(f"m={m} must divide the {d} dimensions")
     t = time.time()
-    index = faiss.index_factory(d, f'IVF{nlist},PQ{m}np', faiss.METRIC_INNER_PRODUCT)
+    index = faiss.index_factory(d, f'IVF{nlist},PQ{m}x{nbits}np', faiss.METRIC_INNER_PRODUCT)
+    index.cp.min_points_per_centroid = index.pq.cp.min_points_per_centroid = 1  # a small collection: said by `nbits`
     rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(n, min(n, max(train_size, 39 * nlist if n >= 39 * nlist else n)), replace=False))
+    sample = np.sort(rng.choice(n, min(n, max(train_size, 39 * nlist)), replace=False))
     index.train(np.ascontiguousarray(emb[sample]))
     for i in range(0, n, chunk):
         index.add(np.ascontiguousarray(emb[i : i + chunk]))
     out = approx_file(path, kind)
     with atomic_write(out, 'the approximate index') as tmp:
         faiss.write_index(index, str(tmp))
-    meta = dict(n=n, d=d, nlist=nlist, m=m, train_size=len(sample), seconds=round(time.time() - t, 1), **_source(fn))
+    meta = dict(n=n, d=d, nlist=nlist, m=m, nbits=nbits, train_size=len(sample), seconds=round(time.time() - t, 1))
     with atomic_write(out.with_suffix('.json'), 'the approximate index') as tmp:
-        Path(tmp).write_text(json.dumps(meta, indent=1))
+        Path(tmp).write_text(json.dumps({**meta, **_source(fn)}, indent=1))
     if verbose:
         print(
-            f"approximate index of {n:,} {kind} embeddings: IVF{nlist},PQ{m} ({m} bytes an item, "
+            f"approximate index of {n:,} {kind} embeddings: IVF{nlist},PQ{m}x{nbits} ({m * nbits // 8} bytes an item, "
             f"{out.stat().st_size / 2**20:.0f} MB) built in {meta['seconds']:.0f} s -> {out}"
         )
     return out
