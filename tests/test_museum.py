@@ -2,6 +2,7 @@
 imported, trained on, labelled, reviewed and exported as IIIF annotations and Linked Art records that validate."""
 
 import json
+import pandas as pd
 from pathlib import Path
 import pytest
 from clipart.data.imet import read_imet, sample_path, shared_data
@@ -39,7 +40,15 @@ def test_import_train_label_review_export(iiif_site, tmp_path, monkeypatch):
     res = clipart_import('iiif', iiif_site + 'collection.json', out='coll', **kw)
     assert res['objects'] == 12 and res['manifests'] == 12 and res['with_uri'] == 1, res
     assert sorted(p.stem for p in Path('coll/train').iterdir())[:2] == ['iiif-0', 'iiif-1']  # flat ids
-    res = clipart_import('iiif', iiif_site + 'new.json', out='new', **kw)
+    res = clipart_import('iiif', iiif_site + 'new.json', out='new', to_shards='new-shards', **kw)
+    from clipart.data.shards import iter_shards, shard_urls
+
+    got = {s['id']: s for s in iter_shards(shard_urls('new-shards'))}  # the acquisitions as shards: nothing lost
+    src = pd.read_csv('new/sources.csv', dtype=str, keep_default_na=False).set_index('id')
+    assert len(got) == res['objects'] == len(src) and all(
+        got[i]['source']['manifest'] == src.manifest[i] and got[i]['source']['canvas'] == src.canvas[i]
+        for i in src.index
+    ), (got, src)
     clipart_train(data='coll', out='clipart_out', epochs=1, bs=8, size=64, workers=0, pictures=False)
     # the terms' URIs are carried through training: the run's vocabulary names them
     assert RunFolder('clipart_out').vocab().set_index('attribute_name').uri['classification::painting'] == aat

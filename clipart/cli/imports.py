@@ -72,4 +72,13 @@ def clipart_import(
                 f"{r['skipped']} skipped ({', '.join(f'{k}: {v}' for k, v in r['report'].counts().items())}): "
                 f"listed in {c.out}/skipped.csv"
             )
+        if c.to_shards is not None:
+            from clipart.data.imet import read_imet
+            from clipart.data.shards import write_shards
+
+            info = write_shards(read_imet(c.out, text='descriptions.csv', warn=False), c.to_shards)
+            print(
+                f"{info['samples']} samples in {len(info['shards'])} shard(s) -> {c.to_shards} "
+                f"(train on them: clipart-train --data {c.to_shards})"
+            )
         return {k: v for k, v in r.items() if k != 'report'}

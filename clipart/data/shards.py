@@ -21,7 +21,8 @@ __all__ = ['SHARD_NAME', 'SHARDS_FILE', 'SAMPLE_EXTS', 'SAMPLE_KEYS', 'write_sha
 SHARD_NAME = 'shard-%05d.tar'  # the shards `write_shards` writes, numbered from 0
 SHARDS_FILE = 'shards.json'  # what they hold (samples, shard names, fields), beside them
 SAMPLE_EXTS = tuple(e.lstrip('.') for e in IMAGE_EXTS)  # a sample's image, by its extension (img2dataset: jpg)
-SAMPLE_KEYS = ('id', 'key', 'shard', 'image', 'ext', 'caption', 'attributes')  # `iter_shards`' fields; the rest: text
+# `iter_shards`' fields (source: where the item came from, `sources.csv`); the rest: free text
+SAMPLE_KEYS = ('id', 'key', 'shard', 'image', 'ext', 'caption', 'attributes', 'source')
 
 
 def write_shards(
@@ -31,8 +32,9 @@ def write_shards(
     maxsize=3e9,  # Bytes per shard at most
 ) -> dict:
     """Write `coll` as WebDataset shards, img2dataset's layout: per item `{key}.jpg` (the image file's own bytes, any
-    format kept), `{key}.txt` (its attribute caption), `{key}.json` (id, attributes, free-text fields); the vocabulary
-    beside them; what `shards.json` says"""
+    format kept), `{key}.txt` (its attribute caption), `{key}.json` (id, attributes, free-text fields, and where it
+    came from: manifest, canvas, rights, from an import's `sources.csv`); the vocabulary beside them; what `shards.json`
+    says"""
     import webdataset as wds
 
     out = Path(out)
@@ -41,11 +43,17 @@ def write_shards(
     out.mkdir(parents=True, exist_ok=True)
     groups = list(dict.fromkeys(coll.vocab.group))
     cap = LabelCaptioner(groups)
+    src = {}
+    if coll.path is not None and (fn := Path(coll.path) / 'sources.csv').is_file():
+        s = pd.read_csv(fn, dtype=str, keep_default_na=False)
+        src = {r['id']: {k: v for k, v in r.items() if k != 'id' and v} for r in s.to_dict('records')}
     with wds.ShardWriter(str(out / SHARD_NAME), maxcount=maxcount, maxsize=maxsize, verbose=0) as sink:
         for i, (_, r) in enumerate(coll.df.iterrows()):
             ext = Path(r.image).suffix.lower().lstrip('.') or 'jpg'
             meta = dict(id=str(r.id), attributes=[f'{g}::{v}' for g in groups for v in r[g]])
             meta.update({c: (None if pd.isna(r[c]) else str(r[c])) for c in coll.text_cols})
+            if str(r.id) in src:
+                meta['source'] = src[str(r.id)]
             sink.write({'__key__': f'{i:09d}', ext: Path(r.image).read_bytes(), 'txt': cap.caption(r), 'json': meta})
     cols = [c for c in ('attribute_id', 'attribute_name', 'uri', 'scheme') if c in coll.vocab]
     coll.vocab[cols].to_csv(out / 'labels.csv', index=False)
@@ -203,7 +211,7 @@ def _sample(s, url, known):
     if known is not None and (out := [a for a in attrs if a not in known]):
         return f"attribute(s) outside the vocabulary: {out[:3]}"
     cap = s['txt'].decode('utf-8') if 'txt' in s else ''
-    text = {k: v for k, v in meta.items() if k not in ('id', 'attributes')}
+    text = {k: v for k, v in meta.items() if k not in ('id', 'attributes', 'source')}
     return dict(
         id=str(meta.get('id', s['__key__'])),
         key=s['__key__'],
@@ -212,6 +220,7 @@ def _sample(s, url, known):
         ext=ext,
         caption=cap,
         attributes=attrs,
+        source=meta.get('source') if isinstance(meta.get('source'), dict) else None,
         **text,
     )
 
@@ -231,7 +240,7 @@ def unpack_shards(
     urls = shard_urls(spec)
     vocab, report = shards_vocab(urls), ifnone(report, ReadReport())
     (out / 'train').mkdir(parents=True, exist_ok=True)
-    rows, texts, seen = [], [], set()
+    rows, texts, sources, seen = [], [], [], set()
     for s in iter_shards(urls, vocab=vocab, on_bad=on_bad, report=report):
         fid = file_id(s['id'])
         if fid in seen:
@@ -241,6 +250,8 @@ def unpack_shards(
         (out / 'train' / f"{fid}.{s['ext']}").write_bytes(s['image'])
         rows.append((fid, s['attributes']))
         texts.append({'id': fid, **{k: v for k, v in s.items() if k not in SAMPLE_KEYS}})
+        if s['source']:
+            sources.append({'id': fid, **s['source']})
     collected = vocab is None
     if collected:  # no labels.csv beside the shards: the values the samples hold, sorted
         names = sorted({a for _, attrs in rows for a in attrs})
@@ -252,6 +263,8 @@ def unpack_shards(
     pd.DataFrame(train, columns=['id', 'attribute_ids']).to_csv(out / 'train.csv', index=False)
     if any(len(t) > 1 for t in texts):
         pd.DataFrame(texts).to_csv(out / 'descriptions.csv', index=False)
+    if sources:  # where the items came from (an import's manifests, canvases, rights), as the import wrote it
+        pd.DataFrame(sources).fillna('').to_csv(out / 'sources.csv', index=False)
     return dict(items=len(rows), skipped=len(report), shards=len(urls), vocabulary_collected=collected)
 
 # %% ../../nbs/01e_data.shards.ipynb #sh17

@@ -912,6 +912,11 @@ class ImportConfig(RunConfig):
     terms: str = opt(
         None, "A CSV of authority URIs for terms the source gives none: columns attribute ('group::value') and uri"
     )
+    to_shards: str = opt(
+        None,
+        "Also write the imported collection as WebDataset shards into this new folder (ids, attributes, free text, "
+        "sources and rights kept; as clipart-shards write)",
+    )
 
     def check(self):
         "Raise `UsageError` for the first bad option; returns `self`"
@@ -935,4 +940,6 @@ class ImportConfig(RunConfig):
         )
         if c.out is None:
             raise UsageError("--out is needed: the iMet-layout folder to write")
+        if c.to_shards is not None and Path(c.to_shards).exists() and any(Path(c.to_shards).iterdir()):
+            raise UsageError(f"--to-shards {c.to_shards}: not empty: write the shards into a new folder")
         return self

@@ -31,10 +31,11 @@ def approx_params(
     n,  # Items
     d,  # Dimensions
 ):
-    """(nlist, m, nbits): cells ~ 4 sqrt(n), a power of two between 16 and 65,536 (faiss's guideline), at most one cell
-    per 39 items (what k-means needs to train); m = d/8 codes an item (a divisor of d) of 8 bits, fewer (at least 4)
-    where there are too few items to train 256 centroids each"""
-    nlist = int(min(65536, max(16, 2 ** round(np.log2(4 * np.sqrt(max(n, 1)))))))
+    """(nlist, m, nbits): cells ~ 4 sqrt(n) (faiss's guideline), a power of two between 16 and 4,096 (past that, giving
+    each item its cell costs a laptop more than the rest of the build: pass `nlist` on a server), at most one cell per 39
+    items (what k-means needs to train); m = d/8 codes an item (a divisor of d) of 8 bits, fewer (at least 4) where
+    there are too few items to train 256 centroids each"""
+    nlist = int(min(4096, max(16, 2 ** round(np.log2(4 * np.sqrt(max(n, 1)))))))
     while nlist > 16 and nlist * 39 > n:
         nlist //= 2
     m = max(1, d // 8)
@@ -57,6 +58,7 @@ def build_approx_index(
     nbits=None,  # Bits per code (default `approx_params`: 8, fewer for a small collection)
     train_size=200_000,  # Rows the cells and codebooks are trained on (a random sample)
     chunk=100_000,  # Rows added at once
+    niter=10,  # k-means iterations of the cells (faiss's default is 25: `benchmarks/approx_index.py` compares)
     seed=0,  # The training sample's seed
     verbose=True,  # Say what was built
 ):
@@ -76,6 +78,7 @@ def build_approx_index(
     t = time.time()
     index = faiss.index_factory(d, f'IVF{nlist},PQ{m}x{nbits}np', faiss.METRIC_INNER_PRODUCT)
     index.cp.min_points_per_centroid = index.pq.cp.min_points_per_centroid = 1  # a small collection: said by `nbits`
+    index.cp.niter = niter
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, min(n, max(train_size, 39 * nlist)), replace=False))
     index.train(np.ascontiguousarray(emb[sample]))
