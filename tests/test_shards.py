@@ -52,3 +52,23 @@ def test_two_processes_train_from_shards(shards, tmp_path):
     assert r.stdout.count('unpacked to') == 1, r.stdout[-3000:]
     m = json.loads((tmp_path / 'two' / 'metrics.json').read_text())
     assert m['world_size'] == 2 and len(list((tmp_path / 'cache' / 'shards').iterdir())) == 1
+
+
+@pytest.mark.slow
+def test_a_bad_shard_under_torchrun_stops_every_rank(shards, tmp_path):
+    "A cut shard under torchrun: rank 0's unpack names it, and the rank waiting for it is stopped, not left hanging"
+    import shutil, time
+
+    bad = tmp_path / 'bad'
+    shutil.copytree(shards, bad)
+    fn = bad / 'shard-00001.tar'
+    fn.write_bytes(fn.read_bytes()[: fn.stat().st_size // 2])  # a copy that stopped half way
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CLIPART_CACHE': str(tmp_path / 'cache')}
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m']
+    cmd += ['clipart.cli.train', '--data', str(bad / 'shard-{00000..00002}.tar'), '--epochs', '1', '--bs', '16']
+    cmd += ['--size', '64', '--workers', '0', '--pictures', 'false', '--out', str(tmp_path / 'two')]
+    t = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode != 0 and time.time() - t < 120, (time.time() - t, r.stdout[-2000:] + r.stderr[-2000:])
+    assert 'shard-00001.tar: cut or unreadable shard' in r.stdout + r.stderr, r.stdout[-2000:] + r.stderr[-3000:]
+    assert not (tmp_path / 'two' / 'metrics.json').exists()
