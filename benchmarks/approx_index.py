@@ -17,7 +17,7 @@ are new images of a random subject. For each size the embeddings are written as 
 Peak RSS is reported with the imports' own (python, torch, fastai, faiss: ~0.9 GB) beside it.
 """
 
-import argparse, json, resource, subprocess, sys, tempfile, time
+import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -28,6 +28,8 @@ p.add_argument('--sizes', type=int, nargs='+', default=[1_000_000, 5_000_000])
 p.add_argument('--dim', type=int, default=512)
 p.add_argument('--queries', type=int, default=200, help='per modality')
 p.add_argument('--nprobe', type=int, nargs='+', default=[16, 64, 256])
+p.add_argument('--rerank', type=int, nargs='+', default=[10, 30, 100], help='candidates per result scored exactly')
+p.add_argument('--reuse', action='store_true', help="keep a size's exact answers and index when --dir holds them")
 p.add_argument('--subjects', type=int, default=5000)
 p.add_argument('--dir', default=None, help='where the embeddings go (default: a temporary folder, removed)')
 p.add_argument('--out', default=None)
@@ -65,12 +67,18 @@ def queries(d):
     return dict(image=qi, text=qt)
 
 
+def peak_rss_mb():
+    """This process's peak resident memory since it started (VmHWM: getrusage's ru_maxrss would count the parent's
+    memory at the fork that started it)"""
+    return next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')) / 1024
+
+
 def child(kind, path):
     "One measurement in this process: its figures as JSON on stdout"
     from clipart.search.approx import build_approx_index, ApproxIndex, approx_file
     import pandas as pd, faiss
 
-    imports_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # python, torch, fastai, faiss
+    imports_mb = peak_rss_mb()  # python, torch, fastai, faiss
     path = Path(path)
     emb = np.load(path / 'image_embeddings.npy', mmap_mode='r')
     n, d = emb.shape
@@ -105,16 +113,21 @@ def child(kind, path):
     else:
         truth = json.loads(Path(path / 'truth.json').read_text())
         ax = ApproxIndex(path, items=pd.DataFrame(index=range(n)), nprobe=int(kind))
-        for m, q in qs.items():
-            _, rows = ax.search(q, 10)
-            out[f'recall_{m}'] = float(np.mean([len(set(r) & set(t)) / 10 for r, t in zip(rows.tolist(), truth[m])]))
-        lat = []
-        for q in np.concatenate([qs['text'][:100], qs['image'][:100]]):
-            t = time.perf_counter()
-            ax.search(q[None], 10)
-            lat.append(time.perf_counter() - t)
-        out['latency_ms'] = [1000 * x for x in lat]
-    out['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        for rr in a.rerank:
+            ax.rerank, o = rr, {}
+            for m, q in qs.items():
+                _, rows = ax.search(q, 10)
+                o[f'recall_{m}'] = float(np.mean([len(set(r) & set(t)) / 10 for r, t in zip(rows.tolist(), truth[m])]))
+            lat = []
+            for q in np.concatenate([qs['text'][:100], qs['image'][:100]]):
+                t = time.perf_counter()
+                ax.search(q[None], 10)
+                lat.append(time.perf_counter() - t)
+            out[rr] = dict(o, latency_ms=[1000 * x for x in lat])
+        # resident memory now: anonymous (the index, the process) and the embeddings file's pages re-ranking read
+        st = {l.split(':')[0]: int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('Rss')}
+        out.update(anon_mb=st.get('RssAnon'), file_mb=st.get('RssFile'))
+    out['peak_rss_mb'] = peak_rss_mb()
     out['imports_rss_mb'] = imports_mb
     print(json.dumps(out))
 
@@ -142,6 +155,8 @@ def run_child(kind, path):
             str(a.subjects),
             '--queries',
             str(a.queries),
+            '--rerank',
+            *map(str, a.rerank),
         ],
         capture_output=True,
         text=True,
@@ -171,45 +186,61 @@ try:
         if not (path / 'image_embeddings.npy').exists():
             write(path, n, a.dim)
         gen_s = time.time() - t
-        exact = run_child('exact', path)
-        (path / 'truth.json').write_text(json.dumps({m: exact[m] for m in ('image', 'text')}))
-        build = run_child('build', path)
+        kept = [path / f for f in ('truth.json', 'exact.json', 'build.json', 'image.ivfpq.faiss')]
+        if a.reuse and all(f.exists() for f in kept):
+            exact, build = (json.loads((path / f).read_text()) for f in ('exact.json', 'build.json'))
+        else:
+            ex = run_child('exact', path)
+            (path / 'truth.json').write_text(json.dumps({m: ex[m] for m in ('image', 'text')}))
+            exact = dict(
+                peak_rss_mb=ex['peak_rss_mb'],
+                imports_rss_mb=ex['imports_rss_mb'],
+                load_s=ex.get('load_s'),
+                p50_ms=pct(ex['latency_ms'], 50) if 'latency_ms' in ex else None,
+                p95_ms=pct(ex['latency_ms'], 95) if 'latency_ms' in ex else None,
+            )
+            (path / 'exact.json').write_text(json.dumps(exact))
+            build = run_child('build', path)
+            (path / 'build.json').write_text(json.dumps(build))
         row = dict(
             n=n,
             dim=a.dim,
             embeddings_mb=(path / 'image_embeddings.npy').stat().st_size / 2**20,
             write_s=gen_s,
             build=build,
-            exact=dict(
-                peak_rss_mb=exact['peak_rss_mb'],
-                imports_rss_mb=exact['imports_rss_mb'],
-                load_s=exact.get('load_s'),
-                p50_ms=pct(exact['latency_ms'], 50) if 'latency_ms' in exact else None,
-                p95_ms=pct(exact['latency_ms'], 95) if 'latency_ms' in exact else None,
-            ),
+            exact=exact,
             approx={},
         )
         print(
             f"\n{n:,} items x {a.dim}: embeddings {row['embeddings_mb']:.0f} MB; build {build['build_s']:.0f} s "
             f"(IVF{build['nlist']},PQ{build['m']}x{build['nbits']}, {build['index_mb']:.0f} MB on disk, peak RSS "
-            f"{build['peak_rss_mb']:.0f} MB); exact in memory: p50 {row['exact']['p50_ms'] or float('nan'):.1f} ms, "
+            f"{build['peak_rss_mb']:.0f} MB); exact in memory: p50 {exact['p50_ms'] or float('nan'):.1f} ms, "
             f"peak RSS {exact['peak_rss_mb']:.0f} MB"
         )
         for npr in a.nprobe:
             r = run_child(str(npr), path)
             row['approx'][npr] = dict(
-                recall_text=r['recall_text'],
-                recall_image=r['recall_image'],
-                p50_ms=pct(r['latency_ms'], 50),
-                p95_ms=pct(r['latency_ms'], 95),
                 peak_rss_mb=r['peak_rss_mb'],
                 imports_rss_mb=r['imports_rss_mb'],
+                anon_mb=r['anon_mb'],
+                file_mb=r['file_mb'],
+                rerank={},
             )
+            for rr in a.rerank:
+                x = row['approx'][npr]['rerank'][rr] = dict(
+                    recall_text=r[str(rr)]['recall_text'],
+                    recall_image=r[str(rr)]['recall_image'],
+                    p50_ms=pct(r[str(rr)]['latency_ms'], 50),
+                    p95_ms=pct(r[str(rr)]['latency_ms'], 95),
+                )
+                print(
+                    f"  nprobe {npr:4d} rerank {rr:3d}: recall@10 text->image {x['recall_text']:.3f}, image->image "
+                    f"{x['recall_image']:.3f}; latency p50 {x['p50_ms']:.1f} ms p95 {x['p95_ms']:.1f} ms"
+                )
             x = row['approx'][npr]
             print(
-                f"  nprobe {npr:4d}: recall@10 text->image {x['recall_text']:.3f}, image->image "
-                f"{x['recall_image']:.3f}; "
-                f"latency p50 {x['p50_ms']:.1f} ms p95 {x['p95_ms']:.1f} ms; peak RSS {x['peak_rss_mb']:.0f} MB"
+                f"  nprobe {npr:4d}: peak RSS {x['peak_rss_mb']:.0f} MB (imports {x['imports_rss_mb']:.0f}); at the "
+                f"end {x['anon_mb']:.0f} MB anonymous + {x['file_mb']:.0f} MB of the embeddings file's pages"
             )
         rows.append(row)
 finally:

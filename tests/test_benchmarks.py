@@ -228,7 +228,7 @@ def test_approx_index_benchmark(tmp_path):
     "benchmarks/approx_index.py at 20,000 items: build, exact and approximate measured, recall@10 of both modalities"
     r = subprocess.run(
         [sys.executable, str(BENCH / 'approx_index.py'), '--sizes', '20000', '--queries', '40', '--nprobe', '8']
-        + ['--subjects', '200', '--out', str(tmp_path / 'a.json')],
+        + ['--rerank', '10', '100', '--subjects', '200', '--out', str(tmp_path / 'a.json')],
         capture_output=True,
         text=True,
         timeout=600,
@@ -236,5 +236,6 @@ def test_approx_index_benchmark(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     row = json.loads((tmp_path / 'a.json').read_text())['rows'][0]
     assert row['n'] == 20000 and row['build']['nlist'] == 512 and row['build']['index_mb'] < row['embeddings_mb'] / 8
-    x = row['approx']['8']
+    x = row['approx']['8']['rerank']['100']
     assert x['recall_text'] >= 0.95 and x['recall_image'] >= 0.95 and x['p95_ms'] > 0, x
+    assert row['approx']['8']['anon_mb'] > 0 and row['exact']['p50_ms'] > 0, row

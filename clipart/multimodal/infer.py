@@ -13,7 +13,7 @@ from .models import clip_of, image_size, encode_text_trimmed
 from . import PRECISIONS  # the one list (torch-free, for the configs' checks)
 
 # %% auto #0
-__all__ = ['CastCLIP', 'model_signature', 'measure_precisions', 'choose_precision', 'for_inference']
+__all__ = ['CastCLIP', 'int8_model', 'model_signature', 'measure_precisions', 'choose_precision', 'for_inference']
 
 # %% ../../nbs/05d_multimodal.infer.ipynb #in05
 class CastCLIP(nn.Module):
@@ -48,6 +48,27 @@ class CastCLIP(nn.Module):
         bias = getattr(self.clip, 'logit_bias', None)
         return (img, txt, self.clip.logit_scale.exp().float()) + (() if bias is None else (bias.float(),))
 
+# %% ../../nbs/05d_multimodal.infer.ipynb #c6b8b63c
+def _have_torchao():
+    try:
+        import torchao  # noqa: F401 (whether it imports is the question)
+    except ImportError:
+        return False
+    return True
+
+
+def int8_model(
+    model,  # An fp32 CLIP model (quantised in place: pass a copy you may change)
+):
+    "`model` for inference with its linear layers in int8, activations quantised per token on the fly (torchao)"
+    if not _have_torchao():
+        raise ImportError("precision 'int8' needs torchao: pip install 'clipart[int8]'")
+    from torchao.quantization import quantize_, Int8DynamicActivationInt8WeightConfig
+
+    m = clip_of(model).eval().requires_grad_(False)
+    quantize_(m, Int8DynamicActivationInt8WeightConfig())  # nn.Linear layers: the MLPs, projections, attention outputs
+    return m
+
 # %% ../../nbs/05d_multimodal.infer.ipynb #in08
 def _machine():
     "This machine's processor, as /proc/cpuinfo or the platform names it"
@@ -69,10 +90,17 @@ def model_signature(
     return f"{type(m).__name__}-{n}-{image_size(m)}px-{getattr(m, 'context_length', 0)}"
 
 
+def _prepared(m, precision):
+    "`m` itself (fp32) or a copy of it at `precision` ('bf16', 'int8')"
+    if precision == 'fp32':
+        return m
+    return CastCLIP(copy.deepcopy(m), dtype=torch.bfloat16) if precision == 'bf16' else int8_model(copy.deepcopy(m))
+
+
 @torch.inference_mode()
 def measure_precisions(
     model,  # An fp32 CLIP model (left as it is)
-    candidates=('fp32', 'bf16'),  # The settings to time
+    candidates=None,  # The settings to time (default fp32, bf16, and int8 where torchao is installed)
     bs=8,  # Images and texts per timed call
     repeats=5,  # Interleaved timings of each candidate (the fastest is kept: least disturbed by other work)
     seed=0,  # The random batch's seed
@@ -84,7 +112,8 @@ def measure_precisions(
     s, ctx = image_size(m), getattr(m, 'context_length', 77)
     x, t = torch.rand(bs, 3, s, s, generator=g), torch.randint(1, 400, (bs, ctx), generator=g)
     t[:, ctx // 2 :] = 0  # captions shorter than the context, as real ones are
-    ms = {c: m if c == 'fp32' else CastCLIP(copy.deepcopy(m), dtype=torch.bfloat16) for c in candidates}
+    candidates = candidates or ('fp32', 'bf16') + (('int8',) if _have_torchao() else ())
+    ms = {c: _prepared(m, c) for c in candidates}
     ms.update(extra or {})
     candidates = list(ms)
     ref = (m.encode_image(x, normalize=True).float(), m.encode_text(t, normalize=True).float())
@@ -127,6 +156,7 @@ def choose_precision(
     key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}" + ''.join(
         f'|{k}' for k in sorted(extra or {})
     )
+    key += '|int8' if _have_torchao() else ''  # torchao installed since: measured again with int8 among the candidates
     fn = _choices_file()
     known = _read_choices(fn) if cache else {}
     if key in known:
@@ -153,12 +183,12 @@ def choose_precision(
 
 
 def for_inference(
-    model,  # An fp32 CLIP model (cast in place for 'bf16')
-    precision='fp32',  # 'fp32', 'bf16' or 'auto' (`choose_precision`)
+    model,  # An fp32 CLIP model (cast or quantised in place for 'bf16' and 'int8')
+    precision='fp32',  # 'fp32', 'bf16', 'int8' (torchao) or 'auto' (`choose_precision`)
     verbose=False,  # Print what 'auto' chose and why
     extra=None,  # 'auto': more candidates, {name: model} (`RunFolder.model` adds its ONNX export); one may be returned
 ):
-    "`model` in eval mode at `precision`: itself for fp32, a `CastCLIP` for bf16"
+    "`model` in eval mode at `precision`: itself for fp32, a `CastCLIP` for bf16, its linear layers in int8 for int8"
     if precision == 'onnx':
         raise ValueError(
             "precision 'onnx' runs a run folder's ONNX export, not a torch model: RunFolder(run).model('onnx')"
@@ -172,4 +202,6 @@ def for_inference(
         if precision in (extra or {}):
             return extra[precision]
     m = clip_of(model).eval()
+    if precision == 'int8':
+        return int8_model(m)
     return m if precision == 'fp32' else CastCLIP(m, torch.bfloat16)

@@ -41,8 +41,8 @@ def opt(
 
 
 PRECISION_HELP = (
-    "How the model embeds: 'fp32', 'bf16' (cast), 'auto' (measured once here: the faster that agrees) or 'onnx' (the "
-    "run's ONNX export, clipart-export-onnx)"
+    "How the model embeds: 'fp32', 'bf16' (cast), 'int8' (linear layers, torchao), 'auto' (measured once here: the "
+    "fastest that agrees) or 'onnx' (the run's ONNX export, clipart-export-onnx)"
 )
 
 
@@ -296,7 +296,9 @@ class TrainConfig(RunConfig):
         "README has the measurements)",
     )
     precision: str = opt('fp32', "'fp32', 'bf16' (CPU or GPU autocast) or 'fp16' (GPU)")
-    infer_precision: str = opt('fp32', "After training (the index export, the scores): 'fp32', 'bf16' or 'auto'")
+    infer_precision: str = opt(
+        'fp32', "After training (the index export, the scores): 'fp32', 'bf16', 'int8' (torchao) or 'auto'"
+    )
     micro_bs: int = opt(None, "Forward each batch in micro-batches of this size (GradCache): big batches, small memory")
     grad_checkpointing: bool = opt(False, "open_clip activation checkpointing in both towers")
     pictures: bool = opt(True, "Save batch, loss and retrieval pictures")
@@ -369,8 +371,9 @@ class TrainConfig(RunConfig):
                 f"must be 'fp32', 'bf16' or 'fp16', not {c.precision!r}",
             ),
             infer_precision=(
-                c.infer_precision in ('fp32', 'bf16', 'auto'),
-                f"must be 'fp32', 'bf16' or 'auto' (the ONNX export is made after training), not {c.infer_precision!r}",
+                c.infer_precision in ('fp32', 'bf16', 'int8', 'auto'),
+                "must be 'fp32', 'bf16', 'int8' or 'auto' (the ONNX export is made after training), not "
+                f"{c.infer_precision!r}",
             ),
             bs=(c.bs >= 1, f"must be a positive integer, not {c.bs}"),
             epochs=(c.epochs >= 1, f"must be a positive integer, not {c.epochs}"),

@@ -31,10 +31,10 @@ def approx_params(
     n,  # Items
     d,  # Dimensions
 ):
-    """(nlist, m, nbits): cells ~ 4 sqrt(n) (faiss's guideline), a power of two between 16 and 4,096 (past that, giving
-    each item its cell costs a laptop more than the rest of the build: pass `nlist` on a server), at most one cell per 39
-    items (what k-means needs to train); m = d/8 codes an item (a divisor of d) of 8 bits, fewer (at least 4) where
-    there are too few items to train 256 centroids each"""
+    """(nlist, m, nbits): cells ~ 4 sqrt(n) (faiss's guideline), a power of two between 16 and 4,096 (past that,
+    giving each item its cell costs a laptop more than the rest of the build: pass `nlist` on a server), at most one
+    cell per 39 items (what k-means needs to train); m = d/8 codes an item (a divisor of d) of 8 bits, fewer (at
+    least 4) where there are too few items to train 256 centroids each"""
     nlist = int(min(4096, max(16, 2 ** round(np.log2(4 * np.sqrt(max(n, 1)))))))
     while nlist > 16 and nlist * 39 > n:
         nlist //= 2
@@ -108,7 +108,8 @@ class ApproxIndex(SearchIndex):
         kind='image',  # 'image' or 'text'
         items=None,  # One row per item (default: the folder's, `index_items`)
         nprobe=64,  # Cells visited per query
-        rerank=10,  # Candidates per result scored exactly
+        # Candidates per result scored exactly (10 reached recall@10 0.75-0.84 at 5M items, 30 0.96-0.98, 100 1.00)
+        rerank=100,
         images_root=None,  # Where the images are now, if they moved
     ):
         import faiss
