@@ -153,10 +153,9 @@ def choose_precision(
     **kwargs,  # To `measure_precisions`
 ) -> tuple:
     "(the precision to use, why): the fastest candidate whose embeddings agree with fp32's, measured once"
-    key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}" + ''.join(
-        f'|{k}' for k in sorted(extra or {})
-    )
-    key += '|int8' if _have_torchao() else ''  # torchao installed since: measured again with int8 among the candidates
+    # torchao installed since: measured again, with int8 among the candidates; then the extra candidates by name
+    key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}" + ('|int8' if _have_torchao() else '')
+    key += ''.join(f'|{k}' for k in sorted(extra or {}))
     fn = _choices_file()
     known = _read_choices(fn) if cache else {}
     if key in known:
