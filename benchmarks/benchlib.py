@@ -218,16 +218,22 @@ def step_flops(arch, bs_, dev, precision, image_size=None):
     return fc.get_total_flops()
 
 
-def gemm_peak(dev, precision):
-    "FLOP/s of a large matmul on `dev` (the machine's practical peak, measured now)"
+def gemm_peak(dev, precision, budget=0.05):
+    """FLOP/s of a large matmul on `dev` (the machine's practical peak, measured now); on a CPU the size doubles from
+    256 up to 2048 while one product takes under `budget` seconds, so a CPU without bf16 units (bf16 emulated, ~100x
+    slower) measures in seconds rather than minutes"""
     import torch
 
     dev = torch.device(dev)
-    n, dt = (
-        (8192, torch.bfloat16)
-        if dev.type == 'cuda'
-        else (2048, torch.bfloat16 if precision == 'bf16' else torch.float32)
-    )
+    dt = torch.bfloat16 if dev.type == 'cuda' or precision == 'bf16' else torch.float32
+    n = 8192 if dev.type == 'cuda' else 256
+    while dev.type != 'cuda' and n < 2048:
+        a = torch.randn(n, n, dtype=dt)
+        t0 = time.perf_counter()
+        a @ a
+        if time.perf_counter() - t0 > budget:
+            break
+        n *= 2
     a, b = torch.randn(n, n, device=dev, dtype=dt), torch.randn(n, n, device=dev, dtype=dt)
     for _ in range(3):
         a @ b

@@ -54,7 +54,10 @@ def main(argv=None):
     print(machine_line(info))
     peak = {p: max(gemm_peak('cpu', p) for _ in range(3)) for p in ('fp32', 'bf16')}
     gf = {p: f"{v / 1e9:.0f}" for p, v in peak.items()}
-    print(f"GEMM peak (2048x2048 matmul, best of 3): fp32 {gf['fp32']} GFLOP/s, bf16 {gf['bf16']} GFLOP/s")
+    print(
+        f"GEMM peak (the largest matmul up to 2048x2048 that runs in 50 ms, best of 3): fp32 {gf['fp32']} GFLOP/s, "
+        f"bf16 {gf['bf16']} GFLOP/s"
+    )
     res = dict(peak=peak, rows=[])
     for arch in [x for x in a.archs.split(',') if x]:
         torch.manual_seed(0)
