@@ -92,14 +92,14 @@ def atomic_write(
         RuntimeError,
         SafetensorError,
     ) as e:  # torch's and safetensors' writers say "write failed" as RuntimeError / SafetensorError
+        try:  # no half-written file left beside `path`, whatever the failure
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
         if isinstance(e, WriteError) or (
             isinstance(e, OSError) and e.errno is not None and e.errno not in WRITE_ERRNOS
         ):
             raise
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
         kept = "the previous one is kept" if path.exists() else "nothing was written"
         raise WriteError(
             f"{path}: cannot write {what} ({_reason(e)}): {kept}; free some space or write elsewhere"

@@ -468,3 +468,24 @@ def test_search_builds_and_uses_the_approximate_index(tmp_path, capsys):
     np.save(fn, np.load(fn))  # the embeddings written again since the build: the index is refused, not trusted
     with pytest.raises(SystemExit, match=r"image.ivfpq.faiss: built from other embeddings .*--build-index"):
         clipart_search(run=str(out), text='a vase', k=5, out=str(tmp_path / 'a.png'))
+
+
+def test_kept_files_that_are_broken_or_in_the_way(tmp_path, capsys):
+    """A teacher-features file that does not read is computed again; an approximate index that cannot be written is one
+    line, with nothing half-written left beside it"""
+    from clipart.cli.search import clipart_search
+
+    clipart_train(out=str(tmp_path / 'teacher'), **KW)
+    student = dict(KW, out=str(tmp_path / 'student'), teacher=str(tmp_path / 'teacher'))
+    clipart_train(**student)
+    fn = tmp_path / 'student' / 'teacher_image_features.safetensors'
+    fn.write_bytes(b'not a safetensors file')
+    capsys.readouterr()
+    clipart_train(**student, overwrite=True)
+    assert 'computed in' in capsys.readouterr().out
+    assert load_file(str(fn))['image'].shape == (KW['n_synthetic'], 128)
+    ix = tmp_path / 'student' / 'index' / 'image.ivfpq.faiss'
+    ix.mkdir()  # something in the way where the index goes
+    with pytest.raises(SystemExit, match=r"^clipart-search: error: .*image\.ivfpq\.faiss") as e:
+        clipart_search(run=str(tmp_path / 'student'), build_index=True)
+    assert '\n' not in str(e.value) and ix.is_dir() and not list(ix.parent.glob('*.tmp')), str(e.value)
