@@ -55,8 +55,10 @@ def test_two_processes_train_from_shards(shards, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_bad_shard_under_torchrun_stops_every_rank(shards, tmp_path):
-    "A cut shard under torchrun: rank 0's unpack names it, and the rank waiting for it is stopped, not left hanging"
+@pytest.mark.parametrize('stream', [False, True])
+def test_a_bad_shard_under_torchrun_stops_every_rank(shards, tmp_path, stream):
+    """A cut shard under torchrun: rank 0's unpack names it (streamed: so does the training sample's unpack, before
+    any rank reads it), and the rank waiting for it is stopped, not left hanging"""
     import shutil, time
 
     bad = tmp_path / 'bad'
@@ -67,8 +69,58 @@ def test_a_bad_shard_under_torchrun_stops_every_rank(shards, tmp_path):
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m']
     cmd += ['clipart.cli.train', '--data', str(bad / 'shard-{00000..00002}.tar'), '--epochs', '1', '--bs', '16']
     cmd += ['--size', '64', '--workers', '0', '--pictures', 'false', '--out', str(tmp_path / 'two')]
+    cmd += ['--stream'] if stream else []
     t = time.time()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode != 0 and time.time() - t < 120, (time.time() - t, r.stdout[-2000:] + r.stderr[-2000:])
     assert 'shard-00001.tar: cut or unreadable shard' in r.stdout + r.stderr, r.stdout[-2000:] + r.stderr[-3000:]
     assert not (tmp_path / 'two' / 'metrics.json').exists()
+
+
+@pytest.fixture(scope='module')
+def small_shards(tmp_path_factory):
+    "The shipped aic48 sample as 6 shards of 8: 5 to stream, 1 held out"
+    d = tmp_path_factory.mktemp('small')
+    write_shards(read_imet(sample_path('aic48'), text='descriptions.csv', warn=False), d / 'sh', maxcount=8)
+    return d / 'sh'
+
+
+def test_train_streamed_from_shards(small_shards, tmp_path, monkeypatch):
+    """--stream: the training shards read as they lie (an epoch: their 40 samples from shards.json), the last shard
+    held out for validation; bad options named"""
+    from clipart.cli.train import clipart_train
+
+    monkeypatch.setenv('CLIPART_CACHE', str(tmp_path / 'cache'))
+    kw = dict(data=str(small_shards), stream=True, bs=8, size=64, workers=0, pictures=False, out=str(tmp_path / 'run'))
+    clipart_train(epochs=1, **kw)
+    m = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    assert m['stream'] == dict(train_shards=5, valid_shards=1, samples=40, sample_items=40), m['stream']
+    assert (m['n_train'], m['n_valid'], m['train_steps']) == (40, 8, 5), (m['n_train'], m['n_valid'], m['train_steps'])
+    with pytest.raises(SystemExit, match='--train-num-samples 4 is less than one batch'):
+        clipart_train(epochs=1, train_num_samples=4, **{**kw, 'out': str(tmp_path / 'x')})
+    with pytest.raises(SystemExit, match='--stream reads WebDataset shards'):
+        clipart_train(data=sample_path('aic48'), stream=True, out=str(tmp_path / 'y'))
+    import shutil
+
+    one = tmp_path / 'one'
+    one.mkdir()
+    shutil.copy(small_shards / 'shard-00000.tar', one)
+    with pytest.raises(SystemExit, match='no labels.csv beside the shards'):
+        clipart_train(**{**kw, 'data': str(one), 'out': str(tmp_path / 'z')})
+    shutil.copy(small_shards / 'labels.csv', one)
+    with pytest.raises(SystemExit, match='needs at least 2'):
+        clipart_train(**{**kw, 'data': str(one), 'out': str(tmp_path / 'z')})
+
+
+@pytest.mark.slow
+def test_two_processes_stream_disjoint_shards(small_shards, tmp_path):
+    "torchrun, 2 processes (gloo), --stream: each reads its own shards, 20 samples an epoch each, unpacked once"
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CLIPART_CACHE': str(tmp_path / 'cache')}
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m']
+    cmd += ['clipart.cli.train', '--data', str(small_shards), '--stream', '--epochs', '1', '--bs', '8']
+    cmd += ['--size', '64', '--workers', '0', '--pictures', 'false', '--out', str(tmp_path / 'two')]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    m = json.loads((tmp_path / 'two' / 'metrics.json').read_text())
+    assert m['world_size'] == 2 and m['n_train'] == 40 and m['train_steps'] == 5, (m['n_train'], m['train_steps'])
+    assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == 2  # the training sample and the held-out shard

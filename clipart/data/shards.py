@@ -15,7 +15,8 @@ from .captions import LabelCaptioner
 
 # %% auto #0
 __all__ = ['SHARD_NAME', 'SHARDS_FILE', 'SAMPLE_EXTS', 'SAMPLE_KEYS', 'write_shards', 'ShardError', 'shard_urls', 'split_shards',
-           'shards_vocab', 'iter_shards', 'unpack_shards', 'is_shards', 'unpacked_shards']
+           'hold_out_shards', 'shards_vocab', 'shard_counts', 'iter_shards', 'read_samples', 'unpack_shards',
+           'is_shards', 'unpacked_shards']
 
 # %% ../../nbs/01e_data.shards.ipynb #sh05
 SHARD_NAME = 'shard-%05d.tar'  # the shards `write_shards` writes, numbered from 0
@@ -47,6 +48,7 @@ def write_shards(
     if coll.path is not None and (fn := Path(coll.path) / 'sources.csv').is_file():
         s = pd.read_csv(fn, dtype=str, keep_default_na=False)
         src = {r['id']: {k: v for k, v in r.items() if k != 'id' and v} for r in s.to_dict('records')}
+    counts = {}
     with wds.ShardWriter(str(out / SHARD_NAME), maxcount=maxcount, maxsize=maxsize, verbose=0) as sink:
         for i, (_, r) in enumerate(coll.df.iterrows()):
             ext = Path(r.image).suffix.lower().lstrip('.') or 'jpg'
@@ -55,11 +57,13 @@ def write_shards(
             if str(r.id) in src:
                 meta['source'] = src[str(r.id)]
             sink.write({'__key__': f'{i:09d}', ext: Path(r.image).read_bytes(), 'txt': cap.caption(r), 'json': meta})
+            counts[Path(sink.fname).name] = sink.count  # samples per shard: what an epoch of a stream holds
     cols = [c for c in ('attribute_id', 'attribute_name', 'uri', 'scheme') if c in coll.vocab]
     coll.vocab[cols].to_csv(out / 'labels.csv', index=False)
     info = dict(
         samples=len(coll.df),
         shards=sorted(p.name for p in out.glob('*.tar')),
+        counts=counts,
         maxcount=maxcount,
         text_fields=list(coll.text_cols),
         vocabulary='labels.csv',
@@ -114,6 +118,22 @@ def split_shards(
     return list(urls)[k::n]
 
 
+def hold_out_shards(
+    urls,  # All the shards, in order
+    valid_pct=0.2,  # The fraction held out, whole shards (at least one, at most all but one)
+):
+    "(training shards, validation shards): the last `valid_pct` of them held out whole, as a stream validates"
+    urls = list(urls)
+    if len(urls) < 2:
+        raise ValueError(
+            f"{len(urls)} shard: streaming holds whole shards out for validation, so it needs at least 2 (write "
+            "smaller "
+            "ones: clipart-shards write --maxcount)"
+        )
+    k = min(len(urls) - 1, max(1, round(valid_pct * len(urls))))
+    return urls[:-k], urls[-k:]
+
+
 def shards_vocab(
     urls,  # Shards (`shard_urls`)
 ):
@@ -135,6 +155,23 @@ def shards_vocab(
     return v0
 
 
+def shard_counts(
+    urls,  # Shards (`shard_urls`)
+):
+    """{url: samples} from the shards.json `write_shards` wrote beside them; None when a shard's count is not known
+    (shards written by another tool: img2dataset writes no counts)"""
+    counts = {}
+    for folder in dict.fromkeys(str(Path(u).parent) for u in urls if '://' not in u):
+        fn = Path(folder) / SHARDS_FILE
+        try:
+            c = json.loads(fn.read_text()).get('counts', {}) if fn.is_file() else {}
+        except (ValueError, OSError) as e:
+            raise ValueError(f"{fn}: does not read as JSON ({e})") from None
+        counts.update({str(Path(folder) / k): v for k, v in c.items()})
+    got = {u: counts.get(str(Path(u))) for u in urls}
+    return None if any(v is None for v in got.values()) else got
+
+
 def iter_shards(
     spec,  # Shards (`shard_urls`)
     vocab=None,  # The vocabulary the attributes must be in (default: `shards_vocab`; none: not checked)
@@ -145,7 +182,6 @@ def iter_shards(
 ):
     """Stream the samples of the shards, one at a time (memory does not grow with the number of samples): dicts with
     `id`, `key`, `shard`, `image` (the file's bytes), `ext`, `caption`, `attributes` and the free-text fields"""
-    import webdataset as wds
     from torch.utils.data import get_worker_info
 
     urls = shard_urls(spec)
@@ -153,10 +189,22 @@ def iter_shards(
     known = None if vocab is None else set(vocab.attribute_name)
     wi = get_worker_info()
     mine = split_shards(urls, rank, world, wi.id if wi else 0, wi.num_workers if wi else 1)
+    yield from read_samples(mine, known, on_bad, report)
+
+
+def read_samples(
+    urls,  # Shards, read in this order
+    known=None,  # The attribute names a sample may hold (None: not checked)
+    on_bad='raise',  # As `iter_shards`
+    report=None,  # A `ReadReport` the skipped samples go to
+):
+    "The samples of `urls` in order, each checked (`iter_shards` without its split)"
+    import webdataset as wds
+
     if on_bad not in ('raise', 'skip'):
         raise ValueError(f"on_bad must be 'raise' or 'skip', not {on_bad!r}")
     report = ifnone(report, ReadReport())
-    for url in mine:
+    for url in urls:
         key, cut = None, '://' not in url and not _ends_as_tar(url)
         if cut and on_bad == 'raise':
             _bad_sample(on_bad, report, url, None, "cut or unreadable shard", _CUT)
@@ -308,5 +356,6 @@ def unpacked_shards(
         if not (out / 'train.csv').is_file():
             raise
     said = ', vocabulary collected from the samples' if res['vocabulary_collected'] else ''
-    print(f"{spec}: {res['items']} items from {res['shards']} shards unpacked to {out} ({rep}{said})")
+    name = f"{urls[0]} and {len(urls) - 1} more" if isinstance(spec, (list, tuple)) and len(urls) > 1 else spec
+    print(f"{name}: {res['items']} items from {res['shards']} shards unpacked to {out} ({rep}{said})")
     return out

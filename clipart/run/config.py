@@ -284,6 +284,14 @@ class TrainConfig(RunConfig):
         False, "Replace an earlier run in `out` (without it, a folder holding one is refused)", saved=False
     )
     skip_bad: bool = opt(False, "Skip (and report) bad rows instead of stopping")
+    stream: bool = opt(
+        False,
+        "--data shards: train from them as they lie, each process and worker reading its own (the last --valid-pct of "
+        "the shards held out for validation), instead of unpacking them into a folder first",
+    )
+    train_num_samples: int = opt(
+        None, "--stream: samples an epoch, all processes together (default: the training shards' count in shards.json)"
+    )
     n_synthetic: int = opt(1000, "Items in the synthetic collection")
     workers: int = opt(
         None,
@@ -494,6 +502,23 @@ class TrainConfig(RunConfig):
             )
         if c.source is not None and not (Path(c.source) / 'train.csv').exists():
             raise UsageError(f"--source {c.source}: not an iMet-layout folder (no train.csv)")
+        check_options(
+            'clipart-train',
+            stream=(
+                not c.stream or (c.data is not None and not c.pairs and _is_shards(c.data)),
+                "reads WebDataset shards: give them as --data (a folder of .tar files, a brace pattern or a list file)",
+            ),
+            train_num_samples=(
+                c.train_num_samples is None or (c.stream and c.train_num_samples >= 1),
+                f"needs --stream and a positive number, not {c.train_num_samples}",
+            ),
+        )
+        if c.stream:
+            check_options(
+                'clipart-train',
+                teacher=(c.teacher is None, "cannot be combined with --stream (yet): its features are kept per item"),
+                hard_negatives=(not c.hard_negatives, "cannot be combined with --stream (yet)"),
+            )
         if c.pairs:
             check_options(
                 'clipart-train',

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 import pandas as pd, torch
 import torch.distributed as dist
-from fastai.basics import Learner, set_seed, ifnone
+from fastai.basics import Learner, DataLoaders, set_seed, ifnone
 from fastai.vision.augment import aug_transforms
 from safetensors import safe_open, SafetensorError
 from safetensors.torch import save_file
@@ -22,7 +22,8 @@ from ..data.imet import read_imet, read_pairs_csv, ImetCollection
 from ..data.captions import read_phrases, Captioner, SwapCaptioner
 from ..data.tokens import imet_dataloaders, find_tfm
 from ..data.synthetic import synthetic_path
-from ..data.shards import is_shards, unpacked_shards
+from ..data.shards import is_shards, unpacked_shards, shard_urls, shards_vocab, shard_counts, hold_out_shards
+from ..data.stream import stream_dl, ProcessDL, StreamEpoch
 from ..multimodal.models import create_clip_model, save_clip, image_size, clip_of, CheckpointError
 from ..multimodal.clip import CLIPTrainer, retrieval_metrics, prefers_caption
 from ..multimodal.clip_moco import CLIPMOCOTrainer
@@ -44,9 +45,10 @@ from .card import model_card, push_to_hub
 from .report import print_retrieval, print_attributes
 
 # %% auto #0
-__all__ = ['data_path', 'captions_of', 'read_pairs', 'read_collection', 'write_skipped', 'build_model', 'art_augment',
-           'fit_to_data', 'build_dataloaders', 'build_learner', 'learning_rates', 'trainable_count', 'fit',
-           'score_start', 'embed_all', 'score', 'check_split_leaks', 'write_pictures', 'distil_teacher', 'train_clip']
+__all__ = ['STREAM_SAMPLE', 'STREAM_VALID', 'data_path', 'captions_of', 'read_pairs', 'read_collection', 'stream_collection',
+           'streamed', 'write_skipped', 'build_model', 'art_augment', 'fit_to_data', 'build_dataloaders',
+           'build_learner', 'learning_rates', 'trainable_count', 'fit', 'score_start', 'embed_all', 'score',
+           'check_split_leaks', 'write_pictures', 'distil_teacher', 'train_clip']
 
 # %% ../../nbs/37_run.train.ipynb #28fcf93a
 def data_path(
@@ -54,7 +56,7 @@ def data_path(
 ):
     """The collection's path: `cfg.data` (shards: unpacked once into the cache, `unpacked_shards`), or the synthetic
     collection (each written once, by rank 0 first)"""
-    if cfg.data and is_shards(cfg.data):
+    if cfg.data and is_shards(cfg.data) and not cfg.stream:  # streamed: `stream_collection`
         return rank0_first(lambda: unpacked_shards(cfg.data, on_bad='skip' if cfg.skip_bad else 'raise'))
     return Path(cfg.data) if cfg.data else rank0_first(lambda: synthetic_path(n=cfg.n_synthetic))
 
@@ -147,6 +149,79 @@ def read_collection(
     # the skipped rows: one line from `write_skipped`, naming the file that lists them
     print(coll.summary(report=False))
     return coll
+
+
+STREAM_SAMPLE = 10_000  # training items a streamed run unpacks: its predictor, probes and index/ are made of them
+STREAM_VALID = 'held_out'  # the column of a streamed run's collection marking the held-out shards' items
+
+
+def stream_collection(
+    cfg: TrainConfig,  # The run's options (`stream`)
+):
+    """What a streamed run reads whole, unpacked once (`unpacked_shards`): the held-out validation shards and the first
+    training shards up to `STREAM_SAMPLE` items (the predictor, the probes and index/ are made of these); (the
+    collection, its `STREAM_VALID` column marking validation, the plan: training shards and samples an epoch)"""
+    on_bad = 'skip' if cfg.skip_bad else 'raise'
+    urls = shard_urls(cfg.data)
+    if shards_vocab(urls) is None:
+        raise UsageError(
+            f"--data {cfg.data}: no labels.csv beside the shards: --stream checks every sample's attributes against "
+            "the vocabulary (clipart-shards write puts it there)"
+        )
+    try:
+        train, valid = hold_out_shards(urls, cfg.valid_pct)
+        counts = shard_counts(urls)
+    except ValueError as e:
+        raise UsageError(f"--data {e}") from None
+    n = cfg.train_num_samples or (sum(counts[u] for u in train) if counts else None)
+    if n is None:
+        raise UsageError(
+            f"--data {cfg.data}: the shards' sample counts are not known (no shards.json with counts beside them): "
+            "give --train-num-samples, the samples an epoch"
+        )
+    k, got = 0, 0
+    while k < len(train) and got < STREAM_SAMPLE:
+        got, k = got + (counts[train[k]] if counts else 1000), k + 1
+    colls = []
+    for part in (train[:k], valid):
+        p = rank0_first(lambda part=part: unpacked_shards(part, on_bad))
+        tc = cfg.text_cols.split(',') if cfg.text_cols else None
+        colls.append(read_imet(p, text=_text_csv(p, cfg.text, cfg.captions), on_bad=on_bad, warn=False, text_cols=tc))
+    df = pd.concat([c.df.assign(**{STREAM_VALID: v}) for c, v in zip(colls, (False, True))], ignore_index=True)
+    coll = ImetCollection(df, colls[0].vocab, colls[0].report, None, colls[0].text_cols)
+    coll.report.records += colls[1].report.records
+    if cfg.captions != 'labels':
+        coll = _without_text(coll, cfg.missing_text)
+    plan = dict(train_shards=len(train), valid_shards=len(valid), samples=n, sample_items=len(colls[0]), train=train)
+    print(
+        f"streaming {len(train)} training shards ({n} samples an epoch); validation: the last {len(valid)} shard(s), "
+        f"{len(colls[1])} items; the predictor, probes and index/ from the first {len(colls[0])} training items"
+    )
+    return coll, plan
+
+
+def streamed(
+    cfg: TrainConfig,  # The run's options
+    dls,  # The run's `DataLoaders` of `stream_collection`'s items
+    plan,  # `stream_collection`'s plan
+    size,  # Image size
+    rank=0,  # This process
+    world=1,  # Processes
+):
+    "The `DataLoaders` a streamed run fits with: the training shards streamed (`stream_dl`), `dls`' validation loader"
+    workers = ifnone(cfg.workers, default_workers())
+    if len(plan['train']) < world * max(1, workers):
+        raise UsageError(
+            f"--stream: {len(plan['train'])} training shard(s) for {world} process(es) x {max(1, workers)} loader "
+            "worker(s): every reader needs a shard of its own (write smaller shards, or use fewer --workers)"
+        )
+    if plan['samples'] < cfg.bs:
+        raise UsageError(f"--train-num-samples {plan['samples']} is less than one batch (--bs {cfg.bs})")
+    on_bad = 'skip' if cfg.skip_bad else 'raise'
+    sdl = stream_dl(plan['train'], dls, plan['samples'], size, rank, world, cfg.seed, workers, on_bad=on_bad)
+    out = DataLoaders(ProcessDL(sdl) if world > 1 else sdl, dls.valid, path=dls.path, device=dls.device)
+    out.attributes = dls.attributes
+    return out
 
 
 def write_skipped(
@@ -290,10 +365,12 @@ def build_dataloaders(
     model,  # The model (its image size and context length)
     world=1,  # Processes: `cfg.bs` is the global batch
 ):
-    "The run's `imet_dataloaders`: its captions, split, phrases and augmentation"
+    """The run's `imet_dataloaders`: its captions, split (a streamed run's: its held-out shards), phrases and
+    augmentation"""
     s = image_size(model)
     return imet_dataloaders(
         coll,
+        valid_col=STREAM_VALID if STREAM_VALID in coll.df else None,
         captions=captions_of(cfg),
         size=s,
         bs=cfg.bs // world,
@@ -339,6 +416,7 @@ def build_learner(
     dls,  # From `build_dataloaders`
     model,  # From `build_model`
     world=1,  # Processes
+    n_train=None,  # Training items (a streamed run: samples an epoch; default `dls.train_ds`'s)
 ):
     """The run's `Learner`: trainer of `cfg.algo`, checkpoint, non-finite stop, GradCache, EMA, fused Adam, CLIP
     splitter, precision, plain progress"""
@@ -366,6 +444,7 @@ def build_learner(
             hard_negatives=cfg.hard_negatives,
             teacher=cfg.teacher,
             distil_weight=cfg.distil_weight if cfg.teacher else None,
+            **(dict(stream=True, train_num_samples=n_train) if cfg.stream else {}),
         ),
     )
     if cfg.resume and ckpt.state is None:
@@ -377,7 +456,12 @@ def build_learner(
         # in place: weights and state_dict as before
         print("--compile: the model's forward is compiled by torch.compile on its first batches (minutes on a CPU)")
     cbs = (
-        [_trainer(cfg, len(dls.train_ds), len(dls.train), world), StopOnNonFinite(), ckpt]
+        [
+            _trainer(cfg, n_train or len(dls.train_ds), len(dls.train) * (world if n_train else 1), world),
+            StopOnNonFinite(),
+            ckpt,
+        ]
+        + ([StreamEpoch()] if cfg.stream else [])
         + ([GradCache(cfg.micro_bs)] if cfg.micro_bs else [])
         + ([EMAWeights(cfg.ema)] if cfg.ema else [])
     )
@@ -718,16 +802,20 @@ def train_clip(
         cfg.save(out / 'config.json')  # `clipart-train --config out/config.json` runs it again
     # the synthetic collection found (rank 0 writes it first) once
     cfg = dataclasses.replace(cfg, data=str(data_path(cfg)))
-    coll = read_collection(cfg)
+    coll, plan = stream_collection(cfg) if cfg.stream else (read_collection(cfg), None)
     if rank == 0:
         write_skipped(coll, out)
     model = build_model(cfg)
-    cfg = fit_to_data(cfg, coll)
+    cfg = fit_to_data(cfg, coll) if plan is None else cfg
     dls = build_dataloaders(cfg, coll, model, world)
+    # a streamed run fits from the shards, and scores and writes from the items it read whole
+    fit_dls = dls if plan is None else streamed(cfg, dls, plan, image_size(model), rank, world)
+    n_train = len(dls.train_ds) if plan is None else plan['samples']
     read_s = time.time() - t
     print(
-        f"{cfg.arch}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters; {len(dls.train_ds)} train / "
-        f"{len(dls.valid_ds)} valid items"
+        f"{cfg.arch}: {sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters; {n_train} train"
+        + (" samples an epoch" if plan else '')
+        + f" / {len(dls.valid_ds)} valid items"
     )
     if dls.text_windows:
         print(dls.text_windows)  # long free text became sentence windows instead of being cut
@@ -742,14 +830,17 @@ def train_clip(
         dls.show_batch(max_n=9, figsize=(9, 10))
         plt.savefig(out / 'batch.png', dpi=80)
         plt.close('all')
-    learn = build_learner(cfg, dls, model, world)
+    learn = build_learner(cfg, fit_dls, model, world, n_train=plan and n_train)
+    learn.dls = dls  # scored before training on the items read whole
     if cfg.teacher:
         learn.add_cb(distil := distil_teacher(cfg, coll, out))
     n_trainable = trainable_count(learn)
     t = time.time()
     start = score_start(cfg, learn) if rank == 0 else None  # single-process evaluation
     eval_s, t = time.time() - t, time.time()
+    learn.dls = fit_dls
     history = fit(cfg, learn, world)
+    learn.dls = dls
     if cfg.compile and hasattr(model, '_compiled_call_impl'):
         model._compiled_call_impl = (
             None  # evaluation runs eager: its new batch shapes would compile again (minutes on a CPU)
@@ -782,7 +873,7 @@ def train_clip(
         if cfg.algo == 'clip-moco'
         else None,
         'captions': captions_of(cfg),
-        'n_train': len(dls.train_ds),
+        'n_train': n_train,
         'n_valid': len(dls.valid_ds),
         'world_size': world,
         'train_steps': learn.train_iter,
@@ -798,6 +889,8 @@ def train_clip(
     for k in ('source', 'wise_ft'):
         if k in s:
             res[k] = s[k]
+    if plan is not None:
+        res['stream'] = {k: v for k, v in plan.items() if k != 'train'}
     if cfg.teacher:
         res['distil'] = {**distil.report, 'kd_per_epoch': [round(h, 5) for h in distil.history]}
     run.metrics_file.write_text(json.dumps(res, indent=1))
