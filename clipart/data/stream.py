@@ -5,7 +5,8 @@ shards, an epoch is a fixed number of samples, and memory does not grow with the
 
 # %% ../../nbs/01f_data.stream.ipynb #st02
 from __future__ import annotations
-import io, random
+import io, random, sys
+from collections import Counter
 import pandas as pd
 from torch.utils.data import IterableDataset, get_worker_info
 from fastcore.all import store_attr
@@ -75,8 +76,8 @@ class ShardStream(IterableDataset):
         if not mine:
             raise ValueError(
                 f"{len(self.urls)} training shard(s) for {self.world} process(es) x {nw} loader worker(s): every "
-                "reader "
-                "needs a shard of its own; write smaller shards (clipart-shards write --maxcount) or use fewer workers"
+                "reader needs a shard of its own; write smaller shards (clipart-shards write --maxcount) or use fewer "
+                "workers"
             )
         return mine
 
@@ -103,11 +104,11 @@ class ShardStream(IterableDataset):
         x = (ToTensor()(self.resize(im, split_idx=0)), self.tokenize(self.captioner.caption(row, rng)))
         return x + ((self.targets(pd.Series(row)),) if self.targets is not None else ())
 
-    def _rounds(self, mine, rng):
+    def _rounds(self, mine, rng, report):
         "The samples of `mine`, round after round, each round in a new order"
         while True:
             n = 0
-            for s in read_samples(rng.sample(mine, len(mine)), self.known, self.on_bad, self.report):
+            for s in read_samples(rng.sample(mine, len(mine)), self.known, self.on_bad, report):
                 n += 1
                 yield s
             if not n:
@@ -116,8 +117,9 @@ class ShardStream(IterableDataset):
     def __iter__(self):
         w, _ = self.reader()
         rng = random.Random(f"{self.seed}/{self.epoch}/{self.rank}/{w}")
-        buf = []
-        for s in self._rounds(self.shards(), rng):
+        # a loader worker's copy of the report dies with it: it says each skip as it happens instead
+        report, buf = (self.report if get_worker_info() is None else _SaidReport()), []
+        for s in self._rounds(self.shards(), rng, report):
             if len(buf) < self.buffer:
                 buf.append(s)
                 continue
@@ -126,7 +128,15 @@ class ShardStream(IterableDataset):
             try:
                 yield self.item(s, rng)
             except (OSError, ValueError) as e:  # an image over the pixel cap, or one PIL cannot read after all
-                _bad_sample(self.on_bad, self.report, s['shard'], s['key'], "an image that does not open", f" ({e})")
+                _bad_sample(self.on_bad, report, s['shard'], s['key'], "an image that does not open", f" ({e})")
+
+
+class _SaidReport(ReadReport):
+    "A loader worker's `ReadReport`: each skipped sample is also said on stderr (named), as it happens"
+
+    def add(self, file, line, id, kind, reason):
+        super().add(file, line, id, kind, reason)
+        print(f"skipped {file}" + (f", key {id}" if id else '') + f": {reason}", file=sys.stderr, flush=True)
 
 # %% ../../nbs/01f_data.stream.ipynb #st09
 class StreamDL(TfmdDL):
@@ -171,9 +181,24 @@ class StreamEpoch(Callback):
 
     order = -20  # before the loader starts
 
+    def before_fit(self):
+        self.said = 0
+
     def before_epoch(self):
         if isinstance(ds := self.dls.train.dataset, ShardStream):
             ds.set_epoch(self.epoch)
+
+    def after_epoch(self):
+        "Say the samples this epoch skipped (`on_bad='skip'`; a loader worker says its own as they happen)"
+        ds = self.dls.train.dataset
+        if isinstance(ds, ShardStream) and len(ds.report) > self.said:
+            new = ds.report.records[self.said :]
+            kinds = ', '.join(f"{k}: {v}" for k, v in Counter(r['kind'] for r in new).items())
+            print(
+                f"epoch {self.epoch + 1}: {len(new)} bad sample(s) skipped in the stream ({kinds}), e.g. "
+                f"{new[0]['file']}, key {new[0]['id']}: {new[0]['reason']}"
+            )
+            self.said = len(ds.report)
 
 
 def stream_dl(
