@@ -6,12 +6,17 @@ from clipart.data.imet import read_imet, sample_path
 from clipart.data.shards import write_shards
 
 
+def aic48_shards(tmp_path_factory, maxcount):
+    "The shipped aic48 sample written as shards of `maxcount`"
+    d = tmp_path_factory.mktemp('shards')
+    write_shards(read_imet(sample_path('aic48'), text='descriptions.csv', warn=False), d / 'sh', maxcount=maxcount)
+    return d / 'sh'
+
+
 @pytest.fixture(scope='module')
 def shards(tmp_path_factory):
     "The shipped aic48 sample as 3 shards of 16"
-    d = tmp_path_factory.mktemp('shards')
-    write_shards(read_imet(sample_path('aic48'), text='descriptions.csv', warn=False), d / 'sh', maxcount=16)
-    return d / 'sh'
+    return aic48_shards(tmp_path_factory, 16)
 
 
 def test_train_one_epoch_from_shards(shards, tmp_path, monkeypatch):
@@ -80,9 +85,7 @@ def test_a_bad_shard_under_torchrun_stops_every_rank(shards, tmp_path, stream):
 @pytest.fixture(scope='module')
 def small_shards(tmp_path_factory):
     "The shipped aic48 sample as 6 shards of 8: 5 to stream, 1 held out"
-    d = tmp_path_factory.mktemp('small')
-    write_shards(read_imet(sample_path('aic48'), text='descriptions.csv', warn=False), d / 'sh', maxcount=8)
-    return d / 'sh'
+    return aic48_shards(tmp_path_factory, 8)
 
 
 def test_train_streamed_from_shards(small_shards, tmp_path, monkeypatch):
