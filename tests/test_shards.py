@@ -97,8 +97,21 @@ def test_train_streamed_from_shards(small_shards, tmp_path, monkeypatch):
     kw = dict(data=str(small_shards), stream=True, bs=8, size=64, workers=0, pictures=False, out=str(tmp_path / 'run'))
     clipart_train(epochs=1, **kw)
     m = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
-    assert m['stream'] == dict(train_shards=5, valid_shards=1, samples=40, sample_items=40), m['stream']
+    assert m['stream'] == dict(train_shards=5, valid_shards=1, samples=40, sample_items=40, index_items=48), m['stream']
     assert (m['n_train'], m['n_valid'], m['train_steps']) == (40, 8, 5), (m['n_train'], m['n_valid'], m['train_steps'])
+    # its index is the whole collection, the images read inside their shards: searched, opened, split by shard
+    from clipart.run.folder import RunFolder
+    from clipart.data.imet import open_image, split_tar_ref
+
+    run = RunFolder(tmp_path / 'run')
+    items = run.items()
+    assert len(items) == 48
+    assert items.split.value_counts().to_dict() == {'train': 40, 'valid': 8}
+    tar, member = split_tar_ref(items.image.iloc[0])
+    assert tar.startswith(str(small_shards)) and member.endswith('.jpg') and open_image(items.image.iloc[0]).size
+    _, hit = run.index().search(run.embeddings()[:1].numpy(), k=1)
+    assert hit[0, 0] == 0  # each item finds itself
+    assert not (tmp_path / 'run' / 'index_parts').exists()
     with pytest.raises(SystemExit, match='--train-num-samples 4 is less than one batch'):
         clipart_train(epochs=1, train_num_samples=4, **{**kw, 'out': str(tmp_path / 'x')})
     with pytest.raises(SystemExit, match='--stream reads WebDataset shards'):
@@ -117,7 +130,7 @@ def test_train_streamed_from_shards(small_shards, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_two_processes_stream_disjoint_shards(small_shards, tmp_path):
-    "torchrun, 2 processes (gloo), --stream: each reads its own shards, 20 samples an epoch each, unpacked once"
+    "torchrun, 2 processes (gloo), --stream: each reads its own shards, 20 samples an epoch each; the index in 2 parts"
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'CLIPART_CACHE': str(tmp_path / 'cache')}
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '-m']
     cmd += ['clipart.cli.train', '--data', str(small_shards), '--stream', '--epochs', '1', '--bs', '8']
@@ -127,3 +140,5 @@ def test_two_processes_stream_disjoint_shards(small_shards, tmp_path):
     m = json.loads((tmp_path / 'two' / 'metrics.json').read_text())
     assert m['world_size'] == 2 and m['n_train'] == 40 and m['train_steps'] == 5, (m['n_train'], m['train_steps'])
     assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == 2  # the training sample and the held-out shard
+    # the index: each process embedded its own shards, rank 0 merged the two parts
+    assert m['stream']['index_items'] == 48 and 'index/: 48 items of 6 shards, embedded in 2 part(s)' in r.stdout

@@ -5,7 +5,8 @@ reporting every bad row by file and line."""
 
 # %% ../../nbs/01a_data.imet.ipynb #c002
 from __future__ import annotations
-import gc, hashlib, json, os, re, threading, unicodedata, warnings
+import gc, hashlib, io, json, os, re, tarfile, threading, unicodedata, warnings
+from functools import lru_cache
 from contextlib import contextmanager
 from collections import Counter
 from importlib.resources import files
@@ -17,9 +18,10 @@ from fastai.data.all import *
 from fastai.vision.core import PILImage
 
 # %% auto #0
-__all__ = ['AUTHORITIES', 'IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'split_attribute', 'file_id',
-           'uri_scheme', 'term_schemes', 'read_labels', 'sample_path', 'imet2020_vocab', 'shared_data', 'ImageTooLarge',
-           'open_image', 'ArtImage', 'cache_dir', 'check_image_files', 'ImetCollection', 'read_imet', 'read_pairs_csv']
+__all__ = ['AUTHORITIES', 'TAR_REF', 'IMAGE_EXTS', 'MAX_PIXELS', 'MANIFEST_MIN_FILES', 'ReadReport', 'split_attribute', 'file_id',
+           'uri_scheme', 'term_schemes', 'read_labels', 'sample_path', 'imet2020_vocab', 'shared_data', 'split_tar_ref',
+           'tar_ref', 'read_tar_member', 'image_exists', 'ImageTooLarge', 'open_image', 'ArtImage', 'cache_dir',
+           'check_image_files', 'ImetCollection', 'read_imet', 'read_pairs_csv']
 
 # %% ../../nbs/01a_data.imet.ipynb #c005
 class ReadReport:
@@ -227,6 +229,61 @@ def shared_data(
         if (d / 'shared' / 'data' / name).exists():
             return d / 'shared' / 'data' / name
 
+# %% ../../nbs/01a_data.imet.ipynb #a4020cb9
+TAR_REF = '.tar#'  # between a tar file and a member inside it: 'shards/shard-00001.tar#000000012.jpg'
+
+
+def split_tar_ref(
+    fn,  # An image's path, or a reference into a tar file
+):
+    "(tar file, member) of a reference to an image inside a tar file (`TAR_REF`), else None"
+    s = str(fn)
+    i = s.rfind(TAR_REF)
+    return None if i < 0 else (s[: i + 4], s[i + len(TAR_REF) :])
+
+
+def tar_ref(
+    tar,  # A tar file (a shard)
+    member,  # A member inside it
+) -> str:
+    "The reference to `member` inside `tar` that `open_image` opens (`split_tar_ref` reads it back)"
+    if not str(tar).endswith('.tar'):
+        raise ValueError(f"{tar}: only images in .tar files are read where they lie")
+    return f"{tar}#{member}"
+
+
+@lru_cache(maxsize=64)
+def _tar_members(tar, version):
+    "{member: (offset of its data, size)} of a tar file, read once per version (size, mtime) of the file"
+    with tarfile.open(tar) as t:
+        return {m.name: (m.offset_data, m.size) for m in t.getmembers() if m.isfile()}
+
+
+def read_tar_member(
+    ref,  # 'shard.tar#member'
+) -> bytes:
+    "The bytes of a member of a tar file; a FileNotFoundError naming the reference when it is not there"
+    tar, member = split_tar_ref(ref)
+    try:
+        st = os.stat(tar)
+        members = _tar_members(tar, (st.st_size, st.st_mtime_ns))
+    except (OSError, tarfile.TarError) as e:
+        raise FileNotFoundError(f"{ref}: {tar} does not read as a tar file ({type(e).__name__}: {e})") from None
+    if member not in members:
+        raise FileNotFoundError(f"{ref}: {tar} has no member {member}")
+    off, size = members[member]
+    with open(tar, 'rb') as f:
+        f.seek(off)
+        return f.read(size)
+
+
+def image_exists(
+    fn,  # An image's path, or a reference into a tar file
+) -> bool:
+    "Whether image `fn` is there: its file, or the tar file it is inside (the member is found when it is opened)"
+    ref = split_tar_ref(fn)
+    return Path(ref[0]).is_file() if ref else Path(fn).exists()
+
 # %% ../../nbs/01a_data.imet.ipynb #c011
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.bmp', '.gif')
 MAX_PIXELS = 1_000_000_000
@@ -274,7 +331,7 @@ def open_image(
     """Open `fn` as 8-bit RGB as a person sees it (EXIF orientation, 16-bit, transparency); decode reduced to >=
     `max_size` px"""
     max_pixels = ifnone(max_pixels, MAX_PIXELS)
-    im = _open_unguarded(fn)
+    im = _open_unguarded(io.BytesIO(read_tar_member(fn)) if split_tar_ref(fn) else fn)
     w, h = im.size
     if w * h > max_pixels:
         im.close()

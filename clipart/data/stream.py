@@ -16,7 +16,7 @@ from fastai.distributed import DistributedDL
 from fastai.torch_core import rank_distrib, num_distrib
 from fastai.vision.augment import Resize
 from fastai.vision.core import ToTensor
-from .imet import ReadReport, ArtImage, open_image
+from .imet import ReadReport, ArtImage, open_image, tar_ref
 from .captions import Captioner
 from .tokens import Tokenize, AttributeTargets, find_tfm
 from .shards import ShardError, read_samples, split_shards, _bad_sample
@@ -45,12 +45,28 @@ class ShardStream(IterableDataset):
         seed=42,  # With the epoch, the process and the worker: each reader's order, buffer and captions
         buffer=1000,  # Samples a reader shuffles among (their bytes are what the stream keeps in memory)
         on_bad='raise',  # 'raise' naming the shard and key, or 'skip' the sample, counted in `report`
+        # False: one pass over this process's shards in order, as validation sees them (centre crop, first caption),
+        # each item's row kept in `items` (the main process's loader only): what a run's index is written from
+        train=True,
     ):
-        store_attr('urls,captioner,tokenize,size,rank,world,seed,buffer,on_bad')  # named: torch's Dataset has __slots__
+        store_attr(
+            'urls,captioner,tokenize,size,rank,world,seed,buffer,on_bad,train'
+        )  # named: torch's Dataset has __slots__
         self.groups = list(dict.fromkeys(vocab.group))
         self.known, self.text = set(vocab.attribute_name), None
         self.targets = AttributeTargets(vocab) if labels else None
-        self.resize, self.epoch, self.report = Resize(size), 0, ReadReport()
+        self.resize, self.epoch, self.report, self.items = Resize(size), 0, ReadReport(), []
+
+    @classmethod
+    def of_dls(
+        cls,
+        urls,  # The shards
+        dls,  # The run's folder-read `DataLoaders` (`imet_dataloaders`): their vocabulary, captioner and tokenizer
+        size,  # Image size
+        **kwargs,  # The other options (labels, rank, world, seed, buffer, on_bad, train)
+    ):
+        "A stream of `urls` with `dls`' vocabulary, captions and tokens"
+        return cls(urls, dls.attributes, find_tfm(dls, Captioner), find_tfm(dls, Tokenize), size, **kwargs)
 
     @property
     def loss_func(self):
@@ -101,7 +117,10 @@ class ShardStream(IterableDataset):
         "A training item of sample `s`"
         im = ArtImage(open_image(io.BytesIO(s['image']), max_size=2 * self.size))
         row = self.row(s)
-        x = (ToTensor()(self.resize(im, split_idx=0)), self.tokenize(self.captioner.caption(row, rng)))
+        x = (
+            ToTensor()(self.resize(im, split_idx=0 if self.train else 1)),
+            self.tokenize(self.captioner.caption(row, rng)),
+        )
         return x + ((self.targets(pd.Series(row)),) if self.targets is not None else ())
 
     def _rounds(self, mine, rng, report):
@@ -119,6 +138,9 @@ class ShardStream(IterableDataset):
         rng = random.Random(f"{self.seed}/{self.epoch}/{self.rank}/{w}")
         # a loader worker's copy of the report dies with it: it says each skip as it happens instead
         report, buf = (self.report if get_worker_info() is None else _SaidReport()), []
+        if not self.train:
+            yield from self._one_pass(report)
+            return
         for s in self._rounds(self.shards(), rng, report):
             if len(buf) < self.buffer:
                 buf.append(s)
@@ -129,6 +151,20 @@ class ShardStream(IterableDataset):
                 yield self.item(s, rng)
             except (OSError, ValueError) as e:  # an image over the pixel cap, or one PIL cannot read after all
                 _bad_sample(self.on_bad, report, s['shard'], s['key'], "an image that does not open", f" ({e})")
+
+    def _one_pass(self, report):
+        "This process's shards once, in order: validation's items, each sample's row kept in `items`"
+        self.items = []
+        for s in read_samples(self.shards(), self.known, self.on_bad, report):
+            try:
+                x = self.item(s, None)
+            except (OSError, ValueError) as e:
+                _bad_sample(self.on_bad, report, s['shard'], s['key'], "an image that does not open", f" ({e})")
+                continue
+            ref = tar_ref(s['shard'], f"{s['key']}.{s['ext']}")
+            cap = self.captioner.caption(self.row(s), None)
+            self.items.append(dict(id=s['id'], image=ref, shard=s['shard'], attributes=s['attributes'], caption=cap))
+            yield x
 
 
 class _SaidReport(ReadReport):
@@ -216,18 +252,8 @@ def stream_dl(
     """A `StreamDL` of `urls` made like `dls`' training loader (captioner, tokenizer, attribute targets, augmentation,
     normalisation): this process's `n // world` samples an epoch in batches of `dls.train.bs`"""
     labels = any(isinstance(t, AttributeTargets) for tl in dls.train_ds.tls[1:] for t in tl.tfms)
-    ds = ShardStream(
-        urls,
-        dls.attributes,
-        find_tfm(dls, Captioner),
-        find_tfm(dls, Tokenize),
-        size,
-        labels,
-        rank,
-        world,
-        seed,
-        buffer,
-        on_bad,
+    ds = ShardStream.of_dls(
+        urls, dls, size, labels=labels, rank=rank, world=world, seed=seed, buffer=buffer, on_bad=on_bad
     )
     return StreamDL(
         ds, n // world, bs=dls.train.bs, after_batch=dls.train.after_batch, num_workers=num_workers, device=dls.device

@@ -40,6 +40,9 @@ class RunFolder:
     index_dir = property(
         lambda self: self.path / 'index', doc="Embeddings of every item, items.csv, images.json, labels.csv"
     )
+    index_parts_dir = property(
+        lambda self: self.path / 'index_parts', doc="A streamed run's index, one part per process, until merged"
+    )
     predictor_dir = property(lambda self: self.path / 'predictor', doc="The saved attribute predictor")
     catalogue_dir = property(lambda self: self.path / 'catalogue', doc="`clipart-label`'s proposals")
     labels_file = property(lambda self: self.index_dir / 'labels.csv', doc="The run's attribute vocabulary")

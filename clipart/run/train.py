@@ -5,7 +5,8 @@ step a function a notebook can call and a test can check alone."""
 
 # %% ../../nbs/37_run.train.ipynb #d2ff8200
 from __future__ import annotations
-import copy, dataclasses, hashlib, json, pickle, time
+import copy, dataclasses, hashlib, json, pickle, shutil, time
+import numpy as np
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
@@ -36,7 +37,7 @@ from ..momentum import momentum_for_steps
 from ..training import TrainingCheckpoint, StopOnNonFinite, plain_progress, FusedAdam, history
 from ..multimodal.embed import find_tokenize, encode_texts
 from ..eval.report import evaluate, evaluate_embeddings, evaluate_collection, plot_retrieval
-from ..search.index import export_embeddings, _have_faiss
+from ..search.index import export_embeddings, _have_faiss, embed_shards, write_index, index_items
 from ..multimodal.classifier import ZeroShotClassifier
 from ..eval.predict import fit_predictor
 from ..search.duplicates import split_leaks
@@ -47,8 +48,8 @@ from .report import print_retrieval, print_attributes
 # %% auto #0
 __all__ = ['STREAM_SAMPLE', 'STREAM_VALID', 'data_path', 'captions_of', 'read_pairs', 'read_collection', 'stream_collection',
            'streamed', 'write_skipped', 'build_model', 'art_augment', 'fit_to_data', 'build_dataloaders',
-           'build_learner', 'learning_rates', 'trainable_count', 'fit', 'score_start', 'embed_all', 'score',
-           'check_split_leaks', 'write_pictures', 'distil_teacher', 'train_clip']
+           'build_learner', 'learning_rates', 'trainable_count', 'fit', 'score_start', 'embed_all', 'index_shards',
+           'score', 'check_split_leaks', 'write_pictures', 'distil_teacher', 'train_clip']
 
 # %% ../../nbs/37_run.train.ipynb #28fcf93a
 def data_path(
@@ -151,7 +152,7 @@ def read_collection(
     return coll
 
 
-STREAM_SAMPLE = 10_000  # training items a streamed run unpacks: its predictor, probes and index/ are made of them
+STREAM_SAMPLE = 10_000  # training items a streamed run unpacks: its predictor and probes are fitted on them
 STREAM_VALID = 'held_out'  # the column of a streamed run's collection marking the held-out shards' items
 
 
@@ -159,7 +160,7 @@ def stream_collection(
     cfg: TrainConfig,  # The run's options (`stream`)
 ):
     """What a streamed run reads whole, unpacked once (`unpacked_shards`): the held-out validation shards and the first
-    training shards up to `STREAM_SAMPLE` items (the predictor, the probes and index/ are made of these); (the
+    training shards up to `STREAM_SAMPLE` items (the predictor and the probes are fitted on these); (the
     collection, its `STREAM_VALID` column marking validation, the plan: training shards and samples an epoch)"""
     on_bad = 'skip' if cfg.skip_bad else 'raise'
     urls = shard_urls(cfg.data)
@@ -192,10 +193,17 @@ def stream_collection(
     coll.report.records += colls[1].report.records
     if cfg.captions != 'labels':
         coll = _without_text(coll, cfg.missing_text)
-    plan = dict(train_shards=len(train), valid_shards=len(valid), samples=n, sample_items=len(colls[0]), train=train)
+    plan = dict(
+        train_shards=len(train),
+        valid_shards=len(valid),
+        samples=n,
+        sample_items=len(colls[0]),
+        train=train,
+        valid=valid,
+    )
     print(
         f"streaming {len(train)} training shards ({n} samples an epoch); validation: the last {len(valid)} shard(s), "
-        f"{len(colls[1])} items; the predictor, probes and index/ from the first {len(colls[0])} training items"
+        f"{len(colls[1])} items; the predictor and probes fitted on the first {len(colls[0])} training items"
     )
     return coll, plan
 
@@ -566,15 +574,61 @@ def embed_all(
     coll: ImetCollection,  # Its collection
     out: Path,  # The run folder: the embeddings go to its `index/` (`RunFolder.index_dir`)
     precision='fp32',  # How they are embedded (`for_inference`; a copy of the model for 'bf16': training's stays fp32)
+    write=True,  # Write them as the run's index (a streamed run's index is its shards': `index_shards`)
 ):
     "Every item embedded once, written as the search index; (image, text, tokens) in `coll.df`'s order"
     from clipart.multimodal.embed import embed_dl
+
+    img, txt, tok = embed_dl(_inference_model(learn, precision), learn.dls.test_dl(coll.df, with_labels=True))
+    if write:
+        export_embeddings(learn.model, learn.dls, coll.df, RunFolder(out).index_dir, embeddings=(img, txt))
+    return img, txt, tok
+
+
+def _inference_model(learn, precision):
+    "The model that embeds after training: `learn.model`, or a copy set for `precision` (training's stays fp32)"
     from clipart.multimodal.infer import for_inference
 
-    m = learn.model if precision == 'fp32' else for_inference(copy.deepcopy(clip_of(learn.model)), precision, True)
-    img, txt, tok = embed_dl(m, learn.dls.test_dl(coll.df, with_labels=True))
-    export_embeddings(learn.model, learn.dls, coll.df, RunFolder(out).index_dir, embeddings=(img, txt))
-    return img, txt, tok
+    return learn.model if precision == 'fp32' else for_inference(copy.deepcopy(clip_of(learn.model)), precision, True)
+
+
+def index_shards(
+    cfg: TrainConfig,  # The run's options (`infer_precision`, `skip_bad`)
+    learn: Learner,  # The trained learner (its `dls`: the items read whole, their captions and transforms)
+    plan,  # `stream_collection`'s plan
+    out: Path,  # The run folder
+    rank=0,  # This process: it embeds every `world`-th shard, where they lie, into its part
+    world=1,  # Processes
+):
+    """A streamed run's index of its whole collection, built in parts: each process embeds its shards into
+    `RunFolder.index_parts_dir` (every process, at once), then rank 0 merges the parts into `index/` (the images
+    referenced inside their shards); the number of items on rank 0, None on the others"""
+    run = RunFolder(out)
+    on_bad = 'skip' if cfg.skip_bad else 'raise'
+    img, txt, items = embed_shards(
+        _inference_model(learn, cfg.infer_precision),
+        learn.dls,
+        plan['train'] + plan['valid'],
+        image_size(learn.model),
+        valid=plan['valid'],
+        rank=rank,
+        world=world,
+        on_bad=on_bad,
+    )
+    write_index(run.index_parts_dir / f'part-{rank:05d}', img, txt, items)
+    if world > 1:
+        dist.barrier()
+        if rank:
+            return None
+    parts = [run.index_parts_dir / f'part-{r:05d}' for r in range(world)]
+    items = pd.concat([index_items(p) for p in parts], ignore_index=True)
+    emb = [np.concatenate([np.load(p / f'{m}_embeddings.npy') for p in parts]) for m in ('image', 'text')]
+    write_index(run.index_dir, *emb, items, learn.dls.attributes)
+    shutil.rmtree(run.index_parts_dir)
+    print(
+        f"index/: {len(items)} items of {len(plan['train']) + len(plan['valid'])} shards, embedded in {world} part(s)"
+    )
+    return len(items)
 
 
 def _swap_accuracy(
@@ -845,7 +899,10 @@ def train_clip(
         model._compiled_call_impl = (
             None  # evaluation runs eager: its new batch shapes would compile again (minutes on a CPU)
         )
-    train_s = time.time() - t
+    train_s, t = time.time() - t, time.time()
+    # a streamed run's index: every process embeds its own shards (where they lie), rank 0 merges the parts
+    n_index = index_shards(cfg, learn, plan, out, rank, world) if plan is not None else len(coll.df)
+    eval_s += time.time() - t
     if world > 1:
         dist.barrier()
         if rank:
@@ -853,8 +910,8 @@ def train_clip(
     run = RunFolder(out)
     save_clip(learn.model, run.model_dir)
     t = time.time()
-    emb = embed_all(learn, coll, out, cfg.infer_precision)
-    if len(coll.df) >= APPROX_MIN_ITEMS and _have_faiss():  # past a million items: the searches' approximate index
+    emb = embed_all(learn, coll, out, cfg.infer_precision, write=plan is None)
+    if n_index >= APPROX_MIN_ITEMS and _have_faiss():  # past a million items: the searches' approximate index
         build_approx_index(run.index_dir)
     n_leaks = check_split_leaks(coll, dls, emb[0], out)
     s = score(cfg, learn, coll, emb, start, show_fn=out / 'zero_shot.png' if cfg.pictures and len(coll.vocab) else None)
@@ -890,7 +947,7 @@ def train_clip(
         if k in s:
             res[k] = s[k]
     if plan is not None:
-        res['stream'] = {k: v for k, v in plan.items() if k != 'train'}
+        res['stream'] = {**{k: v for k, v in plan.items() if k not in ('train', 'valid')}, 'index_items': n_index}
     if cfg.teacher:
         res['distil'] = {**distil.report, 'kd_per_epoch': [round(h, 5) for h in distil.history]}
     run.metrics_file.write_text(json.dumps(res, indent=1))

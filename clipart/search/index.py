@@ -15,11 +15,12 @@ from ..weights import load_array
 from ..data.tokens import CLIP_STATS, get_tokenizer, Tokenize, find_tfm
 from ..multimodal.embed import embed_dl, encode_texts
 from ..multimodal.models import clip_of, image_size
-from ..data.imet import open_image, ArtImage
+from ..data.imet import open_image, ArtImage, image_exists
+from ..data.stream import ShardStream
 
 # %% auto #0
-__all__ = ['IMAGES_FILE', 'relative_images', 'index_items', 'export_embeddings', 'SearchIndex', 'preprocess_image', 'embed_query',
-           'plot_hits']
+__all__ = ['IMAGES_FILE', 'relative_images', 'index_items', 'export_embeddings', 'write_index', 'embed_shards', 'SearchIndex',
+           'preprocess_image', 'embed_query', 'plot_hits']
 
 # %% ../../nbs/32_search.index.ipynb #c005
 IMAGES_FILE = 'images.json'  # where an index's images are: {root, root_from_index}
@@ -70,14 +71,14 @@ def index_items(
             Path(*stored[0].parts[-k:]) for k in range(1, min(3, len(stored[0].parts) - 1) + 1)
         ]  # the collection's folder, or one above it
         cands = [given] + [given / t for t in tails]
-        root = next((r for r in cands if not first or (r / first).exists()), None)
+        root = next((r for r in cands if not first or image_exists(r / first)), None)
         if root is None:
             raise FileNotFoundError(
                 f"--images-root {images_root}: the index's first image {first} is not in it, nor in "
                 f"{', '.join(str(given / t) for t in tails)}: give the folder that holds it (at training: {stored[0]})"
             )
     else:
-        root = next((r for r in stored if r.is_dir() and (not first or (r / first).exists())), None)
+        root = next((r for r in stored if r.is_dir() and (not first or image_exists(r / first))), None)
         if root is None and not strict:
             root = stored[0]
         if root is None:
@@ -108,26 +109,77 @@ def export_embeddings(
     else:
         img, txt = embeddings
     cap = find_tfm(dls, Captioner)
-    np.save(path / 'image_embeddings.npy', img.numpy().astype(np.float32))
-    np.save(path / 'text_embeddings.npy', txt.numpy().astype(np.float32))
-    root, rel = relative_images(df['image'])
-    (path / IMAGES_FILE).write_text(
-        json.dumps(dict(root=root, root_from_index=os.path.relpath(root, path.resolve())), indent=1)
-    )
-    items = dict(id=df['id'].values, image=rel, caption=[cap.caption(r) for _, r in df.iterrows()])
+    items = dict(id=df['id'].values, image=df['image'].values, caption=[cap.caption(r) for _, r in df.iterrows()])
     vocab = getattr(dls, 'attributes', None)
     if vocab is not None:  # what a gallery needs for facets and for curated vs predicted attributes
         groups = [g for g in dict.fromkeys(vocab.group) if g in df.columns]
         items['labels'] = ['|'.join(f'{g}::{v}' for g in groups for v in r[g]) for _, r in df[groups].iterrows()]
-        # the terms' authority URIs and schemes too, when the collection has them (`read_labels`): exports use them
-        vocab[['attribute_id', 'attribute_name', *[c for c in ('uri', 'scheme') if c in vocab]]].to_csv(
-            path / 'labels.csv', index=False
-        )
     tr, va = set(dls.train_ds.items.index), set(dls.valid_ds.items.index)
     if set(df.index) == tr | va:
         items['split'] = ['valid' if i in va else 'train' for i in df.index]  # `df` is what `dls` split
-    pd.DataFrame(items).to_csv(path / 'items.csv', index=False)
+    return write_index(path, img, txt, pd.DataFrame(items), vocab)
+
+
+def write_index(
+    path,  # Output folder
+    img,  # Image features [n, d]
+    txt,  # Their captions' features [n, d]
+    items: pd.DataFrame,  # id, image (a path, or a reference into a shard), caption, and maybe labels and split
+    vocab=None,  # The attribute vocabulary (`read_labels`), written beside them
+):
+    "Write an index folder: the embeddings (.npy), items.csv with the images relative to their root (images.json)"
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    np.save(path / 'image_embeddings.npy', np.asarray(img, dtype=np.float32))
+    np.save(path / 'text_embeddings.npy', np.asarray(txt, dtype=np.float32))
+    root, rel = relative_images(items['image'])
+    (path / IMAGES_FILE).write_text(
+        json.dumps(dict(root=root, root_from_index=os.path.relpath(root, path.resolve())), indent=1)
+    )
+    if vocab is not None:  # the terms' authority URIs and schemes too, when the collection has them: exports use them
+        vocab[['attribute_id', 'attribute_name', *[c for c in ('uri', 'scheme') if c in vocab]]].to_csv(
+            path / 'labels.csv', index=False
+        )
+    items.assign(image=rel).to_csv(path / 'items.csv', index=False)
     return path
+
+
+def _batches(items, bs, after_batch, device=None):
+    "Batches of `bs` items (the last one shorter) collated as fastai does, through `after_batch`, on `device`"
+    from fastai.data.load import fa_collate
+    from fastai.torch_core import to_device
+
+    for chunk in chunked(items, bs):
+        b = fa_collate(chunk)
+        yield after_batch(to_device(b, device) if device is not None else b)
+
+
+def embed_shards(
+    model,  # A CLIP model
+    dls,  # The run's `DataLoaders`: their validation captions, tokens and transforms
+    urls,  # Shards
+    size,  # Image size
+    valid=(),  # The shards held out for validation (their items' split is 'valid')
+    rank=0,  # This process: it embeds every `world`-th shard
+    world=1,  # Processes
+    bs=None,  # Batch size (default the DataLoaders')
+    on_bad='raise',  # As `ShardStream`
+):
+    """Image and text features of every sample of this process's shards, read once where they lie, with `dls`'
+    validation captions; (image, text, items: id, image as a reference into its shard, caption, labels, split)"""
+    ds = ShardStream.of_dls(urls, dls, size, rank=rank, world=world, on_bad=on_bad, train=False)
+    img, txt, _ = embed_dl(model, _batches(ds, ifnone(bs, dls.bs), dls.valid.after_batch, dls.device))
+    valid = set(map(str, valid))
+    items = pd.DataFrame(
+        dict(
+            id=[r['id'] for r in ds.items],
+            image=[r['image'] for r in ds.items],
+            caption=[r['caption'] for r in ds.items],
+            labels=['|'.join(r['attributes']) for r in ds.items],
+            split=['valid' if r['shard'] in valid else 'train' for r in ds.items],
+        )
+    )
+    return img, txt, items
 
 # %% ../../nbs/32_search.index.ipynb #c007
 def _have_faiss():
