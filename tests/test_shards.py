@@ -112,6 +112,14 @@ def test_train_streamed_from_shards(small_shards, tmp_path, monkeypatch):
     _, hit = run.index().search(run.embeddings()[:1].numpy(), k=1)
     assert hit[0, 0] == 0  # each item finds itself
     assert not (tmp_path / 'run' / 'index_parts').exists()
+    from starlette.testclient import TestClient
+    from clipart.app.gallery import Gallery
+    from clipart.app.pages import gallery_app
+
+    c = TestClient(gallery_app(Gallery(tmp_path / 'run')))  # the gallery shows them from inside their shards
+    r = c.get('/thumb?row=47')
+    assert r.status_code == 200 and r.headers['content-type'] == 'image/jpeg' and r.content[:2] == b'\xff\xd8'
+    assert c.get('/api/search', params=dict(q='a painting')).status_code == 200
     with pytest.raises(SystemExit, match='--train-num-samples 4 is less than one batch'):
         clipart_train(epochs=1, train_num_samples=4, **{**kw, 'out': str(tmp_path / 'x')})
     with pytest.raises(SystemExit, match='--stream reads WebDataset shards'):
