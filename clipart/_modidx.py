@@ -296,6 +296,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'clipart.data.shards.iter_shards': ('data.shards.html#iter_shards', 'clipart/data/shards.py'),
                                      'clipart.data.shards.read_samples': ('data.shards.html#read_samples', 'clipart/data/shards.py'),
                                      'clipart.data.shards.shard_counts': ('data.shards.html#shard_counts', 'clipart/data/shards.py'),
+                                     'clipart.data.shards.shard_images': ('data.shards.html#shard_images', 'clipart/data/shards.py'),
                                      'clipart.data.shards.shard_urls': ('data.shards.html#shard_urls', 'clipart/data/shards.py'),
                                      'clipart.data.shards.shards_vocab': ('data.shards.html#shards_vocab', 'clipart/data/shards.py'),
                                      'clipart.data.shards.split_shards': ('data.shards.html#split_shards', 'clipart/data/shards.py'),

@@ -43,6 +43,22 @@ def test_train_one_epoch_from_shards(shards, tmp_path, monkeypatch):
     clipart_label(run=str(tmp_path / 'run'), images=str(shards), out=str(tmp_path / 'p.csv'))
     ids = set(pd.read_csv(tmp_path / 'p.csv', dtype=str).id)
     assert ids and ids <= set(read_imet(sample_path('aic48'), warn=False).df.id), ids
+    assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == 1  # labelled where they lie: nothing unpacked
+    # new items in shards: proposed from inside their shards, reviewed, exported as files written out of them
+    from clipart.catalogue.core import CatalogueDB, export_catalogue
+    from clipart.run.folder import RunFolder
+
+    new = read_imet(sample_path('aic48'), warn=False)
+    new.df['id'] = 'new-' + new.df['id']
+    write_shards(new, tmp_path / 'new', maxcount=16)
+    clipart_label(run=str(tmp_path / 'run'), images=str(tmp_path / 'new'), out=str(tmp_path / 'q.csv'))
+    db = CatalogueDB(tmp_path / 'review.sqlite')
+    assert db.import_proposals(RunFolder(tmp_path / 'run').proposals(), tmp_path / 'run') == 48
+    item = db.item('new-' + new.df.id.iloc[0][4:])
+    assert '.tar#' in item['image']
+    db.decide(item['id'], 'accept', reviewer='t', attribute='department::Arts of Asia')
+    export_catalogue(CatalogueDB(db.path, readonly=True), tmp_path / 'exp', run=tmp_path / 'run')
+    assert (tmp_path / 'exp' / 'train' / f"{item['id']}.jpg").read_bytes()[:2] == b'\xff\xd8'
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ import numpy as np, pandas as pd, torch
 from fastcore.all import *
 from fastprogress.fastprogress import progress_bar
 from ..data.imet import IMAGE_EXTS, ReadReport, ImageTooLarge, open_image, split_attribute, file_id
+from ..data.imet import image_exists, split_tar_ref
 from ..multimodal.models import image_size
 from ..multimodal.embed import prefetch
 from ..search.index import preprocess_image
@@ -121,9 +122,9 @@ def review_order(
 def _read(fn, size, max_pixels):
     "(model input [1,3,size,size], None) of an image file, or (None, (kind, detail)) of why it cannot be read"
     try:
-        if not os.path.isfile(fn):
+        if not (image_exists(fn) if split_tar_ref(fn) else os.path.isfile(fn)):
             return None, ('image file not found', f': {fn}')
-        if os.path.getsize(fn) == 0:
+        if not split_tar_ref(fn) and os.path.getsize(fn) == 0:
             return None, ('empty image file', ' (0 bytes)')
         return preprocess_image(open_image(fn, max_size=2 * size, max_pixels=max_pixels), size), None
     except ImageTooLarge as e:
@@ -619,7 +620,7 @@ def _write_export(db, out, vocab, items):
     rows, n_cur, n_acc = [], 0, 0
 
     def add(id_, image, attrs):
-        if not os.path.isfile(image):
+        if not (image_exists(image) if split_tar_ref(image) else os.path.isfile(image)):
             raise FileNotFoundError(f"{image}: the image of item {id_!r} is gone: cannot export it")
         id_ = file_id(id_)  # an id made of a relative path ('a/x'): a flat file name that gives the id back ('a%2Fx')
         link_file(image, out / 'train' / f'{id_}{Path(image).suffix.lower() or ".jpg"}')

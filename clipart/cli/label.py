@@ -32,11 +32,17 @@ def clipart_label(
         # before the work: a file in the path (notes.txt/p.csv) is one line now, not after an hour
         out.parent.mkdir(parents=True, exist_ok=True)
         from clipart.catalogue.core import propose_attributes, list_images
-        from clipart.data.shards import is_shards, unpacked_shards
+        from clipart.data.shards import is_shards, shard_images
+        from clipart.data.imet import ReadReport
         import torch
 
-        # shards: unpacked once into the cache, their images labelled by the samples' ids
-        df = list_images(unpacked_shards(c.images) / 'train' if is_shards(c.images) else c.images)
+        # shards: labelled where they lie (each image a reference into its shard), by the samples' ids
+        rep = ReadReport()
+        df = shard_images(c.images, on_bad='skip', report=rep) if is_shards(c.images) else list_images(c.images)
+        if len(rep):  # bad samples are skipped as unreadable images are, and said
+            print(
+                f"{c.images}: {len(rep)} sample(s) skipped ({', '.join(f'{k}: {v}' for k, v in rep.counts().items())})"
+            )
         print(f"{len(df)} images in {c.images}; proposing attributes with {run.path}", flush=True)
         t0 = time.perf_counter()
         with out_lock(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 from fastprogress.fastprogress import progress_bar
 from .imet import ReadReport, _Bad, _read_csv, _nfc, file_id, IMAGE_EXTS, cache_dir, open_image
+from .imet import split_tar_ref, read_tar_member
 
 # %% auto #0
 __all__ = ['column_groups', 'column_pairs', 'read_terms', 'link_file', 'import_csv', 'FetchError', 'fetch_images', 'cached_file',
@@ -110,9 +111,14 @@ def _write_collection(out, src, vocab, rows, report, texts=(), desc=(), uri_of=N
 
 
 def link_file(src, dst):
-    "Hard-link `src` at `dst` (a copy across file systems); never over a file that is there (`FileExistsError`)"
+    """Hard-link `src` at `dst` (a copy across file systems; an image inside a shard, `split_tar_ref`, written out);
+    never over a file that is there (`FileExistsError`)"""
     if os.path.lexists(dst):
         raise FileExistsError(f"{dst}: exists already: two items would be written to one file (nothing is overwritten)")
+    if split_tar_ref(src):
+        with open(dst, 'xb') as f:
+            f.write(read_tar_member(src))
+        return
     try:
         os.link(src, dst)
     except FileExistsError:

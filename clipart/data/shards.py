@@ -10,13 +10,13 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 from fastcore.all import ifnone
-from .imet import IMAGE_EXTS, ReadReport, read_labels, file_id, cache_dir
+from .imet import IMAGE_EXTS, ReadReport, read_labels, file_id, cache_dir, tar_ref
 from .captions import LabelCaptioner
 
 # %% auto #0
 __all__ = ['SHARD_NAME', 'SHARDS_FILE', 'SAMPLE_EXTS', 'SAMPLE_KEYS', 'write_shards', 'ShardError', 'shard_urls', 'split_shards',
            'hold_out_shards', 'shards_vocab', 'shard_counts', 'iter_shards', 'read_samples', 'unpack_shards',
-           'is_shards', 'unpacked_shards']
+           'shard_images', 'is_shards', 'unpacked_shards']
 
 # %% ../../nbs/01e_data.shards.ipynb #sh05
 SHARD_NAME = 'shard-%05d.tar'  # the shards `write_shards` writes, numbered from 0
@@ -174,7 +174,7 @@ def shard_counts(
 
 def iter_shards(
     spec,  # Shards (`shard_urls`)
-    vocab=None,  # The vocabulary the attributes must be in (default: `shards_vocab`; none: not checked)
+    vocab=None,  # The vocabulary the attributes must be in (default: `shards_vocab`; none there, or False: unchecked)
     on_bad='raise',  # 'raise' naming the shard and key, or 'skip' the sample (or the rest of a cut shard), counted
     report=None,  # A `ReadReport` the skipped samples go to
     rank=0,  # With `world` and the loader's workers: read only this process's and worker's shards (`split_shards`)
@@ -186,7 +186,7 @@ def iter_shards(
 
     urls = shard_urls(spec)
     vocab = shards_vocab(urls) if vocab is None else vocab
-    known = None if vocab is None else set(vocab.attribute_name)
+    known = None if vocab is None or vocab is False else set(vocab.attribute_name)
     wi = get_worker_info()
     mine = split_shards(urls, rank, world, wi.id if wi else 0, wi.num_workers if wi else 1)
     yield from read_samples(mine, known, on_bad, report)
@@ -316,6 +316,23 @@ def unpack_shards(
     return dict(items=len(rows), skipped=len(report), shards=len(urls), vocabulary_collected=collected)
 
 # %% ../../nbs/01e_data.shards.ipynb #sh17
+def shard_images(
+    spec,  # Shards (`shard_urls`)
+    on_bad='raise',  # As `iter_shards`
+    report=None,  # A `ReadReport` the skipped samples go to
+) -> pd.DataFrame:
+    """The images of the shards where they lie, to label without unpacking them: (id, image as a reference into its
+    shard, `tar_ref`), every sample checked as `iter_shards` does; a duplicated id named (or skipped)"""
+    report, rows, seen = ifnone(report, ReadReport()), [], set()
+    for s in iter_shards(spec, vocab=False, on_bad=on_bad, report=report):
+        if s['id'] in seen:
+            _bad_sample(on_bad, report, s['shard'], s['key'], "duplicated id", f" {s['id']!r}")
+            continue
+        seen.add(s['id'])
+        rows.append((s['id'], tar_ref(s['shard'], f"{s['key']}.{s['ext']}")))
+    return pd.DataFrame(rows, columns=['id', 'image'])
+
+
 def is_shards(
     spec,  # What a user gave as --data
 ) -> bool:
