@@ -40,10 +40,14 @@ def test_train_one_epoch_from_shards(shards, tmp_path, monkeypatch):
 
     res = clipart_eval(model=str(tmp_path / 'run'), data=pattern, probes=False)
     assert res['n_valid'] == 9 and 0 <= res['trained']['retrieval']['i2t_R@1'] <= 1, res
+    (tmp_path / 'list.txt').write_text('\n'.join(str(p) for p in sorted(shards.glob('*.tar'))[:2]) + '\n')
+    res = clipart_eval(model=str(tmp_path / 'run'), data=str(tmp_path / 'list.txt'), probes=False)  # a list file
+    assert res['n_valid'] == 6, res['n_valid']  # 32 items of 2 shards, 0.2 of them
+    unpacked = len(list((tmp_path / 'cache' / 'shards').iterdir()))
     clipart_label(run=str(tmp_path / 'run'), images=str(shards), out=str(tmp_path / 'p.csv'))
     ids = set(pd.read_csv(tmp_path / 'p.csv', dtype=str).id)
     assert ids and ids <= set(read_imet(sample_path('aic48'), warn=False).df.id), ids
-    assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == 1  # labelled where they lie: nothing unpacked
+    assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == unpacked  # labelled where they lie: not unpacked
     # new items in shards: proposed from inside their shards, reviewed, exported as files written out of them
     from clipart.catalogue.core import CatalogueDB, export_catalogue
     from clipart.run.folder import RunFolder

@@ -320,8 +320,8 @@ class TrainConfig(RunConfig):
 
     @property
     def pairs(self):
-        "Whether `data` is a CSV of image paths and captions"
-        return self.data is not None and Path(self.data).is_file()
+        "Whether `data` is a CSV of image paths and captions (a file that names no shards: a .tar, a list of them)"
+        return self.data is not None and Path(self.data).is_file() and not _is_shards(self.data)
 
     # the options by group, each with its own check (`check` runs them in this order, then what needs several groups)
     def _check_data(self):
