@@ -116,8 +116,9 @@ def link_file(src, dst):
     if os.path.lexists(dst):
         raise FileExistsError(f"{dst}: exists already: two items would be written to one file (nothing is overwritten)")
     if split_tar_ref(src):
+        data = read_tar_member(src)  # first: a member that is not there leaves no empty file behind
         with open(dst, 'xb') as f:
-            f.write(read_tar_member(src))
+            f.write(data)
         return
     try:
         os.link(src, dst)
