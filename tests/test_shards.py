@@ -170,3 +170,21 @@ def test_two_processes_stream_disjoint_shards(small_shards, tmp_path):
     assert len(list((tmp_path / 'cache' / 'shards').iterdir())) == 2  # the training sample and the held-out shard
     # the index: each process embedded its own shards, rank 0 merged the two parts
     assert m['stream']['index_items'] == 48 and 'index/: 48 items of 6 shards, embedded in 2 part(s)' in r.stdout
+
+
+def test_images_inside_shards_open_and_copy_out(shards, tmp_path):
+    "A reference into a shard opens, is copied out once, never over a file, and a missing member leaves nothing"
+    from clipart.data.museum import link_file
+    from clipart.data.shards import shard_images
+    from clipart.data.imet import open_image
+
+    df = shard_images(shards)
+    assert len(df) == 48 and df.image.str.contains(r'\.tar#\d{9}\.jpg$').all()
+    ref = df.image.iloc[5]
+    link_file(ref, tmp_path / 'a.jpg')
+    assert open_image(tmp_path / 'a.jpg').size == open_image(ref).size
+    with pytest.raises(FileExistsError):
+        link_file(ref, tmp_path / 'a.jpg')
+    with pytest.raises(FileNotFoundError, match='has no member 999999999.jpg'):
+        link_file(ref.rsplit('#', 1)[0] + '#999999999.jpg', tmp_path / 'b.jpg')
+    assert not (tmp_path / 'b.jpg').exists()
