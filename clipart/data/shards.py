@@ -342,8 +342,10 @@ def is_shards(
     if s.endswith('.tar') or ('{' in s and '.tar' in s):
         return True
     p = Path(s)
-    if p.suffix == '.txt' and p.is_file():
-        return True
+    if p.suffix == '.txt' and p.is_file():  # a list of shards: its first entry names a .tar (not a CSV's header)
+        with open(p, encoding='utf-8', errors='replace') as f:
+            first = next((l.strip() for l in f if l.strip() and not l.lstrip().startswith('#')), '')
+        return first.endswith('.tar')
     return p.is_dir() and not (p / 'train.csv').exists() and any(p.glob('*.tar'))
 
 
