@@ -127,7 +127,7 @@ class ShardStream(IterableDataset):
         "The samples of `mine`, round after round, each round in a new order"
         while True:
             n = 0
-            for s in read_samples(rng.sample(mine, len(mine)), self.known, self.on_bad, report):
+            for s in read_samples(rng.sample(mine, len(mine)), self.known, self.on_bad, report, verify=False):
                 n += 1
                 yield s
             if not n:
@@ -149,22 +149,25 @@ class ShardStream(IterableDataset):
             buf[i], s = s, buf[i]
             try:
                 yield self.item(s, rng)
-            except (OSError, ValueError) as e:  # an image over the pixel cap, or one PIL cannot read after all
-                _bad_sample(self.on_bad, report, s['shard'], s['key'], "an image that does not open", f" ({e})")
+            except (OSError, ValueError) as e:  # one PIL cannot decode (checked here, not twice), or over the cap
+                _bad_sample(self.on_bad, report, s['shard'], s['key'], _UNREAD, f" ({type(e).__name__}: {e})")
 
     def _one_pass(self, report):
         "This process's shards once, in order: validation's items, each sample's row kept in `items`"
         self.items = []
-        for s in read_samples(self.shards(), self.known, self.on_bad, report):
+        for s in read_samples(self.shards(), self.known, self.on_bad, report, verify=False):
             try:
                 x = self.item(s, None)
             except (OSError, ValueError) as e:
-                _bad_sample(self.on_bad, report, s['shard'], s['key'], "an image that does not open", f" ({e})")
+                _bad_sample(self.on_bad, report, s['shard'], s['key'], _UNREAD, f" ({type(e).__name__}: {e})")
                 continue
             ref = tar_ref(s['shard'], f"{s['key']}.{s['ext']}")
             cap = self.captioner.caption(self.row(s), None)
             self.items.append(dict(id=s['id'], image=ref, shard=s['shard'], attributes=s['attributes'], caption=cap))
             yield x
+
+
+_UNREAD = "an image that does not decode"  # what the stream says of a sample whose image it cannot decode
 
 
 class _SaidReport(ReadReport):
@@ -252,6 +255,8 @@ def stream_dl(
     """A `StreamDL` of `urls` made like `dls`' training loader (captioner, tokenizer, attribute targets, augmentation,
     normalisation): this process's `n // world` samples an epoch in batches of `dls.train.bs`"""
     labels = any(isinstance(t, AttributeTargets) for tl in dls.train_ds.tls[1:] for t in tl.tfms)
+    # no larger than an epoch of one process: a buffer a reader fills but never drains is read for nothing
+    buffer = max(1, min(buffer, n // world))
     ds = ShardStream.of_dls(
         urls, dls, size, labels=labels, rank=rank, world=world, seed=seed, buffer=buffer, on_bad=on_bad
     )
