@@ -31,6 +31,7 @@ class ShardStream(IterableDataset):
     round after round"""
 
     n_inp = 1  # the images; the tokens (and attributes) are targets, as in `imet_dataloaders`' batches
+    max_bad_run = 10_000  # skipped samples in a row after which a reader stops: its shards hold no image it can use
 
     def __init__(
         self,
@@ -141,16 +142,26 @@ class ShardStream(IterableDataset):
         if not self.train:
             yield from self._one_pass(report)
             return
-        for s in self._rounds(self.shards(), rng, report):
+        bad_run, mine = 0, self.shards()
+        for s in self._rounds(mine, rng, report):
             if len(buf) < self.buffer:
                 buf.append(s)
                 continue
             i = rng.randrange(len(buf))
             buf[i], s = s, buf[i]
             try:
-                yield self.item(s, rng)
+                x = self.item(s, rng)
             except (OSError, ValueError) as e:  # one PIL cannot decode (checked here, not twice), or over the cap
                 _bad_sample(self.on_bad, report, s['shard'], s['key'], _UNREAD, f" ({type(e).__name__}: {e})")
+                bad_run += 1
+                if bad_run >= self.max_bad_run:  # skipping for ever would hang the run (and the other ranks)
+                    raise ShardError(
+                        f"{', '.join(mine[:3])}: {bad_run} samples in a row skipped, none decodes: this reader's "
+                        f"{len(mine)} shard(s) hold no usable image"
+                    ) from None
+                continue
+            bad_run = 0
+            yield x
 
     def _one_pass(self, report):
         "This process's shards once, in order: validation's items, each sample's row kept in `items`"
