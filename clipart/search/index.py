@@ -145,7 +145,9 @@ def write_index(
 
 
 def _batches(items, bs, after_batch, device=None):
-    "Batches of `bs` items (the last one shorter) collated as fastai does, through `after_batch`, on `device`"
+    """Batches of `bs` items (the last one shorter) collated as fastai does, through `after_batch`, on `device`: a
+    one-pass stream batched by hand, since fastai's loader without a length started the stream twice (measured: the
+    second start emptied the items the index needs)"""
     from fastai.data.load import fa_collate
     from fastai.torch_core import to_device
 
