@@ -115,6 +115,10 @@ def test_train_streamed_from_shards(small_shards, tmp_path, monkeypatch):
 
     monkeypatch.setenv('CLIPART_CACHE', str(tmp_path / 'cache'))
     kw = dict(data=str(small_shards), stream=True, bs=8, size=64, workers=0, pictures=False, out=str(tmp_path / 'run'))
+    # parts left by an earlier run that stopped half way (another number of processes): written over, or not read
+    for k in (0, 1):
+        (tmp_path / 'run' / 'index_parts' / f'part-0000{k}').mkdir(parents=True)
+        (tmp_path / 'run' / 'index_parts' / f'part-0000{k}' / 'items.csv').write_text('id,image\nstale,gone.jpg\n')
     clipart_train(epochs=1, **kw)
     m = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
     assert m['stream'] == dict(train_shards=5, valid_shards=1, samples=40, sample_items=40, index_items=48), m['stream']
