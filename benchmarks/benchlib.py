@@ -9,15 +9,18 @@ from pathlib import Path
 
 def machine_info():
     "What a figure was measured on: CPU model, cores, torch threads, library versions"
-    cpu = platform.processor() or platform.machine()
+    cpu, units = platform.processor() or platform.machine(), []
     try:
         cpu = next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+        flags = next(l.split(':', 1)[1].split() for l in open('/proc/cpuinfo') if l.startswith('flags'))
+        units = [f for f in ('avx2', 'avx512f', 'avx512_bf16', 'amx_bf16') if f in flags]  # what bf16 runs on
     except (OSError, StopIteration):
         pass
     import torch, clipart
 
     return dict(
         cpu=cpu,
+        units=units,
         cores=os.cpu_count(),
         torch_threads=torch.get_num_threads(),
         python=platform.python_version(),
@@ -29,8 +32,9 @@ def machine_info():
 def machine_line(info=None):
     "`machine_info` as one printable line"
     i = info or machine_info()
+    units = f" ({' '.join(i['units'])})" if i.get('units') else ''
     return (
-        f"{i['cpu']}, {i['cores']} cores, {i['torch_threads']} torch threads; Python {i['python']}, torch "
+        f"{i['cpu']}{units}, {i['cores']} cores, {i['torch_threads']} torch threads; Python {i['python']}, torch "
         f"{i['torch']}, clipart {i['clipart']}"
     )
 

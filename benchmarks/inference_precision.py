@@ -37,7 +37,7 @@ def main(argv=None):
     import torch
     from torch.utils.flop_counter import FlopCounterMode
     from clipart.multimodal.models import create_clip_model, image_size
-    from clipart.multimodal.infer import CastCLIP, choose_precision
+    from clipart.multimodal.infer import CastCLIP, choose_precision, int8_model, _have_torchao
     import tempfile
 
     try:
@@ -45,10 +45,6 @@ def main(argv=None):
     except ImportError:
         export_onnx = None
     tmp = tempfile.TemporaryDirectory()
-    try:
-        from torchao.quantization import quantize_, Int8DynamicActivationInt8WeightConfig
-    except ImportError:
-        quantize_ = None
 
     info = machine_info()
     print(machine_line(info))
@@ -70,10 +66,7 @@ def main(argv=None):
             meta = export_onnx(m, Path(tmp.name) / arch)
             onnx = OnnxCLIP(Path(tmp.name) / arch)
             print(f"  ONNX export: {meta['seconds']:.0f} s")
-        int8 = None
-        if quantize_ is not None:
-            int8 = copy.deepcopy(m)
-            quantize_(int8, Int8DynamicActivationInt8WeightConfig())  # the nn.Linear layers: MLPs and projections
+        int8 = int8_model(copy.deepcopy(m)) if _have_torchao() else None  # the nn.Linear layers: MLPs, projections
         for bs in [int(b) for b in a.bs.split(',')]:
             x = torch.rand(bs, 3, image_size(m), image_size(m), generator=torch.Generator().manual_seed(1))
             with torch.inference_mode():

@@ -56,12 +56,14 @@ class Distill(Callback):
 
     def __init__(
         self,
-        teacher,  # The teacher CLIP model (its text tower and temperature run here; frozen)
+        teacher,  # The teacher CLIP model (its text tower and temperature run here, without gradients)
         image_features,  # Its image features of every item of the collection (`teacher_image_features`) [n, d]
         weight=1.0,  # w: the weight of the distillation term
     ):
         store_attr()
-        self.teacher = clip_of(teacher).eval().requires_grad_(False)
+        # not the learner's: no optimiser sees it. Not requires_grad_(False): frozen weights slow its text tower
+        # (`CastCLIP`'s note); it runs under `torch.no_grad`
+        self.teacher = clip_of(teacher).eval()
         self.history = []
 
     def before_fit(self):

@@ -6,10 +6,10 @@ both on this machine and keeps the faster one whose embeddings agree with fp32."
 
 # %% ../../nbs/05d_multimodal.infer.ipynb #in02
 from __future__ import annotations
-import copy, json, os, platform, time
+import contextlib, copy, json, os, platform, time
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..data.imet import cache_dir
-from .models import clip_of, image_size, encode_text_trimmed
+from .models import clip_of, image_size, encode_text_trimmed, trim_padding
 from . import PRECISIONS  # the one list (torch-free, for the configs' checks)
 
 # %% auto #0
@@ -18,7 +18,8 @@ __all__ = ['CastCLIP', 'int8_model', 'model_signature', 'measure_precisions', 'c
 # %% ../../nbs/05d_multimodal.infer.ipynb #in05
 class CastCLIP(nn.Module):
     """An open_clip model for inference at `dtype`: its weights cast (not autocast), images cast on the way in, features
-    out as float32, so that every caller sees what fp32 gives it"""
+    out as float32, so that every caller sees what fp32 gives it; no gradients (its parameters keep `requires_grad`:
+    see below)"""
 
     def __init__(
         self,
@@ -26,7 +27,8 @@ class CastCLIP(nn.Module):
         dtype=torch.bfloat16,  # The weights' and activations' type
     ):
         super().__init__()
-        self.clip, self.dtype = clip_of(model).to(dtype).eval().requires_grad_(False), dtype
+        with torch.inference_mode(False):  # normal tensors, even when built inside inference mode (see below)
+            self.clip, self.dtype = clip_of(model).to(dtype).eval(), dtype
 
     def __getattr__(self, k):
         try:
@@ -34,10 +36,12 @@ class CastCLIP(nn.Module):
         except AttributeError:
             return getattr(self.clip, k)  # visual, context_length, logit_scale, ...
 
+    @torch.no_grad()
     def encode_image(self, image, normalize=False):
         f = self.clip.encode_image(image.to(self.dtype)).float()
         return F.normalize(f, dim=-1) if normalize else f  # unit length in fp32, not bf16's 1 ± 0.004
 
+    @torch.no_grad()
     def encode_text(self, text, normalize=False):
         f = encode_text_trimmed(self.clip, text).float()
         return F.normalize(f, dim=-1) if normalize else f
@@ -65,8 +69,11 @@ def int8_model(
         raise ImportError("precision 'int8' needs torchao: pip install 'clipart[int8]'")
     from torchao.quantization import quantize_, Int8DynamicActivationInt8WeightConfig
 
-    m = clip_of(model).eval().requires_grad_(False)
-    quantize_(m, Int8DynamicActivationInt8WeightConfig())  # nn.Linear layers: the MLPs, projections, attention outputs
+    m = clip_of(model).eval()  # not requires_grad_(False): frozen weights slow the text tower (see `CastCLIP`)
+    with torch.inference_mode(False):
+        quantize_(
+            m, Int8DynamicActivationInt8WeightConfig()
+        )  # nn.Linear layers: the MLPs, projections, attention outputs
     return m
 
 # %% ../../nbs/05d_multimodal.infer.ipynb #in08
@@ -97,7 +104,6 @@ def _prepared(m, precision):
     return CastCLIP(copy.deepcopy(m), dtype=torch.bfloat16) if precision == 'bf16' else int8_model(copy.deepcopy(m))
 
 
-@torch.inference_mode()
 def measure_precisions(
     model,  # An fp32 CLIP model (left as it is)
     candidates=None,  # The settings to time (default fp32, bf16, and int8 where torchao is installed)
@@ -106,18 +112,25 @@ def measure_precisions(
     seed=0,  # The random batch's seed
     extra=None,  # More candidates, ready to embed: {name: model}, e.g. {'onnx': an `OnnxCLIP`}
 ) -> dict:
-    "{candidate: dict(seconds, min_cos)}: the best time of one image batch and one text batch, the worst cosine to fp32"
+    """{candidate: dict(seconds, image_seconds, text_seconds, min_cos)}: the best time of one image batch and of one
+    text batch (`seconds` their sum: labelling embeds images, a gallery query a text), the worst cosine to fp32"""
     g = torch.Generator().manual_seed(seed)
     m = clip_of(model).eval()
     s, ctx = image_size(m), getattr(m, 'context_length', 77)
     x, t = torch.rand(bs, 3, s, s, generator=g), torch.randint(1, 400, (bs, ctx), generator=g)
     t[:, ctx // 2 :] = 0  # captions shorter than the context, as real ones are
     candidates = candidates or ('fp32', 'bf16') + (('int8',) if _have_torchao() else ())
-    ms = {c: _prepared(m, c) for c in candidates}
+    ms = {c: _prepared(m, c) for c in candidates}  # outside inference mode: its tensors would slow the text tower
     ms.update(extra or {})
-    candidates = list(ms)
+    with torch.inference_mode(), contextlib.ExitStack() as trims:
+        for mc in ms.values():  # texts as every path embeds them: each batch's padding skipped (`trim_padding`)
+            trims.enter_context(trim_padding(mc))
+        return _timed(m, ms, x, t, repeats)
+
+
+def _timed(m, ms, x, t, repeats):
     ref = (m.encode_image(x, normalize=True).float(), m.encode_text(t, normalize=True).float())
-    times = {c: [] for c in candidates}
+    times = {c: ([], []) for c in ms}
     out = {}
     for c, mc in ms.items():  # warm-up, and the cosines
         i, tt = mc.encode_image(x, normalize=True).float(), mc.encode_text(t, normalize=True).float()
@@ -126,11 +139,17 @@ def measure_precisions(
         for c, mc in ms.items():
             t0 = time.perf_counter()
             mc.encode_image(x, normalize=True)
+            t1 = time.perf_counter()
             mc.encode_text(t, normalize=True)
-            times[c].append(time.perf_counter() - t0)
-    for c in candidates:
-        out[c]['seconds'] = min(times[c])
+            times[c][0].append(t1 - t0)
+            times[c][1].append(time.perf_counter() - t1)
+    for c in ms:
+        out[c].update(image_seconds=min(times[c][0]), text_seconds=min(times[c][1]))
+        out[c]['seconds'] = out[c]['image_seconds'] + out[c]['text_seconds']
     return out
+
+
+_MEASURE = 'm2'  # what `measure_precisions` measures, versioned: a change re-measures every remembered choice
 
 
 def _choices_file():
@@ -153,8 +172,10 @@ def choose_precision(
     **kwargs,  # To `measure_precisions`
 ) -> tuple:
     "(the precision to use, why): the fastest candidate whose embeddings agree with fp32's, measured once"
-    # torchao installed since: measured again, with int8 among the candidates; then the extra candidates by name
-    key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}" + ('|int8' if _have_torchao() else '')
+    # torchao installed since: measured again, with int8 among the candidates; then the extra candidates by name.
+    # `_MEASURE`: choices made by an earlier measurement (one that timed bf16's text tower 2x too slow) are made again
+    key = f"{_machine()}|torch {torch.__version__}|{model_signature(model)}|{_MEASURE}"
+    key += '|int8' if _have_torchao() else ''
     key += ''.join(f'|{k}' for k in sorted(extra or {}))
     fn = _choices_file()
     known = _read_choices(fn) if cache else {}
@@ -165,8 +186,11 @@ def choose_precision(
     best = min(ok, key=lambda c: ok[c]['seconds'])
     base = r['fp32']['seconds']
     why = ', '.join(
-        f"{c} {base / v['seconds']:.2f}x (cosine {v['min_cos']:.4f}{'' if c in ok else ': rejected'})"
+        f"{c} {base / v['seconds']:.2f}x (images {r['fp32']['image_seconds'] / v['image_seconds']:.2f}x, texts "
+        f"{r['fp32']['text_seconds'] / v['text_seconds']:.2f}x; cosine {v['min_cos']:.4f}"
+        f"{'' if c in ok else ': rejected'})"
         for c, v in r.items()
+        if c != 'fp32'
     )
     why = f"{best}: {why}" + ('' if best != 'fp32' else '; nothing beats fp32 here')
     if cache:
