@@ -446,6 +446,34 @@ def test_distil_from_a_teacher_run(tmp_path, capsys):
         clipart_train(**dict(student, teacher=str(tmp_path / 'empty'), out=str(tmp_path / 's2')))
 
 
+def test_distil_from_a_named_teacher_with_its_weights(tmp_path, capsys):
+    """--teacher NAME --teacher-pretrained FILE (the path of a downloaded open_clip checkpoint, as `openai`'s weights
+    would be online): the teacher is built with those weights, and the kept features say so (their fingerprint)"""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+    from clipart.multimodal.models import create_clip_model
+    from clipart.run.train import _fingerprint
+
+    torch.manual_seed(7)
+    t = create_clip_model('clipart-tiny-vit')
+    save_file({k: v.contiguous() for k, v in t.state_dict().items()}, str(tmp_path / 'teacher.safetensors'))
+    student = dict(KW, epochs=1, out=str(tmp_path / 'student'), teacher='clipart-tiny-vit')
+    clipart_train(**student, teacher_pretrained=str(tmp_path / 'teacher.safetensors'))
+    with safe_open(str(tmp_path / 'student' / 'teacher_image_features.safetensors'), 'pt') as f:
+        assert f.metadata()['teacher'] == _fingerprint(t)  # the checkpoint's weights, not a random tower's
+    d = json.loads((tmp_path / 'student' / 'metrics.json').read_text())['distil']
+    assert d['teacher'] == 'clipart-tiny-vit' and len(d['kd_per_epoch']) == 1, d
+    (tmp_path / 'other.safetensors').write_bytes(b'not weights')
+    with pytest.raises(
+        SystemExit, match=r"--teacher clipart-tiny-vit: cannot build the teacher \(.*other\.safetensors"
+    ):
+        clipart_train(**student, teacher_pretrained=str(tmp_path / 'other.safetensors'), overwrite=True)
+    with pytest.raises(
+        SystemExit, match=r"--teacher clipart-tiny-vit: cannot build the teacher \(checkpoint .* not found"
+    ):
+        clipart_train(**student, teacher_pretrained=str(tmp_path / 'gone.pt'), overwrite=True)
+
+
 def test_search_builds_and_uses_the_approximate_index(tmp_path, capsys):
     "clipart-search --build-index: the searches then go through the IVF-PQ index (the gallery keeps the exact one)"
     import numpy as np
