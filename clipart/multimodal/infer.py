@@ -70,10 +70,8 @@ def int8_model(
     from torchao.quantization import quantize_, Int8DynamicActivationInt8WeightConfig
 
     m = clip_of(model).eval()  # not requires_grad_(False): frozen weights slow the text tower (see `CastCLIP`)
-    with torch.inference_mode(False):
-        quantize_(
-            m, Int8DynamicActivationInt8WeightConfig()
-        )  # nn.Linear layers: the MLPs, projections, attention outputs
+    with torch.inference_mode(False):  # normal tensors (see `CastCLIP`); the nn.Linear layers: MLPs, projections
+        quantize_(m, Int8DynamicActivationInt8WeightConfig())
     return m
 
 # %% ../../nbs/05d_multimodal.infer.ipynb #in08
