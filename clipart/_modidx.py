@@ -913,6 +913,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                           'clipart.multimodal.scale.set_grad_checkpointing': ( 'scale.html#set_grad_checkpointing',
                                                                                                'clipart/multimodal/scale.py')},
             'clipart.run.card': { 'clipart.run.card._f': ('run.card.html#_f', 'clipart/run/card.py'),
+                                  'clipart.run.card._n': ('run.card.html#_n', 'clipart/run/card.py'),
+                                  'clipart.run.card._teacher': ('run.card.html#_teacher', 'clipart/run/card.py'),
                                   'clipart.run.card.model_card': ('run.card.html#model_card', 'clipart/run/card.py'),
                                   'clipart.run.card.push_to_hub': ('run.card.html#push_to_hub', 'clipart/run/card.py')},
             'clipart.run.config': { 'clipart.run.config.EvalConfig': ('run.config.html#evalconfig', 'clipart/run/config.py'),

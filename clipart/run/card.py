@@ -17,6 +17,20 @@ def _f(x, n=3):
     return '–' if x is None else f"{x:.{n}f}"
 
 
+def _n(k, one, many=None):
+    "'1 epoch', '3 epochs'"
+    return f"{k} {one if k == 1 else many or one + 's'}"
+
+
+def _teacher(c):
+    "Where a distilled run's teacher came from, without a path of the machine it was trained on"
+    if not c.get('teacher'):
+        return ''
+    name = lambda s: Path(str(s)).name if '/' in str(s) or '\\' in str(s) else str(s)  # a run folder, a file
+    w = f" ({name(c['teacher_pretrained'])} weights)" if c.get('teacher_pretrained') else ''
+    return f", distilled from `{name(c['teacher'])}`{w} with weight {c.get('distil_weight', 1.0)}"
+
+
 def model_card(
     run,  # A `clipart-train` output folder (its config.json and metrics.json are read)
     repo: str = None,  # The Hub repository it goes to (for the loading example), e.g. 'museum/clipart-aic'
@@ -44,6 +58,9 @@ def model_card(
     load = f"'hf-hub:{repo}'" if repo else "'local-dir:path/to/model'"
     weights = f", from {c['pretrained']} weights" if c.get('pretrained') else ''
     locked = f", tower locked: {c['lock']}" if c.get('lock') else ''
+    locked += _teacher(c)
+    epochs, steps = _n(c.get('epochs'), 'epoch'), _n(m.get('train_steps'), 'step')
+    procs = _n(m.get('world_size'), 'process', 'processes')
     body = f"""
 # {name}
 
@@ -53,9 +70,9 @@ validation items, captions from their {m.get('captions', c.get('captions'))}.
 
 ## How it was trained
 
-`clipart-train` with `{c.get('algo')}` contrastive training, {c.get('epochs')} epochs, batch {c.get('bs')}, learning
+`clipart-train` with `{c.get('algo')}` contrastive training, {epochs}, batch {c.get('bs')}, learning
 rate {c.get('lr')}, weight decay {c.get('wd')}, seed {c.get('seed')}, precision {c.get('precision')}{locked};
-{m.get('train_steps')} steps in {m.get('train_seconds')} s on {m.get('world_size')} process(es). The run's full
+{steps} in {m.get('train_seconds')} s on {procs}. The run's full
 options are in its `config.json`.
 
 ## How good it is (validation split)
