@@ -754,6 +754,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                       'clipart/multimodal/infer.py'),
                                           'clipart.multimodal.infer._timed': ( 'multimodal.infer.html#_timed',
                                                                                'clipart/multimodal/infer.py'),
+                                          'clipart.multimodal.infer.bf16_slowdown': ( 'multimodal.infer.html#bf16_slowdown',
+                                                                                      'clipart/multimodal/infer.py'),
                                           'clipart.multimodal.infer.choose_precision': ( 'multimodal.infer.html#choose_precision',
                                                                                          'clipart/multimodal/infer.py'),
                                           'clipart.multimodal.infer.for_inference': ( 'multimodal.infer.html#for_inference',

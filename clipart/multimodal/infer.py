@@ -6,14 +6,15 @@ both on this machine and keeps the faster one whose embeddings agree with fp32."
 
 # %% ../../nbs/05d_multimodal.infer.ipynb #in02
 from __future__ import annotations
-import contextlib, copy, json, os, platform, time
+import contextlib, copy, functools, json, os, platform, time
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..data.imet import cache_dir
 from .models import clip_of, image_size, encode_text_trimmed, trim_padding
 from . import PRECISIONS  # the one list (torch-free, for the configs' checks)
 
 # %% auto #0
-__all__ = ['CastCLIP', 'int8_model', 'model_signature', 'measure_precisions', 'choose_precision', 'for_inference']
+__all__ = ['BF16_SLOWER', 'CastCLIP', 'int8_model', 'model_signature', 'bf16_slowdown', 'measure_precisions', 'choose_precision',
+           'for_inference']
 
 # %% ../../nbs/05d_multimodal.infer.ipynb #in05
 class CastCLIP(nn.Module):
@@ -95,6 +96,30 @@ def model_signature(
     return f"{type(m).__name__}-{n}-{image_size(m)}px-{getattr(m, 'context_length', 0)}"
 
 
+@functools.cache
+def bf16_slowdown(
+    n=256,  # The side of the product timed
+) -> float:
+    """Seconds of an n×n bf16 matrix product over fp32's, best of 5 (below 1 on a CPU with bf16 units; far above on
+    one that emulates bf16, where timing a whole model in bf16 could take minutes)"""
+    a = torch.randn(n, n)
+    b = a.bfloat16()
+
+    def best(x):
+        ts = []
+        for _ in range(6):  # the first: a warm-up
+            t0 = time.perf_counter()
+            x @ x
+            ts.append(time.perf_counter() - t0)
+        return min(ts[1:])
+
+    with torch.inference_mode():
+        return best(b) / best(a)
+
+
+BF16_SLOWER = 2.0  # bf16 products this much slower than fp32's: bf16 is not timed (the model cannot win)
+
+
 def _prepared(m, precision):
     "`m` itself (fp32) or a copy of it at `precision` ('bf16', 'int8')"
     if precision == 'fp32':
@@ -104,7 +129,7 @@ def _prepared(m, precision):
 
 def measure_precisions(
     model,  # An fp32 CLIP model (left as it is)
-    candidates=None,  # The settings to time (default fp32, bf16, and int8 where torchao is installed)
+    candidates=None,  # The settings to time (default fp32, bf16 unless emulated, int8 where torchao is installed)
     bs=8,  # Images and texts per timed call
     repeats=5,  # Interleaved timings of each candidate (the fastest is kept: least disturbed by other work)
     seed=0,  # The random batch's seed
@@ -117,7 +142,9 @@ def measure_precisions(
     s, ctx = image_size(m), getattr(m, 'context_length', 77)
     x, t = torch.rand(bs, 3, s, s, generator=g), torch.randint(1, 400, (bs, ctx), generator=g)
     t[:, ctx // 2 :] = 0  # captions shorter than the context, as real ones are
-    candidates = candidates or ('fp32', 'bf16') + (('int8',) if _have_torchao() else ())
+    if candidates is None:  # bf16 where this CPU does not emulate it, int8 where torchao is installed
+        candidates = ('fp32',) + (('bf16',) if bf16_slowdown() < BF16_SLOWER else ())
+        candidates += ('int8',) if _have_torchao() else ()
     ms = {c: _prepared(m, c) for c in candidates}  # outside inference mode: its tensors would slow the text tower
     ms.update(extra or {})
     with torch.inference_mode(), contextlib.ExitStack() as trims:
@@ -190,6 +217,9 @@ def choose_precision(
         for c, v in r.items()
         if c != 'fp32'
     )
+    if 'bf16' not in r and 'candidates' not in kwargs:
+        why += ', ' if why else ''
+        why += f"bf16 not timed (its matrix products ran {bf16_slowdown():.1f}x slower than fp32's here)"
     why = f"{best}: {why}" + ('' if best != 'fp32' else '; nothing beats fp32 here')
     if cache:
         known[key] = dict(precision=best, why=why, measured=r)
